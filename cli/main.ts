@@ -1,0 +1,31 @@
+import { Command, CommanderError } from 'commander';
+import { registerCommands } from './commands/index.ts';
+import { UserError } from './errors.ts';
+
+const program = new Command()
+  .name('dpt-sweep')
+  .description('Hyperparameter sweeps for Dual Modality Prompt Tuning (DPT / CAVPT) on CLIP')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.exitCode = reportError(err);
+}
+
+/** One line on stderr with the cause, never a stack dump for errors users can act on. */
+function reportError(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode;
+  if (err instanceof UserError) {
+    process.stderr.write(`dpt-sweep: ${err.message}\n`);
+    return err.exitCode;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`dpt-sweep: unexpected error: ${message}\n`);
+  if (process.env.DPT_DEBUG) process.stderr.write(`${err instanceof Error ? err.stack : ''}\n`);
+  return 1;
+}
