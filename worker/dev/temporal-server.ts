@@ -1,0 +1,279 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { Connection } from '@temporalio/client';
+
+/**
+ * Obtaining a Temporal server for one machine: an existing cluster (TEMPORAL_ADDRESS), or a dev server started from
+ * the Temporal CLI (found, or built with `go install`), or the SDK's own download. Used by the test suite, CI and
+ * `dpt-sweep dev`, so that all three meet the same server the same way.
+ */
+
+/** The CLI version that `go install` accepts (later tags carry `replace` directives); see TEMPORAL.md. */
+export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
+
+/** Search attributes the sweep workflows register; created at dev-server start, on a cluster by the operator. */
+export const SEARCH_ATTRIBUTES: Readonly<Record<string, string>> = { SweepId: 'Keyword', SweepName: 'Keyword' };
+
+export type TemporalSource = 'env' | 'cli' | 'sdk-download';
+
+export interface TemporalServer {
+  address: string;
+  namespace: string;
+  source: TemporalSource;
+  /** Web UI of a dev server started by us, if it has one. */
+  uiUrl?: string;
+  /** Stops a server we started; a no-op for TEMPORAL_ADDRESS. */
+  stop(): Promise<void>;
+}
+
+export interface ObtainTemporalOptions {
+  /** Directory for the dev server's SQLite file (persisted) — omitted means an in-memory server. */
+  dataDir?: string;
+  /** Front-end port; 0 picks a free port. */
+  port?: number;
+  ui?: boolean;
+  /** Extra `--dynamic-config-value KEY=JSON` settings, e.g. lowering the continue-as-new suggestion in tests. */
+  dynamicConfig?: Record<string, unknown>;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Routes may be disabled (tests of the error path, or CI that must not fall through to a download). */
+  allowGoBuild?: boolean;
+  allowSdkDownload?: boolean;
+  log?: (line: string) => void;
+  /** How long to wait for a started server to answer. */
+  startTimeoutMs?: number;
+}
+
+export class TemporalUnavailableError extends Error {
+  constructor(
+    message: string,
+    readonly routesTried: string[],
+  ) {
+    super(message);
+    this.name = 'TemporalUnavailableError';
+  }
+}
+
+export function toolsBinDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.DPT_TOOLS_DIR) return resolve(env.DPT_TOOLS_DIR);
+  const cache = env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(cache, 'dpt-sweep', 'bin');
+}
+
+export async function obtainTemporal(opts: ObtainTemporalOptions = {}): Promise<TemporalServer> {
+  const env = opts.env ?? process.env;
+  const log = opts.log ?? (() => {});
+  const namespace = env.TEMPORAL_NAMESPACE || 'default';
+  const tried: string[] = [];
+
+  if (env.TEMPORAL_ADDRESS) {
+    const address = env.TEMPORAL_ADDRESS;
+    await waitUntilServing(address, opts.startTimeoutMs ?? 10_000).catch((err: unknown) => {
+      throw new TemporalUnavailableError(
+        `TEMPORAL_ADDRESS=${address} does not answer: ${errorText(err)}`,
+        [`TEMPORAL_ADDRESS=${address}`],
+      );
+    });
+    return { address, namespace, source: 'env', stop: async () => {} };
+  }
+  tried.push('TEMPORAL_ADDRESS (unset)');
+
+  let cli = findTemporalCli(env, opts.cwd ?? process.cwd(), tried);
+  if (!cli && opts.allowGoBuild !== false) {
+    cli = await buildTemporalCli(env, log, tried);
+  } else if (!cli) {
+    tried.push('go install (disabled)');
+  }
+  if (cli) {
+    log(`temporal: starting dev server from ${cli}`);
+    return startDevServer(cli, namespace, opts, log);
+  }
+
+  if (opts.allowSdkDownload !== false) {
+    try {
+      return await startSdkServer(namespace, opts.startTimeoutMs ?? 120_000);
+    } catch (err) {
+      tried.push(`the SDK's server download (${errorText(err)})`);
+    }
+  } else {
+    tried.push("the SDK's server download (disabled)");
+  }
+  throw new TemporalUnavailableError(`no Temporal server obtainable; tried: ${tried.join('; ')}`, tried);
+}
+
+function findTemporalCli(env: NodeJS.ProcessEnv, cwd: string, tried: string[]): string | undefined {
+  if (env.TEMPORAL_CLI_PATH) {
+    if (isExecutable(env.TEMPORAL_CLI_PATH)) return env.TEMPORAL_CLI_PATH;
+    tried.push(`TEMPORAL_CLI_PATH=${env.TEMPORAL_CLI_PATH} (not an executable file)`);
+  } else {
+    tried.push('TEMPORAL_CLI_PATH (unset)');
+  }
+  const onPath = (env.PATH ?? '')
+    .split(delimiter)
+    .filter(Boolean)
+    .map((dir) => join(dir, 'temporal'))
+    .find(isExecutable);
+  if (onPath) return onPath;
+  tried.push('`temporal` on PATH (not found)');
+  for (const dir of [join(cwd, '.tools', 'bin'), toolsBinDir(env)]) {
+    const candidate = join(dir, 'temporal');
+    if (isExecutable(candidate)) return candidate;
+    tried.push(`${candidate} (absent)`);
+  }
+  return undefined;
+}
+
+async function buildTemporalCli(
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+  tried: string[],
+): Promise<string | undefined> {
+  const go = (env.PATH ?? '')
+    .split(delimiter)
+    .filter(Boolean)
+    .map((dir) => join(dir, 'go'))
+    .find(isExecutable);
+  if (!go) {
+    tried.push('go install (no `go` on PATH)');
+    return undefined;
+  }
+  const bin = toolsBinDir(env);
+  mkdirSync(bin, { recursive: true });
+  log(`temporal: building the CLI with go install ${TEMPORAL_CLI_MODULE} into ${bin} (several minutes on a cold cache)`);
+  try {
+    await promisify(execFile)(go, ['install', '-ldflags', '-s -w', TEMPORAL_CLI_MODULE], {
+      env: { ...env, CGO_ENABLED: '0', GOBIN: bin },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  } catch (err) {
+    tried.push(`go install ${TEMPORAL_CLI_MODULE} (failed: ${firstLine(errorText(err))})`);
+    return undefined;
+  }
+  const built = join(bin, 'temporal');
+  if (isExecutable(built)) return built;
+  tried.push(`go install ${TEMPORAL_CLI_MODULE} (no binary at ${built})`);
+  return undefined;
+}
+
+async function startDevServer(
+  cli: string,
+  namespace: string,
+  opts: ObtainTemporalOptions,
+  log: (line: string) => void,
+): Promise<TemporalServer> {
+  const port = opts.port || (await freePort());
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error'];
+  if (opts.ui) args.push('--ui-port', String(await freePort()));
+  else args.push('--headless');
+  if (opts.dataDir) {
+    mkdirSync(opts.dataDir, { recursive: true });
+    args.push('--db-filename', join(opts.dataDir, 'temporal.sqlite'));
+  }
+  if (namespace !== 'default') args.push('--namespace', namespace);
+  for (const [key, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${key}=${type}`);
+  for (const [key, value] of Object.entries(opts.dynamicConfig ?? {})) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
+  const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  const address = `127.0.0.1:${port}`;
+  try {
+    await Promise.race([
+      waitUntilServing(address, opts.startTimeoutMs ?? 30_000),
+      exited.then((code) => {
+        throw new Error(`exited with code ${code}: ${firstLine(stderr.trim()) || 'no output'}`);
+      }),
+    ]);
+  } catch (err) {
+    await stopChild(child, exited);
+    throw new TemporalUnavailableError(`Temporal dev server from ${cli} did not start: ${errorText(err)}`, [cli]);
+  }
+  log(`temporal: dev server answering at ${address}`);
+  const uiIndex = args.indexOf('--ui-port');
+  return {
+    address,
+    namespace,
+    source: 'cli',
+    ...(uiIndex >= 0 ? { uiUrl: `http://127.0.0.1:${args[uiIndex + 1]}` } : {}),
+    stop: () => stopChild(child, exited),
+  };
+}
+
+async function startSdkServer(namespace: string, timeoutMs: number): Promise<TemporalServer> {
+  // Loaded lazily: @temporalio/testing is a development dependency, absent from production installs.
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  const started = TestWorkflowEnvironment.createLocal({
+    server: { namespace, searchAttributes: [] },
+  });
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref(),
+  );
+  const testEnv = await Promise.race([started, timeout]);
+  const address = testEnv.address;
+  return { address, namespace, source: 'sdk-download', stop: () => testEnv.teardown() };
+}
+
+/** Polls the front end until it answers a system-info call. */
+export async function waitUntilServing(address: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    let connection: Connection | undefined;
+    try {
+      connection = await Connection.connect({ address, connectTimeout: Math.min(2_000, timeoutMs) });
+      await connection.workflowService.getSystemInfo({});
+      return;
+    } catch (err) {
+      lastError = err;
+      await new Promise((res) => setTimeout(res, 200));
+    } finally {
+      await connection?.close().catch(() => {});
+    }
+  }
+  throw new Error(`no answer from ${address} within ${timeoutMs} ms (${firstLine(errorText(lastError))})`);
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const killTimer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(killTimer);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((res, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => res(port));
+    });
+  });
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? '';
+}
