@@ -73,10 +73,9 @@ export async function obtainTemporal(opts: ObtainTemporalOptions = {}): Promise<
   if (env.TEMPORAL_ADDRESS) {
     const address = env.TEMPORAL_ADDRESS;
     await waitUntilServing(address, opts.startTimeoutMs ?? 10_000).catch((err: unknown) => {
-      throw new TemporalUnavailableError(
-        `TEMPORAL_ADDRESS=${address} does not answer: ${errorText(err)}`,
-        [`TEMPORAL_ADDRESS=${address}`],
-      );
+      throw new TemporalUnavailableError(`TEMPORAL_ADDRESS=${address} does not answer: ${errorText(err)}`, [
+        `TEMPORAL_ADDRESS=${address}`,
+      ]);
     });
     return { address, namespace, source: 'env', stop: async () => {} };
   }
@@ -143,7 +142,9 @@ async function buildTemporalCli(
   }
   const bin = toolsBinDir(env);
   mkdirSync(bin, { recursive: true });
-  log(`temporal: building the CLI with go install ${TEMPORAL_CLI_MODULE} into ${bin} (several minutes on a cold cache)`);
+  log(
+    `temporal: building the CLI with go install ${TEMPORAL_CLI_MODULE} into ${bin} (several minutes on a cold cache)`,
+  );
   try {
     await promisify(execFile)(go, ['install', '-ldflags', '-s -w', TEMPORAL_CLI_MODULE], {
       env: { ...env, CGO_ENABLED: '0', GOBIN: bin },
