@@ -1,0 +1,197 @@
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  NON_RETRYABLE_TRIAL_ERRORS,
+  type OrchestrationActivities,
+  type SweepCounts,
+  type SweepFinalStatus,
+  type TrainingActivities,
+} from '../activities/contracts.ts';
+
+/**
+ * One workflow per sweep. It plans through an activity (trials are rows in PostgreSQL, not workflow state), then
+ * walks the runnable trials in id order with at most `maxParallel` training activities in flight, and continues as
+ * new with a cursor when the server suggests it. Trials are identified by their database id, which derives from the
+ * trial's config hash, so a trial can never be launched twice by one sweep.
+ */
+
+export interface SweepWorkflowInput {
+  sweepId: string;
+  maxParallel: number;
+  /** Task queue of the GPU workers. */
+  taskQueue: string;
+  /** Heartbeat timeout of a training attempt; a dead worker's trial moves elsewhere after this long. */
+  heartbeatTimeout?: string;
+  /** Longest single training attempt. */
+  attemptTimeout?: string;
+  maxAttempts?: number;
+  /** Carried across continue-as-new; absent on the first run. */
+  carry?: SweepCarry;
+}
+
+export interface SweepCarry {
+  cursor: string | null;
+  paused: boolean;
+  counts: RunCounts;
+  continuedAsNew: number;
+}
+
+interface RunCounts {
+  planned: number;
+  launched: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+}
+
+export interface SweepProgress extends RunCounts {
+  running: number;
+  paused: boolean;
+  maxParallel: number;
+  continuedAsNew: number;
+}
+
+export interface SweepResult {
+  status: SweepFinalStatus;
+  counts: SweepCounts;
+  run: RunCounts;
+  continuedAsNew: number;
+}
+
+export const progressQuery = defineQuery<SweepProgress>('progress');
+export const pauseSignal = defineSignal('pause');
+export const unpauseSignal = defineSignal('unpause');
+export const setMaxParallelSignal = defineSignal<[number]>('setMaxParallel');
+
+const PAGE_SIZE = 100;
+
+const orchestration = proxyActivities<OrchestrationActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
+export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepResult> {
+  const training = proxyActivities<TrainingActivities>({
+    taskQueue: input.taskQueue,
+    startToCloseTimeout: input.attemptTimeout ?? '48 hours',
+    heartbeatTimeout: input.heartbeatTimeout ?? '2 minutes',
+    // The trainer process must be gone before the workflow reports the sweep cancelled.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      initialInterval: '5 seconds',
+      backoffCoefficient: 2,
+      maximumInterval: '5 minutes',
+      maximumAttempts: input.maxAttempts ?? 5,
+      nonRetryableErrorTypes: [...NON_RETRYABLE_TRIAL_ERRORS],
+    },
+  });
+
+  let maxParallel = Math.max(1, input.maxParallel);
+  let paused = input.carry?.paused ?? false;
+  let cursor = input.carry?.cursor ?? null;
+  const counts: RunCounts = input.carry?.counts ?? { planned: 0, launched: 0, succeeded: 0, failed: 0, cancelled: 0 };
+  const continuedAsNew = input.carry?.continuedAsNew ?? 0;
+  let running = 0;
+
+  setHandler(progressQuery, () => ({ ...counts, running, paused, maxParallel, continuedAsNew }));
+  setHandler(pauseSignal, () => {
+    paused = true;
+  });
+  setHandler(unpauseSignal, () => {
+    paused = false;
+  });
+  setHandler(setMaxParallelSignal, (n: number) => {
+    if (Number.isInteger(n) && n >= 1) maxParallel = n;
+  });
+
+  const launch = (trialId: string): void => {
+    running += 1;
+    counts.launched += 1;
+    training
+      .trainTrial(trialId)
+      .then((summary) => {
+        if (summary.status === 'succeeded') counts.succeeded += 1;
+        else if (summary.status === 'cancelled') counts.cancelled += 1;
+        else counts.failed += 1;
+      })
+      .catch(async (err: unknown) => {
+        const cancelled = isCancellation(err);
+        if (cancelled) counts.cancelled += 1;
+        else counts.failed += 1;
+        // The activity could not record its own end (it was cancelled, timed out or gave up): record it here.
+        await CancellationScope.nonCancellable(() =>
+          orchestration.recordTrialFailure(trialId, failureMessage(err), cancelled),
+        );
+      })
+      .finally(() => {
+        running -= 1;
+      });
+  };
+
+  try {
+    if (!input.carry) {
+      const plan = await orchestration.planSweep(input.sweepId);
+      counts.planned = plan.runnable;
+      await orchestration.markSweepStatus(input.sweepId, paused ? 'paused' : 'running');
+    }
+
+    let suggested = false;
+    pages: for (;;) {
+      const page = await orchestration.listRunnableTrials(input.sweepId, cursor, PAGE_SIZE);
+      if (page.length === 0) break;
+      for (const { trialId } of page) {
+        await condition(() => !paused && running < maxParallel);
+        if (workflowInfo().continueAsNewSuggested) {
+          suggested = true;
+          break pages;
+        }
+        cursor = trialId;
+        launch(trialId);
+      }
+    }
+
+    // Drain: continue-as-new would cancel the running activities, and the sweep ends only when they have.
+    await condition(() => running === 0);
+
+    if (suggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof sweepWorkflow>({
+        ...input,
+        maxParallel,
+        carry: { cursor, paused, counts, continuedAsNew: continuedAsNew + 1 },
+      });
+    }
+
+    const status: SweepFinalStatus = counts.failed > 0 ? 'failed' : 'succeeded';
+    const sweepCounts = await orchestration.finishSweep(input.sweepId, status);
+    return { status, counts: sweepCounts, run: counts, continuedAsNew };
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    // Cancelled: running trials received the cancellation through their heartbeats; wait for them to stop.
+    await CancellationScope.nonCancellable(async () => {
+      await condition(() => running === 0);
+      await orchestration.finishSweep(input.sweepId, 'cancelled');
+    });
+    throw err;
+  }
+}
+
+function failureMessage(err: unknown): string {
+  let cause: unknown = err;
+  while (cause instanceof ActivityFailure && cause.cause) cause = cause.cause;
+  if (cause instanceof ApplicationFailure && cause.type) return `${cause.type}: ${cause.message}`;
+  return cause instanceof Error ? cause.message : String(cause);
+}
