@@ -215,7 +215,8 @@ export class PythonRandom {
   }
 
   setState(state: PythonRandomState): void {
-    if (state.version !== 3) throw new DatasetError(`unsupported PythonRandom state version ${state.version}`, 'bad-format');
+    if (state.version !== 3)
+      throw new DatasetError(`unsupported PythonRandom state version ${state.version}`, 'bad-format');
     if (!Array.isArray(state.mt) || state.mt.length !== N) {
       throw new DatasetError(`PythonRandom state must hold ${N} words`, 'bad-format');
     }
