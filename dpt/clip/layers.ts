@@ -1,0 +1,136 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Activation } from './config.ts';
+import type { CanonicalWeights } from './weights.ts';
+
+export interface LayerNormWeights {
+  gamma: tf.Tensor1D;
+  beta: tf.Tensor1D;
+  eps: number;
+}
+
+/** One CLIP ResidualAttentionBlock, Linear weights pre-transposed to [in, out] for tf.matMul. */
+export interface BlockWeights {
+  ln1: LayerNormWeights;
+  wQkv: tf.Tensor2D;
+  bQkv: tf.Tensor1D;
+  wOut: tf.Tensor2D;
+  bOut: tf.Tensor1D;
+  ln2: LayerNormWeights;
+  wFc: tf.Tensor2D;
+  bFc: tf.Tensor1D;
+  wProj: tf.Tensor2D;
+  bProj: tf.Tensor1D;
+  heads: number;
+  activation: Activation;
+}
+
+/** Converts canonical host tensors to TF.js tensors (kept alive until the model is disposed). */
+export class WeightStore {
+  readonly tensors: tf.Tensor[] = [];
+  constructor(private readonly host: CanonicalWeights) {}
+
+  get(name: string, transform?: (t: tf.Tensor) => tf.Tensor): tf.Tensor {
+    const h = this.host.get(name);
+    if (!h) throw new Error(`internal: canonical tensor ${name} was not loaded`);
+    const t = tf.tidy(() => {
+      const raw = tf.tensor(h.data, h.shape, 'float32');
+      return transform ? transform(raw) : raw;
+    });
+    this.tensors.push(t);
+    return t;
+  }
+
+  vector(name: string): tf.Tensor1D {
+    return this.get(name) as tf.Tensor1D;
+  }
+
+  /** PyTorch Linear weight [out, in] → [in, out]. */
+  linear(name: string): tf.Tensor2D {
+    return this.get(name, (t) => tf.transpose(t)) as tf.Tensor2D;
+  }
+
+  layerNorm(prefix: string, eps: number): LayerNormWeights {
+    return { gamma: this.vector(`${prefix}.weight`), beta: this.vector(`${prefix}.bias`), eps };
+  }
+
+  block(prefix: string, heads: number, eps: number, activation: Activation): BlockWeights {
+    return {
+      ln1: this.layerNorm(`${prefix}ln_1`, eps),
+      wQkv: this.linear(`${prefix}attn.in_proj_weight`),
+      bQkv: this.vector(`${prefix}attn.in_proj_bias`),
+      wOut: this.linear(`${prefix}attn.out_proj.weight`),
+      bOut: this.vector(`${prefix}attn.out_proj.bias`),
+      ln2: this.layerNorm(`${prefix}ln_2`, eps),
+      wFc: this.linear(`${prefix}mlp.c_fc.weight`),
+      bFc: this.vector(`${prefix}mlp.c_fc.bias`),
+      wProj: this.linear(`${prefix}mlp.c_proj.weight`),
+      bProj: this.vector(`${prefix}mlp.c_proj.bias`),
+      heads,
+      activation,
+    };
+  }
+
+  dispose(): void {
+    for (const t of this.tensors) t.dispose();
+    this.tensors.length = 0;
+  }
+}
+
+/** LayerNorm over the last axis, biased variance like PyTorch; built from basic ops so it differentiates everywhere. */
+export function layerNorm<T extends tf.Tensor>(x: T, w: LayerNormWeights): T {
+  return tf.tidy(() => {
+    const mean = tf.mean(x, -1, true);
+    const centred = tf.sub(x, mean);
+    const variance = tf.mean(tf.square(centred), -1, true);
+    const normed = tf.mul(centred, tf.rsqrt(tf.add(variance, w.eps)));
+    return tf.add(tf.mul(normed, w.gamma), w.beta) as T;
+  });
+}
+
+function activate(x: tf.Tensor, kind: Activation): tf.Tensor {
+  if (kind === 'quick_gelu') return tf.mul(x, tf.sigmoid(tf.mul(x, 1.702)));
+  // Exact (erf) GELU, as torch.nn.GELU().
+  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+}
+
+/** x [B, L, D] @ W [D, O] + b → [B, L, O]. */
+function dense(x: tf.Tensor3D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor3D {
+  const [batch, len, dim] = x.shape;
+  const out = tf.add(tf.matMul(tf.reshape(x, [batch * len, dim]), w), b);
+  return tf.reshape(out, [batch, len, w.shape[1]]);
+}
+
+/**
+ * Pre-LN residual attention block: x + MHA(LN1(x)), then + MLP(LN2(x)). `mask` is additive [L, L] (causal text
+ * mask) or undefined (vision).
+ */
+export function residualBlock(x: tf.Tensor3D, w: BlockWeights, mask?: tf.Tensor2D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [batch, len, dim] = x.shape;
+    const headDim = dim / w.heads;
+    const qkv = dense(layerNorm(x, w.ln1), w.wQkv, w.bQkv);
+    const [q, k, v] = tf.split(qkv, 3, 2).map((t) =>
+      tf.transpose(tf.reshape(t, [batch, len, w.heads, headDim]), [0, 2, 1, 3]),
+    ) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+    let scores = tf.matMul(tf.mul(q, 1 / Math.sqrt(headDim)), k, false, true);
+    if (mask) scores = tf.add(scores, mask);
+    const attended = tf.matMul(tf.softmax(scores, -1), v);
+    const merged = tf.reshape(tf.transpose(attended, [0, 2, 1, 3]), [batch, len, dim]) as tf.Tensor3D;
+    const h = tf.add(x, dense(merged, w.wOut, w.bOut)) as tf.Tensor3D;
+    const hidden = activate(dense(layerNorm(h, w.ln2), w.wFc, w.bFc), w.activation) as tf.Tensor3D;
+    return tf.add(h, dense(hidden, w.wProj, w.bProj)) as tf.Tensor3D;
+  });
+}
+
+/**
+ * Rows x[n, index[n], :] as a one-hot matrix product: differentiable on every backend (tf.gather's gradient needs
+ * UnsortedSegmentSum, which the wasm backend lacks).
+ */
+export function selectTokens(x: tf.Tensor3D, index: number[]): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [batch, len, dim] = x.shape;
+    if (index.length !== batch) throw new Error(`selectTokens: ${index.length} indices for a batch of ${batch}`);
+    const pick = tf.reshape(tf.oneHot(tf.tensor1d(index, 'int32'), len).toFloat(), [batch, 1, len]);
+    return tf.reshape(tf.matMul(pick, x), [batch, dim]) as tf.Tensor2D;
+  });
+}
