@@ -1,0 +1,102 @@
+import * as tf from '@tensorflow/tfjs';
+import type { TextLike, TokenizerLike } from '../clip-like.ts';
+import type { ParamStore } from '../params.ts';
+import { normalInit, type RandomSource } from './init.ts';
+
+/**
+ * CoOp prompt learner (DPT_SPEC §1.1): one generic context shared by all classes, class token at the end.
+ * Prompt of class c = [SOS, ctx_1..ctx_n, tokens of "{classname}.", EOS, padding], built from the frozen embeddings of
+ * "X X … X {classname}." whose X positions are replaced by the learnable ctx.
+ *
+ * Init: random N(0, 0.02²) of shape [n, D] (official default), or from words: ctx = the token embeddings of `ctxInit`
+ * and n = its BPE token count (CoOp counts words with split(' '), which only agrees when every word is one token).
+ */
+export const TEXT_CTX_KEY = 'text.ctx';
+
+export interface TextPromptOptions {
+  nCtx: number;
+  ctxInit: string;
+}
+
+/** Class-dependent, frozen part of the prompts: rebuilt for every class list (domain generalisation, §4.5). */
+export interface TextPromptClasses {
+  classnames: string[];
+  /** [C, 1, D] SOS embedding */
+  prefix: tf.Tensor3D;
+  /** [C, L - 1 - n, D] class-name tokens, '.', EOS, padding */
+  suffix: tf.Tensor3D;
+  eotIndex: number[];
+  dispose(): void;
+}
+
+export function cleanClassname(name: string): string {
+  return name.replace(/_/g, ' ');
+}
+
+export class TextPromptLearner {
+  readonly nCtx: number;
+  private readonly placeholder: string;
+
+  constructor(
+    private readonly store: ParamStore,
+    private readonly text: TextLike,
+    private readonly tokenizer: TokenizerLike,
+    options: TextPromptOptions,
+    rng: RandomSource,
+  ) {
+    const init = options.ctxInit.trim().replace(/_/g, ' ');
+    if (init) {
+      const nTokens = tokenizer.tokenize(init).length;
+      if (nTokens === 0) throw new Error(`text.ctxInit "${options.ctxInit}" produces no tokens`);
+      this.nCtx = nTokens;
+      this.placeholder = init;
+      const ctx = tf.tidy(() => {
+        const { ids } = tokenizer.encode([init]);
+        const emb = text.tokenEmbedding(ids);
+        return tf.reshape(tf.slice(emb, [0, 1, 0], [1, nTokens, text.width]), [nTokens, text.width]);
+      });
+      store.add(TEXT_CTX_KEY, 'text', ctx);
+    } else {
+      this.nCtx = options.nCtx;
+      this.placeholder = Array.from({ length: this.nCtx }, () => 'X').join(' ');
+      store.add(TEXT_CTX_KEY, 'text', normalInit(rng, [this.nCtx, text.width], 0.02));
+    }
+  }
+
+  buildClasses(classnames: string[]): TextPromptClasses {
+    const prompts = classnames.map((name) => `${this.placeholder} ${cleanClassname(name)}.`);
+    const { ids, eotIndex } = this.tokenizer.encode(prompts);
+    for (const [c, eot] of eotIndex.entries()) {
+      if (eot < 1 + this.nCtx + 1) {
+        throw new Error(`class "${classnames[c]}": its prompt is truncated by the ${this.text.contextLength}-token context`);
+      }
+    }
+    const { prefix, suffix } = tf.tidy(() => {
+      const emb = this.text.tokenEmbedding(ids);
+      const [c, l, d] = emb.shape;
+      return {
+        prefix: tf.slice(emb, [0, 0, 0], [c, 1, d]) as tf.Tensor3D,
+        suffix: tf.slice(emb, [0, 1 + this.nCtx, 0], [c, l - 1 - this.nCtx, d]) as tf.Tensor3D,
+      };
+    });
+    return {
+      classnames,
+      prefix,
+      suffix,
+      eotIndex,
+      dispose: () => {
+        prefix.dispose();
+        suffix.dispose();
+      },
+    };
+  }
+
+  /** Learned, unnormalised text features [C, projDim] (differentiable w.r.t. the ctx). */
+  features(classes: TextPromptClasses): tf.Tensor2D {
+    const ctx = this.store.get(TEXT_CTX_KEY);
+    const c = classes.classnames.length;
+    const tiled = tf.tile(tf.expandDims(ctx, 0), [c, 1, 1]);
+    const embeddings = tf.concat([classes.prefix, tiled, classes.suffix], 1) as tf.Tensor3D;
+    return this.text.encodeEmbeddings(embeddings, classes.eotIndex);
+  }
+}

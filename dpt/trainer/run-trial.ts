@@ -1,0 +1,249 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Item } from '../../data/datasets/types.ts';
+import { PythonRandom } from '../../data/python-random.ts';
+import { type ClassContext, PromptedClip } from '../methods/model.ts';
+import { learningRateAt } from '../optim/schedule.ts';
+import { Sgd } from '../optim/sgd.ts';
+import { PARAM_GROUPS } from '../params.ts';
+import type { TrialConfig } from '../trial-config.ts';
+import {
+  blobsToSgdState,
+  CheckpointError,
+  configFingerprint,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  sgdStateToBlobs,
+} from './checkpoint.ts';
+import type { TrialDeps } from './deps.ts';
+import { evaluate, stackImages } from './evaluate.ts';
+import { epochBatchesFor } from './batching.ts';
+import { trainBatch } from './step.ts';
+import type { EpochMetrics, EvalResult, TrialOutcome } from './types.ts';
+
+export interface RunTrialOptions {
+  /** called after every completed epoch (awaited) */
+  onEpoch?: (metrics: EpochMetrics) => void | Promise<void>;
+  /** save a checkpoint every N completed epochs (default: config.checkpointEvery; 0 = only after the last epoch) */
+  checkpointEvery?: number;
+  /** receives checkpoint bytes (awaited before training continues) */
+  onCheckpoint?: (epochsDone: number, bytes: Buffer) => void | Promise<void>;
+  /** bytes of a checkpoint of the SAME trial config to continue from */
+  resumeFrom?: Uint8Array;
+  /** aborts between batches; the promise rejects with the signal's reason */
+  signal?: AbortSignal;
+  /** replace I/O pieces (tests, benchmarks); defaults read datasets and CLIP weights from disk */
+  deps?: Partial<TrialDeps>;
+}
+
+export class TrialDataError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrialDataError';
+  }
+}
+
+/**
+ * One trial: load data and CLIP, build the method, train (with checkpoints), evaluate the last-epoch model on the
+ * source test split and on each extra evaluation dataset (domain generalisation, §4.5).
+ * Deterministic: given the same config, backend and (optional) checkpoint, the result is bit-identical.
+ */
+export async function runTrial(config: TrialConfig, options: RunTrialOptions = {}): Promise<TrialOutcome> {
+  const deps = await resolveDeps(options.deps);
+  const { signal } = options;
+  const backend = await deps.initBackend();
+  const source = await deps.loadSource(config);
+  checkLabels(source.train, source.classnames, 'train');
+  checkLabels(source.test, source.classnames, 'test');
+  signal?.throwIfAborted();
+
+  const { model: clip, tokenizer } = await deps.loadClip(config.model);
+  const rng = new PythonRandom(config.seed);
+  const model = new PromptedClip(clip, tokenizer, config, source.classnames.length, rng);
+  const ctx = model.buildClassContext(source.classnames, source.template);
+  const sgd = new Sgd(
+    PARAM_GROUPS.map((name) => ({ name, params: model.store.inGroup(name) })),
+    { momentum: config.optim.momentum, weightDecay: config.optim.weightDecay },
+  );
+  const fingerprint = configFingerprint(config);
+  const history: EpochMetrics[] = [];
+  let startEpoch = 0;
+  try {
+    if (options.resumeFrom) {
+      const ckpt = decodeCheckpoint(options.resumeFrom);
+      if (ckpt.configFingerprint !== fingerprint) {
+        throw new CheckpointError('checkpoint belongs to a different trial configuration; refusing to resume from it');
+      }
+      restoreParams(model, ckpt.params);
+      sgd.setState(blobsToSgdState(ckpt.optimizerSteps, ckpt.momentum));
+      rng.setState(ckpt.rngState);
+      history.push(...ckpt.history);
+      startEpoch = ckpt.epochsDone;
+    }
+
+    const trainable = config.method !== 'zeroshot';
+    const epochs = trainable ? config.optim.epochs : 0;
+    const every = options.checkpointEvery ?? config.checkpointEvery;
+    const size = clip.vision.imageSize;
+    for (let epoch = startEpoch; epoch < epochs; epoch++) {
+      signal?.throwIfAborted();
+      const metrics = await trainEpoch(model, sgd, ctx, config, source.train, epoch, rng, deps, size, signal);
+      history.push(metrics);
+      await options.onEpoch?.(metrics);
+      const done = epoch + 1;
+      if (options.onCheckpoint && ((every > 0 && done % every === 0) || done === epochs)) {
+        const bytes = encodeCheckpoint({
+          configFingerprint: fingerprint,
+          epochsDone: done,
+          rngState: rng.getState(),
+          optimizerSteps: sgd.getState().steps,
+          params: model.store.list().map((p) => ({
+            key: p.key,
+            shape: p.variable.shape.slice(),
+            values: Float32Array.from(p.variable.dataSync() as Float32Array),
+          })),
+          momentum: sgdStateToBlobs(sgd.getState()),
+          history,
+        });
+        await options.onCheckpoint(done, bytes);
+      }
+    }
+
+    const results: EvalResult[] = [];
+    const testImage = (item: Item) => deps.testImage(item, size);
+    const own = await evaluate(model, ctx, source.test, testImage, config.evalBatchSize, size, signal);
+    results.push(toResult(config.dataset, own));
+    for (const target of config.evalDatasets) {
+      if (target === config.dataset) continue;
+      const data = await deps.loadTarget(target, config.root);
+      checkLabels(data.test, data.classnames, `${target} test`);
+      // Class-dependent parts are rebuilt for the target class list; the CAVPT classifier is not used at test time.
+      const targetCtx = model.buildClassContext(data.classnames, data.template);
+      try {
+        results.push(toResult(target, await evaluate(model, targetCtx, data.test, testImage, config.evalBatchSize, size, signal)));
+      } finally {
+        targetCtx.dispose();
+      }
+    }
+    return {
+      epochs: history,
+      results,
+      backend: backend.name,
+      parameters: model.store.count(),
+      ...(source.splitId ? { splitId: source.splitId } : {}),
+    };
+  } finally {
+    ctx.dispose();
+    sgd.dispose();
+    model.dispose();
+    clip.dispose();
+  }
+}
+
+async function trainEpoch(
+  model: PromptedClip,
+  sgd: Sgd,
+  ctx: ClassContext,
+  config: TrialConfig,
+  train: readonly Item[],
+  epoch: number,
+  rng: PythonRandom,
+  deps: TrialDeps,
+  size: number,
+  signal: AbortSignal | undefined,
+): Promise<EpochMetrics> {
+  const started = performance.now();
+  const { optim } = config;
+  const lrVisual = learningRateAt(
+    { baseLr: optim.lrVisual, maxEpochs: optim.epochs, warmupEpochs: optim.lrWarmupEpochs, warmupLr: optim.warmupLr },
+    epoch,
+  );
+  const lrText = learningRateAt(
+    { baseLr: optim.lrText, maxEpochs: optim.epochs, warmupEpochs: optim.textLrWarmupEpochs, warmupLr: optim.warmupLr },
+    epoch,
+  );
+  const lrs = { visual: lrVisual, cavpt: lrVisual, text: lrText };
+  const batches = epochBatchesFor(train.length, optim.batchSize, rng);
+  let loss = 0;
+  let main = 0;
+  let cavpt = 0;
+  let cavptBatches = 0;
+  let correct = 0;
+  let seen = 0;
+  for (const [b, batch] of batches.entries()) {
+    signal?.throwIfAborted();
+    const items = batch.map((i) => train[i]!);
+    // Sequential on purpose: every crop and flip draws from the one generator in a fixed order.
+    const images: Float32Array[] = [];
+    for (const item of items) images.push(await deps.trainImage(item, rng, size));
+    const pixels = stackImages(images, size);
+    try {
+      const labels = Int32Array.from(items, (it) => it.label);
+      const r = trainBatch(model, sgd, ctx, pixels, labels, epoch, b, config.loss, lrs);
+      loss += r.loss;
+      main += r.main;
+      if (r.cavptActive) {
+        cavpt += r.cavpt;
+        cavptBatches += 1;
+      }
+      correct += r.correct;
+      seen += r.size;
+    } finally {
+      pixels.dispose();
+    }
+  }
+  const n = Math.max(batches.length, 1);
+  return {
+    epoch,
+    loss: loss / n,
+    lossMain: main / n,
+    lossCavpt: cavptBatches ? cavpt / cavptBatches : 0,
+    lrText,
+    lrVisual,
+    trainAcc: seen ? (100 * correct) / seen : 0,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+function restoreParams(model: PromptedClip, blobs: { key: string; shape: number[]; values: Float32Array }[]): void {
+  const expected = new Set(model.store.list().map((p) => p.key));
+  for (const blob of blobs) {
+    if (!expected.has(blob.key)) throw new CheckpointError(`checkpoint has unknown tensor ${blob.key}`);
+    const v = model.store.get(blob.key);
+    if (v.shape.join('x') !== blob.shape.join('x')) {
+      throw new CheckpointError(`checkpoint tensor ${blob.key} has shape [${blob.shape}], model expects [${v.shape}]`);
+    }
+    v.assign(tf.tensor(blob.values, blob.shape, 'float32'));
+    expected.delete(blob.key);
+  }
+  if (expected.size > 0) throw new CheckpointError(`checkpoint lacks tensors: ${[...expected].join(', ')}`);
+}
+
+function checkLabels(items: readonly Item[], classnames: readonly string[], what: string): void {
+  if (items.length === 0) throw new TrialDataError(`the ${what} split is empty`);
+  for (const item of items) {
+    if (!Number.isInteger(item.label) || item.label < 0 || item.label >= classnames.length) {
+      throw new TrialDataError(
+        `${what} item ${item.impath} has label ${item.label}, outside the ${classnames.length}-class list`,
+      );
+    }
+  }
+}
+
+function toResult(evalDataset: string, { correct, total }: { correct: number; total: number }): EvalResult {
+  return { evalDataset, split: 'test', top1: total ? (100 * correct) / total : 0, correct, total };
+}
+
+async function resolveDeps(partial: Partial<TrialDeps> | undefined): Promise<TrialDeps> {
+  const missing = !partial || Object.keys(defaultKeys).some((k) => !(k in partial));
+  const defaults = missing ? (await import('./default-deps.ts')).defaultDeps : undefined;
+  return { ...defaults, ...partial } as TrialDeps;
+}
+
+const defaultKeys: Record<keyof TrialDeps, true> = {
+  initBackend: true,
+  loadClip: true,
+  loadSource: true,
+  loadTarget: true,
+  trainImage: true,
+  testImage: true,
+};
