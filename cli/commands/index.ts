@@ -1,9 +1,12 @@
 import type { Command } from 'commander';
+import { register as registerData } from './data.ts';
+import { register as registerEmbed } from './embed.ts';
 
 /**
  * Every sub-command lives in its own module under cli/commands/ and exports `register(program)`.
  * Add one import and one call per command, keeping the list alphabetical.
  */
 export function registerCommands(program: Command): void {
-  void program;
+  registerData(program);
+  registerEmbed(program);
 }
