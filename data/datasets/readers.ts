@@ -69,7 +69,7 @@ async function readFgvc(info: DatasetInfo, datasetDir: string): Promise<RawSplit
   const variantsFile = path.join(datasetDir, 'variants.txt');
   const variants = textLines(await readText(variantsFile, 'the FGVCAircraft class list')).map((l) => l.trim());
   const labelOf = new Map<string, number>();
-  variants.forEach((name, i) => labelOf.set(name, i));
+  for (const [i, name] of variants.entries()) labelOf.set(name, i);
   const imageDir = path.join(datasetDir, info.imageDir);
 
   const readSplit = async (split: string): Promise<Item[]> => {
