@@ -65,6 +65,24 @@ export async function activateBackend(name: BackendName): Promise<void> {
     return;
   }
   await setOrThrow('cpu');
+  silenceCpuBanner();
+}
+
+/**
+ * The cpu backend prints a multi-line "install tfjs-node" banner to stderr on its first tensor. initBackend already
+ * logs the choice and why faster backends were skipped, so the first write happens here with that one banner
+ * filtered out (other warnings pass through).
+ */
+function silenceCpuBanner(): void {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (!String(args[0]).includes('looks like you are running TensorFlow.js in Node.js')) warn(...args);
+  };
+  try {
+    tf.tensor1d([0]).dispose();
+  } finally {
+    console.warn = warn;
+  }
 }
 
 async function importOptional(pkg: string): Promise<void> {
