@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { CAVPT_MODES, METHODS, type Method } from '../dpt/trial-config.ts';
+
+/**
+ * The hyperparameters a sweep can set in `base` and vary in `vary`, by their sweep-file names, with the values each
+ * accepts, where it lands in the trainer's TrialConfig, and which methods it changes.
+ * `cavpt.length` and `kN` are two names for ONE knob: the official code's SELECTED_COVPT.CPN is at once the number of
+ * top-ranked zero-shot classes and the number of class-aware prompts (DPT_SPEC §5). The paper ablates it as "length"
+ * (0 allowed: no CAVPT tokens) and as "K_N" (at least 1).
+ */
+export type AxisKind = 'enum' | 'int' | 'float';
+
+export interface AxisDef {
+  kind: AxisKind;
+  /** "an integer >= 0", used as `expected <this>` */
+  expectation: string;
+  /** dotted path inside the trainer's TrialConfig input */
+  target: string;
+  /** methods whose training this value changes; elsewhere it is reset to the default (see expand.ts) */
+  methods: readonly Method[];
+  options?: readonly string[];
+  min?: number;
+  /** exclusive lower bound (learning rates) */
+  above?: number;
+  max?: number;
+}
+
+const TRAINED: readonly Method[] = ['coop', 'vpt', 'vlp', 'dpt'];
+const VISUAL: readonly Method[] = ['vpt', 'vlp', 'dpt'];
+const TEXT: readonly Method[] = ['coop', 'vlp', 'dpt'];
+const WARMUP_LOSS: readonly Method[] = ['vlp', 'dpt'];
+const DPT: readonly Method[] = ['dpt'];
+
+function int(min: number, max: number, target: string, methods: readonly Method[]): AxisDef {
+  return { kind: 'int', expectation: `an integer >= ${min}`, target, methods, min, max };
+}
+function float(min: number, max: number, target: string, methods: readonly Method[]): AxisDef {
+  return { kind: 'float', expectation: `a number >= ${min}`, target, methods, min, max };
+}
+function positive(max: number, target: string, methods: readonly Method[]): AxisDef {
+  return { kind: 'float', expectation: 'a number > 0', target, methods, above: 0, max };
+}
+
+export const AXES = {
+  method: {
+    kind: 'enum',
+    expectation: `one of ${METHODS.join(', ')}`,
+    target: 'method',
+    methods: METHODS,
+    options: METHODS,
+  },
+  /** visual prompts and CAVPT (OPTIM.LR) */
+  lr: positive(10, 'optim.lrVisual', VISUAL),
+  lrText: positive(10, 'optim.lrText', TEXT),
+  'cavpt.mode': {
+    kind: 'enum',
+    expectation: `one of ${CAVPT_MODES.join(', ')}`,
+    target: 'cavpt.mode',
+    methods: DPT,
+    options: CAVPT_MODES,
+  },
+  /** depth: how many ViT blocks carry CAVPT */
+  'cavpt.layers': int(1, 64, 'cavpt.layers', DPT),
+  'cavpt.length': int(0, 1000, 'cavpt.kN', DPT),
+  kN: int(1, 1000, 'cavpt.kN', DPT),
+  /** learnable key/value tokens of each CAVPT module (10 in the official code) */
+  'cavpt.ctxTokens': int(0, 1000, 'cavpt.ctxTokens', DPT),
+  alpha: float(0, 100, 'loss.alpha', DPT),
+  beta: float(0, 100, 'loss.beta', WARMUP_LOSS),
+  epochs: int(1, 100_000, 'optim.epochs', TRAINED),
+  /** C: epochs of the general-knowledge warm-up loss */
+  warmupEpochs: int(0, 100_000, 'loss.warmupEpochs', WARMUP_LOSS),
+  /** constant-LR warm-up epochs of the visual/CAVPT optimisers */
+  lrWarmupEpochs: int(0, 100_000, 'optim.lrWarmupEpochs', VISUAL),
+  'vpt.length': int(0, 1000, 'vpt.length', VISUAL),
+  'text.nCtx': int(1, 77, 'text.nCtx', TEXT),
+  batchSize: int(1, 100_000, 'optim.batchSize', TRAINED),
+} as const satisfies Record<string, AxisDef>;
+
+export type AxisKey = keyof typeof AXES;
+export const AXIS_KEYS = Object.keys(AXES) as AxisKey[];
+export type AxisValue = string | number;
+/** A set of sweep-file assignments, e.g. `{ 'cavpt.length': 5, lr: 0.002 }`. */
+export type Assignment = Partial<Record<AxisKey, AxisValue>>;
+
+/** Groups that may be written nested (`cavpt: { length: 5 }`) as well as dotted (`cavpt.length: 5`). */
+export const NESTED_GROUPS = ['cavpt', 'vpt', 'text'] as const;
+
+/** Names for the same trial field that must not be set together in one object. */
+export const ALIASES: ReadonlyArray<readonly [AxisKey, AxisKey]> = [['cavpt.length', 'kN']];
+
+export function axisDef(key: AxisKey): AxisDef {
+  return AXES[key];
+}
+
+export function isAxisKey(key: string): key is AxisKey {
+  return Object.hasOwn(AXES, key);
+}
+
+/** Zod schema of one value of an axis, with messages of the form `expected <expectation>`. */
+export function axisValueSchema(key: AxisKey): z.ZodType<AxisValue> {
+  const def: AxisDef = AXES[key];
+  const error = `expected ${def.expectation}${boundsNote(def)}`;
+  if (def.kind === 'enum') return z.enum(def.options as [string, ...string[]], { error });
+  let schema = z.number({ error });
+  if (def.kind === 'int') schema = schema.int({ error });
+  if (def.min !== undefined) schema = schema.min(def.min, { error });
+  if (def.above !== undefined) schema = schema.gt(def.above, { error });
+  if (def.max !== undefined) schema = schema.max(def.max, { error });
+  return schema;
+}
+
+function boundsNote(def: AxisDef): string {
+  return def.max === undefined || def.kind === 'enum' ? '' : ` and <= ${def.max}`;
+}
+
+/** True when a value is acceptable for the axis (used for range bounds and sampled values). */
+export function isValidAxisValue(key: AxisKey, value: unknown): boolean {
+  return axisValueSchema(key).safeParse(value).success;
+}

@@ -1,0 +1,16 @@
+import { createHash } from 'node:crypto';
+import type { TrialConfig } from '../dpt/trial-config.ts';
+import { canonicalJson, identityView } from './canonical.ts';
+
+export { canonicalJson, identityView, NON_IDENTITY_FIELDS } from './canonical.ts';
+
+/**
+ * A trial's identity (ARCHITECTURE §3): sha256 over the canonical JSON of its resolved config, the code version
+ * and the few-shot split id, as 64 hex digits. The same trial in any sweep, on any machine, gets the same key.
+ */
+export function configKey(config: TrialConfig, codeVersion: string, splitId: string): string {
+  if (codeVersion === '') throw new Error('configKey: codeVersion must not be empty');
+  if (splitId === '') throw new Error('configKey: splitId must not be empty');
+  const payload = canonicalJson({ config: identityView(config), codeVersion, splitId });
+  return createHash('sha256').update(payload, 'utf8').digest('hex');
+}
