@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { register as registerData } from './data.ts';
 import { register as registerEmbed } from './embed.ts';
+import { register as registerTrain } from './train.ts';
+import { register as registerValidate } from './validate.ts';
 
 /**
  * Every sub-command lives in its own module under cli/commands/ and exports `register(program)`.
@@ -9,4 +11,6 @@ import { register as registerEmbed } from './embed.ts';
 export function registerCommands(program: Command): void {
   registerData(program);
   registerEmbed(program);
+  registerTrain(program);
+  registerValidate(program);
 }

@@ -1,8 +1,8 @@
 export type { Activation, ClipConfig, TextConfig, VisionConfig } from './config.ts';
 export { ClipLoadError } from './errors.ts';
 export { ClipModel, type LoadClipOptions, type LoadedClip, loadClip } from './model.ts';
+export { fillTemplate, TEMPLATES, type TemplateDataset } from './templates.ts';
 export { TextTower } from './text.ts';
-export { TEMPLATES, type TemplateDataset, fillTemplate } from './templates.ts';
 export { ClipTokenizer, type EncodedTexts } from './tokenizer.ts';
 export { type InjectFn, VisionTower } from './vision.ts';
 export { l2Normalize, zeroShotClassifier, zeroShotLogits } from './zero-shot.ts';

@@ -109,9 +109,13 @@ export function residualBlock(x: tf.Tensor3D, w: BlockWeights, mask?: tf.Tensor2
     const [batch, len, dim] = x.shape;
     const headDim = dim / w.heads;
     const qkv = dense(layerNorm(x, w.ln1), w.wQkv, w.bQkv);
-    const [q, k, v] = tf.split(qkv, 3, 2).map((t) =>
-      tf.transpose(tf.reshape(t, [batch, len, w.heads, headDim]), [0, 2, 1, 3]),
-    ) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+    const [q, k, v] = tf
+      .split(qkv, 3, 2)
+      .map((t) => tf.transpose(tf.reshape(t, [batch, len, w.heads, headDim]), [0, 2, 1, 3])) as [
+      tf.Tensor4D,
+      tf.Tensor4D,
+      tf.Tensor4D,
+    ];
     let scores = tf.matMul(tf.mul(q, 1 / Math.sqrt(headDim)), k, false, true);
     if (mask) scores = tf.add(scores, mask);
     const attended = tf.matMul(tf.softmax(scores, -1), v);

@@ -86,7 +86,8 @@ async function findWeights(path: string): Promise<{ dir: string; entries: Tensor
     if (files.includes(name)) return { dir: path, entries: await readSafetensorsIndex(join(path, name)) };
   }
   const others = files.filter((f) => f.endsWith('.safetensors'));
-  if (others.length === 1 && others[0]) return { dir: path, entries: await readSafetensorsIndex(join(path, others[0])) };
+  if (others.length === 1 && others[0])
+    return { dir: path, entries: await readSafetensorsIndex(join(path, others[0])) };
   if (others.length > 1) {
     throw new ClipLoadError(`${path} holds several .safetensors files but no index; pass the file itself`);
   }
@@ -105,7 +106,12 @@ async function findConfig(dir: string, layout: Layout, entries: TensorEntry[]): 
 async function findTokenizer(dir: string): Promise<string> {
   for (const name of ['tokenizer.json', 'tokenizer.json.gz']) {
     const candidate = join(dir, name);
-    if (await stat(candidate).then((s) => s.isFile()).catch(() => false)) return candidate;
+    if (
+      await stat(candidate)
+        .then((s) => s.isFile())
+        .catch(() => false)
+    )
+      return candidate;
   }
   throw new ClipLoadError(`${dir} has no tokenizer.json (or tokenizer.json.gz)`);
 }

@@ -38,7 +38,9 @@ export async function readSafetensorsIndex(file: string): Promise<TensorEntry[]>
     await handle.read(lenBuf, 0, 8, 0);
     const headerLen = Number(lenBuf.readBigUInt64LE(0));
     if (headerLen > size - 8) {
-      throw new ClipLoadError(`${name} is truncated or not safetensors: header claims ${headerLen} bytes, file has ${size}`);
+      throw new ClipLoadError(
+        `${name} is truncated or not safetensors: header claims ${headerLen} bytes, file has ${size}`,
+      );
     }
     const headerBuf = Buffer.alloc(headerLen);
     await handle.read(headerBuf, 0, headerLen, 8);
@@ -48,7 +50,8 @@ export async function readSafetensorsIndex(file: string): Promise<TensorEntry[]>
     } catch {
       throw new ClipLoadError(`${name} is not a safetensors file (header is not JSON)`);
     }
-    if (typeof header !== 'object' || header === null) throw new ClipLoadError(`${name}: safetensors header is not an object`);
+    if (typeof header !== 'object' || header === null)
+      throw new ClipLoadError(`${name}: safetensors header is not an object`);
     const dataStart = 8 + headerLen;
     const dataLen = size - dataStart;
     const entries: TensorEntry[] = [];
@@ -58,7 +61,9 @@ export async function readSafetensorsIndex(file: string): Promise<TensorEntry[]>
       if (!parsed.success) throw new ClipLoadError(`${name}: malformed header entry for tensor ${tensorName}`);
       const { dtype, shape, data_offsets } = parsed.data;
       if (dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16') {
-        throw new ClipLoadError(`${name}: tensor ${tensorName} has dtype ${dtype}; only F32, F16 and BF16 are supported`);
+        throw new ClipLoadError(
+          `${name}: tensor ${tensorName} has dtype ${dtype}; only F32, F16 and BF16 are supported`,
+        );
       }
       const [begin, end] = data_offsets;
       const expected = shape.reduce((a, b) => a * b, 1) * BYTES[dtype];
@@ -88,7 +93,9 @@ export async function readShardedIndex(indexFile: string): Promise<TensorEntry[]
   try {
     parsed = shardIndexSchema.parse(JSON.parse(await readFile(indexFile, 'utf8')));
   } catch (err) {
-    throw new ClipLoadError(`${basename(indexFile)} is not a valid safetensors index: ${(err as Error).message.split('\n')[0]}`);
+    throw new ClipLoadError(
+      `${basename(indexFile)} is not a valid safetensors index: ${(err as Error).message.split('\n')[0]}`,
+    );
   }
   const shards = [...new Set(Object.values(parsed.weight_map))];
   const entries: TensorEntry[] = [];
@@ -113,7 +120,8 @@ export async function readTensor(entry: TensorEntry): Promise<HostTensor> {
   try {
     const bytes = Buffer.alloc(entry.end - entry.start);
     const { bytesRead } = await handle.read(bytes, 0, bytes.length, entry.start);
-    if (bytesRead !== bytes.length) throw new ClipLoadError(`${basename(entry.file)} is truncated at tensor ${entry.name}`);
+    if (bytesRead !== bytes.length)
+      throw new ClipLoadError(`${basename(entry.file)} is truncated at tensor ${entry.name}`);
     return { shape: entry.shape, data: toFloat32(bytes, entry.dtype) };
   } finally {
     await handle.close();

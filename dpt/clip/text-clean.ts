@@ -9,8 +9,12 @@
 export function basicClean(text: string): string {
   let out = text.normalize('NFC');
   out = out.replace(/[\u02bc\u2018-\u201b]/g, "'").replace(/[\u201c-\u201f]/g, '"');
-  out = out.replace(/[\ufb00-\ufb06\u0132\u0133\u013f\u0140\u0149\u01c4-\u01cc\u01f1-\u01f3]/g, (c) => c.normalize('NFKC'));
-  out = out.replace(/[\u3000\uff01-\uff5e\uff61-\uffdc\uffe0-\uffee]/g, (c) => (c === '\u3000' ? ' ' : c.normalize('NFKC')));
+  out = out.replace(/[\ufb00-\ufb06\u0132\u0133\u013f\u0140\u0149\u01c4-\u01cc\u01f1-\u01f3]/g, (c) =>
+    c.normalize('NFKC'),
+  );
+  out = out.replace(/[\u3000\uff01-\uff5e\uff61-\uffdc\uffe0-\uffee]/g, (c) =>
+    c === '\u3000' ? ' ' : c.normalize('NFKC'),
+  );
   out = unescapeHtml(unescapeHtml(out));
   return out.trim();
 }
@@ -44,8 +48,11 @@ const NAMED: Record<string, string> = {
 function unescapeHtml(text: string): string {
   return text.replace(/&(#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z]+);/g, (whole, body: string) => {
     if (body.startsWith('#')) {
-      const code = body[1] === 'x' || body[1] === 'X' ? Number.parseInt(body.slice(2), 16) : Number.parseInt(body.slice(1), 10);
-      return code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff) ? String.fromCodePoint(code) : '\ufffd';
+      const code =
+        body[1] === 'x' || body[1] === 'X' ? Number.parseInt(body.slice(2), 16) : Number.parseInt(body.slice(1), 10);
+      return code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff)
+        ? String.fromCodePoint(code)
+        : '\ufffd';
     }
     return NAMED[body] ?? whole;
   });

@@ -52,7 +52,8 @@ export class TextTower {
     return tf.tidy(() => {
       const idTensor = Array.isArray(ids) ? this.idsToTensor(ids) : ids;
       const [n, len] = idTensor.shape;
-      if (len !== this.contextLength) throw new Error(`token ids have length ${len}, context length is ${this.contextLength}`);
+      if (len !== this.contextLength)
+        throw new Error(`token ids have length ${len}, context length is ${this.contextLength}`);
       const flat = tf.gather(this.tokenTable, tf.reshape(idTensor, [n * len]).toInt());
       return tf.reshape(flat, [n, len, this.width]);
     });
@@ -61,7 +62,8 @@ export class TextTower {
   /** Positional embedding, causal transformer, ln_final, EOT token, projection → [N, projDim] (unnormalised). */
   encodeEmbeddings(x: tf.Tensor3D, eotIndex: number[]): tf.Tensor2D {
     const [n, len] = x.shape;
-    if (len !== this.contextLength) throw new Error(`text embeddings have length ${len}, context length is ${this.contextLength}`);
+    if (len !== this.contextLength)
+      throw new Error(`text embeddings have length ${len}, context length is ${this.contextLength}`);
     if (eotIndex.length !== n) throw new Error(`${eotIndex.length} EOT indices for ${n} sequences`);
     return tf.tidy(() => {
       let h = tf.add(x, this.positional) as tf.Tensor3D;
@@ -82,7 +84,8 @@ export class TextTower {
         throw new Error(`token ids have length ${row.length}, context length is ${this.contextLength}`);
       }
       for (const id of row) {
-        if (id < 0 || id >= this.vocabSize) throw new Error(`token id ${id} outside the vocabulary (size ${this.vocabSize})`);
+        if (id < 0 || id >= this.vocabSize)
+          throw new Error(`token id ${id} outside the vocabulary (size ${this.vocabSize})`);
       }
       flat.set(row, i * this.contextLength);
     });

@@ -34,7 +34,9 @@ export class VisionTower {
     const eps = config.layerNormEps;
     // PyTorch conv weight OIHW → TF.js HWIO.
     this.patchFilter = store.get('visual.conv1.weight', (t) => tf.transpose(t, [2, 3, 1, 0])) as tf.Tensor4D;
-    this.classEmbedding = store.get('visual.class_embedding', (t) => tf.reshape(t, [1, 1, config.width])) as tf.Tensor3D;
+    this.classEmbedding = store.get('visual.class_embedding', (t) =>
+      tf.reshape(t, [1, 1, config.width]),
+    ) as tf.Tensor3D;
     this.positional = store.get('visual.positional_embedding', (t) =>
       tf.reshape(t, [1, this.numTokens, config.width]),
     ) as tf.Tensor3D;

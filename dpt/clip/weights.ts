@@ -126,8 +126,11 @@ export function expectedSourceShapes(layout: Layout, config: ClipConfig): Map<st
   if (layout === 'openai') return expectedOpenAi(config);
   const out = new Map<string, number[]>();
   for (const recipe of hfRecipes(config).values()) {
-    if (recipe.kind === 'concat') recipe.sources.forEach((s, i) => out.set(s, recipe.shapes[i] ?? []));
-    else out.set(recipe.source, recipe.shape);
+    if (recipe.kind !== 'concat') {
+      out.set(recipe.source, recipe.shape);
+      continue;
+    }
+    for (const [i, source] of recipe.sources.entries()) out.set(source, recipe.shapes[i] ?? []);
   }
   return out;
 }
@@ -162,7 +165,11 @@ export function validateTensors(entries: TensorEntry[], layout: Layout, config: 
 }
 
 /** Reads every needed tensor (already validated) and converts it to the canonical OpenAI layout. */
-export async function loadCanonical(entries: TensorEntry[], layout: Layout, config: ClipConfig): Promise<CanonicalWeights> {
+export async function loadCanonical(
+  entries: TensorEntry[],
+  layout: Layout,
+  config: ClipConfig,
+): Promise<CanonicalWeights> {
   const byName = new Map(entries.map((e) => [e.name, e]));
   const read = (name: string): Promise<HostTensor> => {
     const entry = byName.get(name);
