@@ -19,17 +19,21 @@ export const CLIP_STD = [0.26862954, 0.26130258, 0.27577711] as const;
 
 /**
  * Decodes any image sharp reads to 8-bit RGB, like PIL's `.convert("RGB")`: alpha dropped (not composited),
- * greyscale and palette expanded, EXIF orientation ignored (PIL does not apply it either).
+ * greyscale and palette expanded; embedded ICC profiles and EXIF orientation ignored, as PIL ignores them.
  */
 export async function decodeRgb(path: string): Promise<RgbImage> {
   try {
-    const { data, info } = await sharp(path, { failOn: 'error' })
+    const { data, info } = await sharp(path, { failOn: 'error', ignoreIcc: true })
       .toColourspace('srgb')
       .removeAlpha()
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
-    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+    return {
+      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      width: info.width,
+      height: info.height,
+    };
   } catch (err) {
     const reason = (err as Error).message.split('\n')[0];
     throw new Error(`${path} is not a readable image (${reason})`);
@@ -44,7 +48,8 @@ export async function decodeRgb(path: string): Promise<RgbImage> {
 export async function resizeRegion(img: RgbImage, box: Box, outW: number, outH: number): Promise<RgbImage> {
   const { left, top, width, height } = box;
   for (const [name, v] of Object.entries({ left, top, width, height, outW, outH })) {
-    if (!Number.isInteger(v) || v < 0) throw new Error(`resizeRegion: ${name} must be a non-negative integer, got ${v}`);
+    if (!Number.isInteger(v) || v < 0)
+      throw new Error(`resizeRegion: ${name} must be a non-negative integer, got ${v}`);
   }
   if (width === 0 || height === 0 || outW === 0 || outH === 0) throw new Error('resizeRegion: empty box or output');
   if (left + width > img.width || top + height > img.height) {
@@ -56,7 +61,11 @@ export async function resizeRegion(img: RgbImage, box: Box, outW: number, outH: 
   }
   if (outW !== width || outH !== height) pipeline = pipeline.resize(outW, outH, { fit: 'fill', kernel: 'cubic' });
   const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+  return {
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    width: info.width,
+    height: info.height,
+  };
 }
 
 /** [0, 255] → [0, 1] → (x - mean) / std per channel; HWC float32. `flip` mirrors left-right. */
@@ -84,7 +93,12 @@ export function shorterSideSize(width: number, height: number, size: number): { 
 /** torchvision CenterCrop offsets: int(round((dim - size) / 2)) with Python's round-half-to-even. */
 export function centreCropBox(width: number, height: number, size: number): Box {
   if (width < size || height < size) throw new Error(`centre crop ${size} larger than ${width}×${height}`);
-  return { left: roundHalfEven((width - size) / 2), top: roundHalfEven((height - size) / 2), width: size, height: size };
+  return {
+    left: roundHalfEven((width - size) / 2),
+    top: roundHalfEven((height - size) / 2),
+    width: size,
+    height: size,
+  };
 }
 
 function roundHalfEven(x: number): number {

@@ -16,7 +16,9 @@ interface EmbedOptions {
 export function register(program: Command): void {
   program
     .command('embed')
-    .description('Projected, unnormalised CLIP features of images and texts (like get_image_features / get_text_features)')
+    .description(
+      'Projected, unnormalised CLIP features of images and texts (like get_image_features / get_text_features)',
+    )
     .requiredOption('--model <dir>', 'CLIP checkpoint: Hugging Face directory or OpenAI/open_clip safetensors')
     .option('--image <path>', 'image file (repeatable)', collect, [])
     .option('--text <string>', 'text (repeatable)', collect, [])
@@ -79,7 +81,9 @@ async function embed(options: EmbedOptions): Promise<EmbedResult> {
 function encodeImages({ model }: LoadedClip, pixels: Float32Array[]): number[][] {
   const size = model.vision.imageSize;
   const flat = new Float32Array(pixels.length * size * size * 3);
-  pixels.forEach((p, i) => flat.set(p, i * p.length));
+  pixels.forEach((p, i) => {
+    flat.set(p, i * p.length);
+  });
   return tf.tidy(() => model.vision.encode(tf.tensor4d(flat, [pixels.length, size, size, 3])).arraySync());
 }
 

@@ -76,6 +76,9 @@ describe('dpt-sweep embed', () => {
   });
 
   it('empty text → one error line', () => {
-    expectOneError(embed(['--model', join(FIXTURES, 'tiny-a-hf'), '--text', '  ', '--json']), /--text number 1 is empty/);
+    expectOneError(
+      embed(['--model', join(FIXTURES, 'tiny-a-hf'), '--text', '  ', '--json']),
+      /--text number 1 is empty/,
+    );
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { normalizeClip, decodeRgb } from '../../../data/image.ts';
+import { decodeRgb, normalizeClip } from '../../../data/image.ts';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/clip');
 
@@ -37,7 +37,9 @@ export async function referencePixels(ref: ModelReference): Promise<tf.Tensor4D>
   const images = await Promise.all(ref.images.map((f) => decodeRgb(join(FIXTURES, f))));
   const size = images[0]?.width ?? 0;
   const flat = new Float32Array(images.length * size * size * 3);
-  images.forEach((img, i) => flat.set(normalizeClip(img), i * size * size * 3));
+  images.forEach((img, i) => {
+    flat.set(normalizeClip(img), i * size * size * 3);
+  });
   return tf.tensor4d(flat, [images.length, size, size, 3]);
 }
 

@@ -79,7 +79,8 @@ describe.each(['cpu', 'wasm'] as BackendName[])('gradients through the CLIP enco
     const { ids, eotIndex } = clip.tokenizer.encode(['a photo of a cat.', 'golden retriever']);
     const embeddings = text.tokenEmbedding(ids);
     const direction = tf.randomNormal([2, text.projDim], 0, 1, 'float32', 4);
-    const f = (x: tf.Tensor3D) => tf.tidy(() => tf.sum(tf.mul(text.encodeEmbeddings(x, eotIndex), direction)) as tf.Scalar);
+    const f = (x: tf.Tensor3D) =>
+      tf.tidy(() => tf.sum(tf.mul(text.encodeEmbeddings(x, eotIndex), direction)) as tf.Scalar);
     const w = text.width;
     // Coordinates before the EOT token (they influence it through causal attention) and in row 2.
     const coords = [1 * w + 3, 2 * w + 9, (eotIndex[0] ?? 1) * w + 1, text.contextLength * w + 4 * w + 2];

@@ -56,7 +56,9 @@ describe('CLIP checkpoint errors name the tensor and both shapes', () => {
     editJson(join(dir, 'open_clip_config.json'), (j) => {
       ((j.model_cfg as Record<string, unknown>).text_cfg as Record<string, unknown>).layers = 3;
     });
-    await expect(loadClip(dir)).rejects.toThrow(/missing tensor transformer\.resblocks\.2\.ln_1\.weight \(expected shape \[32\]\)/);
+    await expect(loadClip(dir)).rejects.toThrow(
+      /missing tensor transformer\.resblocks\.2\.ln_1\.weight \(expected shape \[32\]\)/,
+    );
   });
 
   it('fewer layers in the config than in the file → unexpected tensor', async () => {
@@ -64,7 +66,9 @@ describe('CLIP checkpoint errors name the tensor and both shapes', () => {
     editJson(join(dir, 'config.json'), (j) => {
       (j.text_config as Record<string, unknown>).num_hidden_layers = 1;
     });
-    await expect(loadClip(dir)).rejects.toThrow(/unexpected tensor text_model\.encoder\.layers\.1\.\S+ \[\d+(, \d+)?\]/);
+    await expect(loadClip(dir)).rejects.toThrow(
+      /unexpected tensor text_model\.encoder\.layers\.1\.\S+ \[\d+(, \d+)?\]/,
+    );
   });
 
   it('a renamed tensor → unexpected tensor', async () => {
