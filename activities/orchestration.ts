@@ -1,0 +1,85 @@
+import type { Database } from '../db/client.ts';
+import type { OrchestrationActivities, RunnableTrial, SweepCounts } from './contracts.ts';
+
+/**
+ * The sweep workflow's database activities. Trial state lives in PostgreSQL; these turn it into the small answers the
+ * workflow needs. Every write is conditional on the current status, so a re-delivered activity changes nothing.
+ */
+export function createOrchestrationActivities(db: Database): OrchestrationActivities {
+  const { prisma } = db;
+  return {
+    async planSweep(sweepId) {
+      const sweep = await prisma.sweep.findUnique({ where: { id: sweepId } });
+      if (!sweep) throw new Error(`sweep ${sweepId} not found`);
+      if (sweep.reuseResults) {
+        // Link each pending trial to the oldest succeeded trial with the same identity in another sweep.
+        await prisma.$executeRaw`
+          UPDATE "Trial" AS t
+             SET status = 'reused', "reusedFromId" = src.id, "finishedAt" = now(), "updatedAt" = now()
+            FROM (SELECT DISTINCT ON ("configKey") id, "configKey"
+                    FROM "Trial"
+                   WHERE status = 'succeeded' AND "sweepId" <> ${sweepId}
+                   ORDER BY "configKey", "finishedAt", id) AS src
+           WHERE t."sweepId" = ${sweepId}
+             AND t.status IN ('pending', 'queued')
+             AND t."configKey" = src."configKey"`;
+      }
+      const byStatus = await statusCounts(db, sweepId);
+      return {
+        total: byStatus.total,
+        runnable: (byStatus.pending ?? 0) + (byStatus.queued ?? 0),
+        reused: byStatus.reused ?? 0,
+        done: byStatus.succeeded ?? 0,
+      };
+    },
+
+    async listRunnableTrials(sweepId, afterTrialId, limit): Promise<RunnableTrial[]> {
+      const rows = await prisma.trial.findMany({
+        where: {
+          sweepId,
+          status: { in: ['pending', 'queued'] },
+          ...(afterTrialId === null ? {} : { id: { gt: afterTrialId } }),
+        },
+        orderBy: { id: 'asc' },
+        take: limit,
+        select: { id: true },
+      });
+      return rows.map((row) => ({ trialId: row.id }));
+    },
+
+    async recordTrialFailure(trialId, message, cancelled) {
+      await prisma.trial.updateMany({
+        where: { id: trialId, status: { notIn: ['succeeded', 'reused'] } },
+        data: { status: cancelled ? 'cancelled' : 'failed', error: message, finishedAt: new Date() },
+      });
+    },
+
+    async markSweepStatus(sweepId, status) {
+      await prisma.sweep.update({ where: { id: sweepId }, data: { status, finishedAt: null } });
+    },
+
+    async finishSweep(sweepId, status): Promise<SweepCounts> {
+      await prisma.sweep.update({ where: { id: sweepId }, data: { status, finishedAt: new Date() } });
+      const byStatus = await statusCounts(db, sweepId);
+      return {
+        total: byStatus.total,
+        succeeded: byStatus.succeeded ?? 0,
+        failed: byStatus.failed ?? 0,
+        reused: byStatus.reused ?? 0,
+        cancelled: byStatus.cancelled ?? 0,
+      };
+    },
+  };
+}
+
+type StatusCounts = Partial<Record<string, number>> & { total: number };
+
+async function statusCounts(db: Database, sweepId: string): Promise<StatusCounts> {
+  const groups = await db.prisma.trial.groupBy({ by: ['status'], where: { sweepId }, _count: { _all: true } });
+  const counts: StatusCounts = { total: 0 };
+  for (const g of groups) {
+    counts[g.status] = g._count._all;
+    counts.total += g._count._all;
+  }
+  return counts;
+}
