@@ -1,9 +1,9 @@
 /**
  * CLIP throughput on the TF.js backends available here, printed as JSON:
- *   npx tsx bench/clip.ts [--batch 32] [--cpu-batch 2] [--prompts 10] [--backends wasm,cpu]
+ *   npx tsx bench/clip.ts [--batch 32] [--wasm-batch N] [--cpu-batch 2] [--prompts 10] [--backends wasm,cpu]
  * ViT-B/32-shaped vision tower with random frozen weights; forward, and forward + backward to `--prompts` tokens
  * injected before every layer (VPT-deep, what the trainer optimises). Where a backend is too slow for the full batch
- * (cpu), a smaller batch is timed and images/s is reported for that batch, marked `extrapolated_to_batch`.
+ * (cpu), or runs out of memory (wasm at batch 32: 'memory access out of bounds' in the wasm heap), a smaller batch is timed and images/s is reported for that batch, marked `extrapolated_to_batch`.
  * Compare with tools/reference/bench_clip_torch.py (PyTorch on the same CPU).
  */
 import { cpus } from 'node:os';
@@ -135,12 +135,11 @@ function round(x: number): number {
 }
 
 const batch = Number(arg('batch', '32'));
-const cpuBatch = Number(arg('cpu-batch', '2'));
 const prompts = Number(arg('prompts', '10'));
 const backends = arg('backends', 'wasm,cpu').split(',') as BackendName[];
 const results = [];
 for (const name of backends) {
-  const b = name === 'cpu' ? cpuBatch : batch;
+  const b = Number(arg(`${name}-batch`, name === 'cpu' ? '2' : String(batch)));
   const r = await benchBackend(name, b, prompts);
   results.push(
     b === batch ? r : { ...r, extrapolated_to_batch: batch, note: `timed at batch ${b}; img/s assumed flat in batch` },
