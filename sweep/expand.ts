@@ -500,7 +500,7 @@ class WarningCollector {
           `${dataset} (${datasetSizes(dataset).classes} classes) at ${[...values].sort((a, b) => a - b).join(', ')}`,
       );
       out.push({
-        path: 'cavpt.length',
+        path: 'cavpt.length (K_N)',
         message: `K_N above a dataset's class count acts as the class count (min(K_N, classes)), so these trials repeat the capped setting: ${parts.join('; ')}`,
       });
     }

@@ -3,6 +3,7 @@ import { register as registerData } from './data.ts';
 import { register as registerEmbed } from './embed.ts';
 import { register as registerTrain } from './train.ts';
 import { register as registerValidate } from './validate.ts';
+import { register as registerValidate } from './validate.ts';
 
 /**
  * Every sub-command lives in its own module under cli/commands/ and exports `register(program)`.
@@ -12,5 +13,6 @@ export function registerCommands(program: Command): void {
   registerData(program);
   registerEmbed(program);
   registerTrain(program);
+  registerValidate(program);
   registerValidate(program);
 }
