@@ -101,15 +101,17 @@ function embeddedPool(paths: EmbeddedPaths): { pool: pg.Pool; kind: DatabaseKind
  * connection of any other process takes the data directory over instead of failing.
  */
 function embeddedClient(paths: EmbeddedPaths): typeof pg.Client {
+  type Callback = ((err: Error) => void) | ((err: null, client: pg.Client) => void);
   class EmbeddedClient extends pg.Client {
-    override connect(): Promise<void>;
-    override connect(callback: (err: Error) => void): void;
-    override connect(callback?: (err: Error) => void): Promise<void> | void {
+    override connect(): Promise<pg.Client>;
+    override connect(callback: Callback): void;
+    override connect(callback?: Callback): Promise<pg.Client> | void {
       const connecting = ensureEmbeddedServer(paths).then(() => super.connect());
       if (callback === undefined) return connecting;
+      const reply = callback as (err: Error | null, client?: pg.Client) => void;
       connecting.then(
-        () => callback(undefined as unknown as Error),
-        (error: Error) => callback(error),
+        (client) => reply(null, client),
+        (error: Error) => reply(error),
       );
     }
   }

@@ -51,7 +51,7 @@ export class PgliteWireServer {
 
   #accept(socket: net.Socket): void {
     socket.setNoDelay(true);
-    const connection = new ClientConnection(socket, (unit) => this.#run(connection, unit));
+    const connection: ClientConnection = new ClientConnection(socket, (unit) => this.#run(connection, unit));
     this.#connections.add(connection);
     socket.on('close', () => {
       this.#connections.delete(connection);

@@ -21,13 +21,22 @@ interface WasmSchemaEngine {
 }
 
 interface WasmGlue {
-  __wbg_set_wasm(exports: WebAssembly.Exports): void;
+  __wbg_set_wasm(exports: Record<string, unknown>): void;
   SchemaEngine: {
     new: (options: unknown, log: (message: string) => void, adapter: object) => Promise<WasmSchemaEngine>;
   };
 }
 
 let glue: Promise<WasmGlue> | undefined;
+
+/** The slice of the WebAssembly API used here (the project's lib settings carry no DOM/WebAssembly typings). */
+interface WasmApi {
+  instantiate(
+    bytes: Uint8Array,
+    imports: Record<string, unknown>,
+  ): Promise<{ instance: { exports: Record<string, unknown> } }>;
+}
+const wasmApi = () => (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 /**
  * Prisma's schema engine compiled to WebAssembly (npm `@prisma/schema-engine-wasm`), so SQL is rendered from
@@ -39,8 +48,8 @@ function loadGlue(): Promise<WasmGlue> {
     const require = createRequire(import.meta.url);
     const dir = path.dirname(require.resolve('@prisma/schema-engine-wasm'));
     const module = (await import(path.join(dir, 'schema_engine_bg.js'))) as WasmGlue;
-    const { instance } = await WebAssembly.instantiate(fs.readFileSync(path.join(dir, 'schema_engine_bg.wasm')), {
-      './schema_engine_bg.js': module as unknown as WebAssembly.ModuleImports,
+    const { instance } = await wasmApi().instantiate(fs.readFileSync(path.join(dir, 'schema_engine_bg.wasm')), {
+      './schema_engine_bg.js': module,
     });
     module.__wbg_set_wasm(instance.exports);
     (instance.exports.__wbindgen_start as () => void)();

@@ -1,0 +1,376 @@
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import { z } from 'zod';
+import { DatabaseError } from './errors.ts';
+import type { Queryable } from './migrate.ts';
+
+/**
+ * Idempotent writes. Activities run at least once, so every write is an upsert on a natural key, and an upsert that
+ * changes nothing leaves the row untouched (updatedAt included): applying the same writes twice leaves identical rows.
+ * Writes go through SQL on the pool (multi-row, conditional upserts that Prisma has no API for); reads for the
+ * CLI and dashboard can use the Prisma client on the same pool.
+ */
+
+const hash = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** Deterministic ids: a retried write derives the same id, so it can never create a second row. */
+export const sweepIdFor = (name: string) => `s_${hash(`sweep:${name}`).slice(0, 24)}`;
+export const trialIdFor = (sweepId: string, configKey: string) => `t_${hash(`trial:${sweepId}:${configKey}`).slice(0, 24)}`;
+
+export const TRIAL_STATUSES = ['pending', 'queued', 'running', 'succeeded', 'failed', 'cancelled', 'reused'] as const;
+export type TrialStatus = (typeof TRIAL_STATUSES)[number];
+
+/** Which states a trial may move to from which; moving to the state it is already in is a no-op, not an error. */
+const TRANSITIONS: Record<TrialStatus, readonly TrialStatus[]> = {
+  pending: ['queued', 'running', 'cancelled', 'reused'],
+  queued: ['running', 'cancelled', 'reused', 'failed'],
+  running: ['succeeded', 'failed', 'cancelled', 'queued'],
+  succeeded: [],
+  failed: ['queued'],
+  cancelled: ['queued'],
+  reused: [],
+};
+
+const sweepSchema = z.object({
+  name: z.string().min(1),
+  spec: z.unknown(),
+  specHash: z.string().min(1),
+  maxParallel: z.number().int().positive(),
+  reuseResults: z.boolean().default(true),
+  codeVersion: z.string().min(1),
+  workflowId: z.string().min(1).nullable().default(null),
+});
+export type SweepInput = z.input<typeof sweepSchema>;
+
+/** Creates the sweep or updates its definition (a changed file reconciles into the same sweep); returns its id. */
+export async function upsertSweep(db: Queryable, input: SweepInput): Promise<string> {
+  const sweep = sweepSchema.parse(input);
+  const id = sweepIdFor(sweep.name);
+  await db.query(
+    `INSERT INTO "Sweep" (id, name, spec, "specHash", "maxParallel", "reuseResults", "codeVersion", "workflowId", "updatedAt")
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())
+     ON CONFLICT (name) DO UPDATE SET spec = EXCLUDED.spec, "specHash" = EXCLUDED."specHash",
+       "maxParallel" = EXCLUDED."maxParallel", "reuseResults" = EXCLUDED."reuseResults",
+       "codeVersion" = EXCLUDED."codeVersion", "workflowId" = COALESCE(EXCLUDED."workflowId", "Sweep"."workflowId"),
+       "updatedAt" = now()
+     WHERE ("Sweep".spec, "Sweep"."specHash", "Sweep"."maxParallel", "Sweep"."reuseResults", "Sweep"."codeVersion")
+           IS DISTINCT FROM (EXCLUDED.spec, EXCLUDED."specHash", EXCLUDED."maxParallel", EXCLUDED."reuseResults", EXCLUDED."codeVersion")
+        OR (EXCLUDED."workflowId" IS NOT NULL AND EXCLUDED."workflowId" IS DISTINCT FROM "Sweep"."workflowId")`,
+    [
+      id,
+      sweep.name,
+      JSON.stringify(sweep.spec ?? null),
+      sweep.specHash,
+      sweep.maxParallel,
+      sweep.reuseResults,
+      sweep.codeVersion,
+      sweep.workflowId,
+    ],
+  );
+  return id;
+}
+
+const SWEEP_STATUSES = ['planned', 'running', 'paused', 'succeeded', 'failed', 'cancelled'] as const;
+
+export async function setSweepStatus(
+  db: Queryable,
+  sweepId: string,
+  status: (typeof SWEEP_STATUSES)[number],
+): Promise<void> {
+  const finished = status === 'succeeded' || status === 'failed' || status === 'cancelled';
+  await db.query(
+    `UPDATE "Sweep" SET status = $2::"SweepStatus", "updatedAt" = now(),
+            "finishedAt" = CASE WHEN $3 THEN COALESCE("finishedAt", now()) ELSE NULL END
+      WHERE id = $1 AND status IS DISTINCT FROM $2::"SweepStatus"`,
+    [sweepId, z.enum(SWEEP_STATUSES).parse(status), finished],
+  );
+}
+
+const trialSchema = z.object({
+  configKey: z.string().regex(/^[0-9a-f]{16,64}$/, 'configKey must be a hex digest'),
+  method: z.string().min(1),
+  dataset: z.string().min(1),
+  backbone: z.string().min(1),
+  shots: z.number().int().nonnegative(),
+  seed: z.number().int(),
+  lr: z.number().nonnegative(),
+  lrText: z.number().nonnegative().nullable().default(null),
+  cavptMode: z.string().min(1).nullable().default(null),
+  cavptLayers: z.number().int().nonnegative().nullable().default(null),
+  cavptLength: z.number().int().nonnegative().nullable().default(null),
+  kN: z.number().int().nonnegative().nullable().default(null),
+  alpha: z.number().nullable().default(null),
+  beta: z.number().nullable().default(null),
+  epochs: z.number().int().nonnegative(),
+  evalDatasets: z.array(z.string().min(1)).min(1).optional(),
+  config: z.unknown(),
+});
+export type TrialInput = z.input<typeof trialSchema>;
+
+const TRIAL_COLUMNS = [
+  'configKey',
+  'method',
+  'dataset',
+  'backbone',
+  'shots',
+  'seed',
+  'lr',
+  'lrText',
+  'cavptMode',
+  'cavptLayers',
+  'cavptLength',
+  'kN',
+  'alpha',
+  'beta',
+  'epochs',
+] as const;
+
+/**
+ * Inserts the planned trials of a sweep in one statement; trials already planned (same configKey) are left as they
+ * are, so re-planning a changed sweep file only adds the new cells. Returns the ids of all given trials, in order.
+ */
+export async function planTrials(db: Queryable, sweepId: string, inputs: TrialInput[]): Promise<string[]> {
+  const trials = inputs.map((input) => trialSchema.parse(input));
+  const ids = trials.map((trial) => trialIdFor(sweepId, trial.configKey));
+  if (trials.length === 0) return ids;
+  const columns = TRIAL_COLUMNS.map((column) => trials.map((trial) => trial[column]));
+  await db.query(
+    `INSERT INTO "Trial" (id, "sweepId", "configKey", method, dataset, backbone, shots, seed, lr, "lrText", "cavptMode",
+                          "cavptLayers", "cavptLength", "kN", alpha, beta, epochs, "evalDatasets", config, "updatedAt")
+     SELECT u.id, $1, u.key, u.method, u.dataset, u.backbone, u.shots, u.seed, u.lr, u.lr_text, u.mode, u.layers,
+            u.length, u.kn, u.alpha, u.beta, u.epochs,
+            ARRAY(SELECT jsonb_array_elements_text(u.evals)), u.config, now()
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[], $9::float8[],
+                   $10::float8[], $11::text[], $12::int[], $13::int[], $14::int[], $15::float8[], $16::float8[],
+                   $17::int[], $18::jsonb[], $19::jsonb[])
+         AS u(id, key, method, dataset, backbone, shots, seed, lr, lr_text, mode, layers, length, kn, alpha, beta,
+              epochs, evals, config)
+     ON CONFLICT ("sweepId", "configKey") DO NOTHING`,
+    [
+      sweepId,
+      ids,
+      ...columns,
+      trials.map((trial) => JSON.stringify(trial.evalDatasets ?? [trial.dataset])),
+      trials.map((trial) => JSON.stringify(trial.config ?? null)),
+    ],
+  );
+  return ids;
+}
+
+export interface TransitionFields {
+  backend?: string;
+  workerId?: string;
+  error?: string;
+}
+
+/**
+ * Moves a trial to `to` if the transition is allowed from its current state. Returns true when the trial is now in
+ * `to` (including when it already was: retries are no-ops) and false when the move is not allowed (e.g. a late
+ * "running" report for a trial that already succeeded).
+ */
+export async function transitionTrial(
+  db: Queryable,
+  trialId: string,
+  to: Exclude<TrialStatus, 'reused'>,
+  fields: TransitionFields = {},
+): Promise<boolean> {
+  const from = TRIAL_STATUSES.filter((status) => TRANSITIONS[status].includes(to));
+  const { rows } = await db.query<{ status: TrialStatus }>(
+    `WITH moved AS (
+       UPDATE "Trial" SET status = $2::"TrialStatus", "updatedAt" = now(),
+              backend = COALESCE($4, backend), "workerId" = COALESCE($5, "workerId"),
+              error = CASE WHEN $2 IN ('failed', 'cancelled') THEN $6 WHEN $2 = 'succeeded' THEN NULL ELSE error END,
+              "startedAt" = CASE WHEN $2 = 'running' THEN now() ELSE "startedAt" END,
+              "finishedAt" = CASE WHEN $2 IN ('succeeded', 'failed', 'cancelled') THEN now()
+                                  WHEN $2 IN ('queued', 'running') THEN NULL ELSE "finishedAt" END,
+              "durationMs" = CASE WHEN $2 IN ('succeeded', 'failed', 'cancelled') AND "startedAt" IS NOT NULL
+                                  THEN (extract(epoch FROM now() - "startedAt") * 1000)::int ELSE "durationMs" END,
+              attempts = attempts + CASE WHEN $2 = 'running' THEN 1 ELSE 0 END
+        WHERE id = $1 AND status::text = ANY($3::text[])
+        RETURNING status)
+     SELECT status FROM moved
+     UNION ALL SELECT status FROM "Trial" WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM moved)`,
+    [trialId, to, from, fields.backend ?? null, fields.workerId ?? null, fields.error ?? null],
+  );
+  if (rows.length === 0) throw new Error(`trial ${trialId} does not exist`);
+  return rows[0]?.status === to;
+}
+
+/** A succeeded trial with this configKey in another sweep whose results can stand in for a new training run. */
+export async function findReusableTrial(db: Queryable, configKey: string, exceptSweepId: string): Promise<string | null> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id FROM "Trial"
+      WHERE "configKey" = $1 AND status = 'succeeded' AND "reusedFromId" IS NULL AND "sweepId" <> $2
+      ORDER BY "finishedAt", id LIMIT 1`,
+    [configKey, exceptSweepId],
+  );
+  return rows[0]?.id ?? null;
+}
+
+/** Marks a planned trial as reusing `fromTrialId`'s results (read through reusedFromId; nothing is copied). */
+export async function linkReusedTrial(db: Queryable, trialId: string, fromTrialId: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE "Trial" t SET status = 'reused', "reusedFromId" = $2, "updatedAt" = now(), "finishedAt" = now()
+       FROM "Trial" src
+      WHERE t.id = $1 AND src.id = $2 AND src."configKey" = t."configKey" AND src.status = 'succeeded'
+        AND t.status IN ('pending', 'queued')`,
+    [trialId, fromTrialId],
+  );
+  if ((rowCount ?? 0) > 0) return true;
+  const { rows } = await db.query<{ reusedFromId: string | null }>(
+    `SELECT "reusedFromId" FROM "Trial" WHERE id = $1`,
+    [trialId],
+  );
+  return rows[0]?.reusedFromId === fromTrialId;
+}
+
+const attemptSchema = z.object({
+  trialId: z.string().min(1),
+  attempt: z.number().int().positive(),
+  workerId: z.string().nullable().default(null),
+  backend: z.string().nullable().default(null),
+  startedAt: z.date(),
+});
+
+/** Records the start of an attempt (Temporal's attempt number); a retried report of the same start changes nothing. */
+export async function startAttempt(db: Queryable, input: z.input<typeof attemptSchema>): Promise<void> {
+  const a = attemptSchema.parse(input);
+  await db.query(
+    `INSERT INTO "TrialAttempt" ("trialId", attempt, "workerId", backend, "startedAt")
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT ("trialId", attempt) DO NOTHING`,
+    [a.trialId, a.attempt, a.workerId, a.backend, a.startedAt],
+  );
+}
+
+export async function finishAttempt(
+  db: Queryable,
+  trialId: string,
+  attempt: number,
+  outcome: 'succeeded' | 'failed' | 'cancelled' | 'timed_out',
+  endedAt: Date,
+  error: string | null = null,
+): Promise<void> {
+  // Only the first end report counts; a retried report must not move endedAt.
+  await db.query(
+    `UPDATE "TrialAttempt" SET outcome = $3::"AttemptOutcome", "endedAt" = $4, error = $5
+      WHERE "trialId" = $1 AND attempt = $2 AND outcome = 'running'`,
+    [trialId, attempt, outcome, endedAt, error],
+  );
+}
+
+const resultSchema = z
+  .object({
+    evalDataset: z.string().min(1),
+    split: z.string().min(1),
+    correct: z.number().int().nonnegative(),
+    total: z.number().int().positive(),
+  })
+  .refine((r) => r.correct <= r.total, 'correct cannot exceed total');
+export type ResultInput = z.input<typeof resultSchema>;
+
+/** Upserts a trial's accuracies; top1 is derived (percent) so it always agrees with correct/total. */
+export async function upsertResults(db: Queryable, trialId: string, inputs: ResultInput[]): Promise<void> {
+  const results = inputs.map((input) => resultSchema.parse(input));
+  if (results.length === 0) return;
+  await db.query(
+    `INSERT INTO "TrialResult" ("trialId", "evalDataset", split, top1, correct, total, "updatedAt")
+     SELECT $1, u.eval, u.split, 100.0 * u.correct / u.total, u.correct, u.total, now()
+       FROM unnest($2::text[], $3::text[], $4::int[], $5::int[]) AS u(eval, split, correct, total)
+     ON CONFLICT ("trialId", "evalDataset", split) DO UPDATE
+        SET top1 = EXCLUDED.top1, correct = EXCLUDED.correct, total = EXCLUDED.total, "updatedAt" = now()
+      WHERE ("TrialResult".correct, "TrialResult".total) IS DISTINCT FROM (EXCLUDED.correct, EXCLUDED.total)`,
+    [
+      trialId,
+      results.map((r) => r.evalDataset),
+      results.map((r) => r.split),
+      results.map((r) => r.correct),
+      results.map((r) => r.total),
+    ],
+  );
+}
+
+const metricSchema = z.object({
+  epoch: z.number().int().nonnegative(),
+  loss: z.number(),
+  lossMain: z.number().nullable().default(null),
+  lossCavpt: z.number().nullable().default(null),
+  lrText: z.number().nullable().default(null),
+  lrVisual: z.number().nullable().default(null),
+  trainAcc: z.number().nullable().default(null),
+  seconds: z.number().nullable().default(null),
+});
+export type EpochMetricInput = z.input<typeof metricSchema>;
+const METRIC_COLUMNS = ['loss', 'lossMain', 'lossCavpt', 'lrText', 'lrVisual', 'trainAcc', 'seconds'] as const;
+
+/** Upserts per-epoch metrics of one or many trials in one statement (a resumed trial re-reports epochs). */
+export async function upsertEpochMetrics(
+  db: Queryable,
+  rows: Array<EpochMetricInput & { trialId: string }>,
+): Promise<void> {
+  if (rows.length === 0) return;
+  const metrics = rows.map((row) => ({ trialId: z.string().min(1).parse(row.trialId), ...metricSchema.parse(row) }));
+  const quoted = METRIC_COLUMNS.map((c) => `"${c}"`);
+  await db.query(
+    `INSERT INTO "EpochMetric" ("trialId", epoch, ${quoted.join(', ')})
+     SELECT * FROM unnest($1::text[], $2::int[], ${METRIC_COLUMNS.map((_, i) => `$${i + 3}::float8[]`).join(', ')})
+     ON CONFLICT ("trialId", epoch) DO UPDATE SET ${quoted.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
+      WHERE (${quoted.map((c) => `"EpochMetric".${c}`).join(', ')})
+            IS DISTINCT FROM (${quoted.map((c) => `EXCLUDED.${c}`).join(', ')})`,
+    [metrics.map((m) => m.trialId), metrics.map((m) => m.epoch), ...METRIC_COLUMNS.map((c) => metrics.map((m) => m[c]))],
+  );
+}
+
+/**
+ * Stores a trial's checkpoint for `epoch` and drops older epochs in the same transaction, so a crash leaves either
+ * the old or the new checkpoint, never neither. A late, older checkpoint never replaces a newer one.
+ */
+export async function saveCheckpoint(pool: pg.Pool, trialId: string, epoch: number, bytes: Uint8Array): Promise<string> {
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(
+      `INSERT INTO "Checkpoint" ("trialId", epoch, bytes, sha256, "sizeBytes") VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT ("trialId", epoch) DO UPDATE SET bytes = EXCLUDED.bytes, sha256 = EXCLUDED.sha256,
+              "sizeBytes" = EXCLUDED."sizeBytes", "createdAt" = now()
+        WHERE "Checkpoint".sha256 <> EXCLUDED.sha256`,
+      [trialId, epoch, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), sha256, bytes.byteLength],
+    );
+    await client.query(
+      `DELETE FROM "Checkpoint" WHERE "trialId" = $1
+          AND epoch < (SELECT max(epoch) FROM "Checkpoint" WHERE "trialId" = $1)`,
+      [trialId],
+    );
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+  return sha256;
+}
+
+export interface LoadedCheckpoint {
+  epoch: number;
+  bytes: Uint8Array;
+  sha256: string;
+}
+
+/** The newest checkpoint of a trial, verified against its stored sha256 (a mismatch is an error, never resumed). */
+export async function loadLatestCheckpoint(db: Queryable, trialId: string): Promise<LoadedCheckpoint | null> {
+  const { rows } = await db.query<{ epoch: number; bytes: Buffer; sha256: string }>(
+    `SELECT epoch, bytes, sha256 FROM "Checkpoint" WHERE "trialId" = $1 ORDER BY epoch DESC LIMIT 1`,
+    [trialId],
+  );
+  const row = rows[0];
+  if (row === undefined) return null;
+  const actual = createHash('sha256').update(row.bytes).digest('hex');
+  if (actual !== row.sha256) {
+    throw new DatabaseError(
+      `checkpoint of trial ${trialId} at epoch ${row.epoch} is corrupt (sha256 ${actual.slice(0, 12)}… ≠ stored ${row.sha256.slice(0, 12)}…)`,
+      'checkpoint-corrupt',
+    );
+  }
+  return { epoch: row.epoch, bytes: new Uint8Array(row.bytes), sha256: row.sha256 };
+}

@@ -1,0 +1,171 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { isDatabaseError } from '../../../db/errors.ts';
+import {
+  findReusableTrial,
+  finishAttempt,
+  linkReusedTrial,
+  loadLatestCheckpoint,
+  planTrials,
+  saveCheckpoint,
+  startAttempt,
+  transitionTrial,
+  upsertEpochMetrics,
+  upsertResults,
+  upsertSweep,
+} from '../../../db/repositories.ts';
+import { describeWith } from '../../support/env.ts';
+import { BACKENDS, type TestDatabase } from './backends.ts';
+
+const key = (n: number) => n.toString(16).padStart(64, '0');
+const trial = (n: number, seed: number) => ({
+  configKey: key(n),
+  method: 'dpt',
+  dataset: 'eurosat',
+  backbone: 'ViT-B/32',
+  shots: 16,
+  seed,
+  lr: 0.01,
+  lrText: 0.002,
+  cavptMode: 'top-down',
+  cavptLayers: 1,
+  cavptLength: 10,
+  kN: 10,
+  alpha: 0.3,
+  beta: 0.1,
+  epochs: 100,
+  config: { n, nested: { warmup: 10 } },
+});
+
+const TABLES = ['Sweep', 'Trial', 'TrialResult', 'EpochMetric', 'Checkpoint', 'TrialAttempt'];
+
+async function dump(t: TestDatabase): Promise<string> {
+  const parts: string[] = [];
+  for (const table of TABLES) {
+    const { rows } = await t.db.pool.query(`SELECT to_jsonb(x) AS row FROM "${table}" x ORDER BY 1`);
+    parts.push(`${table}: ${JSON.stringify(rows.map((r) => r.row))}`);
+  }
+  return parts.join('\n');
+}
+
+for (const backend of BACKENDS) {
+  describeWith(`database (${backend.name})`, backend.available, backend.reason)(`repositories on ${backend.name}`, () => {
+    let t: TestDatabase;
+    beforeAll(async () => {
+      t = await backend.create();
+    });
+    afterAll(async () => {
+      await t?.dispose();
+    });
+
+    /** One trial's life, as the orchestrator and a GPU activity would write it. */
+    async function writeEverything(): Promise<string[]> {
+      const pool = t.db.pool;
+      const sweepId = await upsertSweep(pool, {
+        name: 'idem',
+        spec: { a: 1 },
+        specHash: 'h1',
+        maxParallel: 4,
+        codeVersion: 'v1',
+      });
+      const ids = await planTrials(pool, sweepId, [trial(1, 1), trial(2, 2), trial(3, 3)]);
+      const [first] = ids as [string];
+      await transitionTrial(pool, first, 'queued');
+      await transitionTrial(pool, first, 'running', { backend: 'cpu', workerId: 'w1' });
+      await startAttempt(pool, { trialId: first, attempt: 1, workerId: 'w1', startedAt: new Date('2026-01-01T00:00:00Z') });
+      await upsertEpochMetrics(pool, [
+        { trialId: first, epoch: 0, loss: 2.5, lossMain: 2.0, lossCavpt: 0.5, lrText: 0.002, lrVisual: 1e-5 },
+        { trialId: first, epoch: 1, loss: 1.5, trainAcc: 40 },
+      ]);
+      await saveCheckpoint(pool, first, 1, new Uint8Array([1, 2, 3]));
+      await upsertResults(pool, first, [{ evalDataset: 'eurosat', split: 'test', correct: 81, total: 100 }]);
+      await finishAttempt(pool, first, 1, 'succeeded', new Date('2026-01-01T01:00:00Z'));
+      await transitionTrial(pool, first, 'succeeded');
+      return ids;
+    }
+
+    it('applying the same writes twice leaves identical rows', async () => {
+      const ids = await writeEverything();
+      const once = await dump(t);
+      const again = await writeEverything();
+      expect(again).toEqual(ids);
+      expect(await dump(t)).toBe(once);
+      expect(once).toMatch(/"top1": ?81[,}]/);
+      const counts = await t.db.pool.query(
+        `SELECT (SELECT count(*)::int FROM "Trial") AS trials, (SELECT count(*)::int FROM "EpochMetric") AS metrics`,
+      );
+      expect(counts.rows[0]).toEqual({ trials: 3, metrics: 2 });
+    });
+
+    it('reads the rows back through the generated Prisma client', async () => {
+      const sweep = await t.db.prisma.sweep.findUniqueOrThrow({
+        where: { name: 'idem' },
+        include: { trials: { orderBy: { seed: 'asc' }, include: { results: true } } },
+      });
+      expect(sweep.trials.map((x) => x.seed)).toEqual([1, 2, 3]);
+      expect(sweep.trials[0]?.status).toBe('succeeded');
+      expect(sweep.trials[0]?.attempts).toBe(1);
+      expect(sweep.trials[0]?.evalDatasets).toEqual(['eurosat']);
+      expect(sweep.trials[0]?.results[0]?.top1).toBeCloseTo(81);
+    });
+
+    it('allows only legal status transitions and treats repeats as no-ops', async () => {
+      const sweepId = await upsertSweep(t.db.pool, { name: 'transitions', spec: {}, specHash: 'h', maxParallel: 1, codeVersion: 'v1' });
+      const [id] = (await planTrials(t.db.pool, sweepId, [trial(10, 1)])) as [string];
+      expect(await transitionTrial(t.db.pool, id, 'succeeded')).toBe(false);
+      expect(await transitionTrial(t.db.pool, id, 'running')).toBe(true);
+      expect(await transitionTrial(t.db.pool, id, 'failed', { error: 'OOM' })).toBe(true);
+      expect(await transitionTrial(t.db.pool, id, 'failed', { error: 'OOM' })).toBe(true);
+      expect(await transitionTrial(t.db.pool, id, 'running')).toBe(false);
+      expect(await transitionTrial(t.db.pool, id, 'queued')).toBe(true);
+      const row = await t.db.prisma.trial.findUniqueOrThrow({ where: { id } });
+      expect(row.status).toBe('queued');
+      expect(row.error).toBe('OOM');
+      expect(row.attempts).toBe(1);
+      await expect(transitionTrial(t.db.pool, 'nope', 'queued')).rejects.toThrow(/does not exist/);
+    });
+
+    it('links an identical succeeded trial of another sweep instead of retraining it', async () => {
+      const a = await upsertSweep(t.db.pool, { name: 'reuse-a', spec: {}, specHash: 'h', maxParallel: 1, codeVersion: 'v1' });
+      const b = await upsertSweep(t.db.pool, { name: 'reuse-b', spec: {}, specHash: 'h', maxParallel: 1, codeVersion: 'v1' });
+      const [src] = (await planTrials(t.db.pool, a, [trial(20, 1)])) as [string];
+      const [dst] = (await planTrials(t.db.pool, b, [trial(20, 1)])) as [string];
+      expect(await findReusableTrial(t.db.pool, key(20), b)).toBeNull();
+      await transitionTrial(t.db.pool, src, 'running');
+      await transitionTrial(t.db.pool, src, 'succeeded');
+      expect(await findReusableTrial(t.db.pool, key(20), b)).toBe(src);
+      expect(await findReusableTrial(t.db.pool, key(20), a)).toBeNull();
+      expect(await linkReusedTrial(t.db.pool, dst, src)).toBe(true);
+      expect(await linkReusedTrial(t.db.pool, dst, src)).toBe(true);
+      const row = await t.db.prisma.trial.findUniqueOrThrow({ where: { id: dst } });
+      expect(row).toMatchObject({ status: 'reused', reusedFromId: src });
+    });
+
+    it('keeps only the newest checkpoint, verifies its sha256, and ignores a late older one', async () => {
+      const sweepId = await upsertSweep(t.db.pool, { name: 'ckpt', spec: {}, specHash: 'h', maxParallel: 1, codeVersion: 'v1' });
+      const [id] = (await planTrials(t.db.pool, sweepId, [trial(30, 1)])) as [string];
+      expect(await loadLatestCheckpoint(t.db.pool, id)).toBeNull();
+      const big = new Uint8Array(256 * 1024).map((_, i) => (i * 31) % 251);
+      await saveCheckpoint(t.db.pool, id, 3, new Uint8Array([9]));
+      await saveCheckpoint(t.db.pool, id, 5, big);
+      await saveCheckpoint(t.db.pool, id, 4, new Uint8Array([7]));
+      const latest = await loadLatestCheckpoint(t.db.pool, id);
+      expect(latest?.epoch).toBe(5);
+      expect(Buffer.from(latest?.bytes ?? []).equals(Buffer.from(big))).toBe(true);
+      const { rows } = await t.db.pool.query(`SELECT epoch FROM "Checkpoint" WHERE "trialId" = $1 ORDER BY epoch`, [id]);
+      expect(rows.map((r) => r.epoch)).toEqual([5]);
+      await t.db.pool.query(`UPDATE "Checkpoint" SET bytes = '\\x00'::bytea WHERE "trialId" = $1 AND epoch = 5`, [id]);
+      const error = await loadLatestCheckpoint(t.db.pool, id).catch((e: unknown) => e);
+      expect(isDatabaseError(error) && error.code).toBe('checkpoint-corrupt');
+      expect((error as Error).message).toMatch(/^checkpoint of trial t_\w+ at epoch 5 is corrupt/);
+    });
+
+    it('rejects invalid input at the edge with a message naming the field', async () => {
+      await expect(
+        planTrials(t.db.pool, 'x', [{ ...trial(40, 1), shots: -1 }]),
+      ).rejects.toThrow(/shots/);
+      await expect(upsertResults(t.db.pool, 'x', [{ evalDataset: 'e', split: 'test', correct: 5, total: 4 }])).rejects.toThrow(
+        /correct cannot exceed total/,
+      );
+    });
+  });
+}
