@@ -25,7 +25,7 @@ export function register(program: Command): void {
     .option('--json', 'print the machine-readable result (config, per-epoch metrics, accuracies) as JSON on stdout')
     .action(async (file: string, options: TrainOptions) => {
       const config = await loadTrialFile(file, options.set);
-      const outcome = await train(config, Boolean(options.json));
+      const outcome = await train(config);
       if (options.json) {
         process.stdout.write(`${JSON.stringify({ config, ...outcome }, null, 2)}\n`);
         return;
@@ -72,9 +72,10 @@ export async function loadTrialFile(file: string, overrides: string[] = []): Pro
   }
 }
 
-async function train(config: TrialConfig, quiet: boolean): Promise<TrialOutcome> {
+/** Progress goes to stderr (a bar on a terminal, one line per epoch otherwise), so stdout stays the result. */
+async function train(config: TrialConfig): Promise<TrialOutcome> {
   const total = config.method === 'zeroshot' ? 0 : config.optim.epochs;
-  const tty = process.stderr.isTTY && !quiet;
+  const tty = process.stderr.isTTY;
   const bar = tty
     ? new cliProgress.SingleBar(
         {
@@ -97,7 +98,7 @@ async function train(config: TrialConfig, quiet: boolean): Promise<TrialOutcome>
     return await runTrial(config, {
       onEpoch: (m) => {
         if (bar) bar.update(m.epoch + 1, payload(m));
-        else if (!quiet) {
+        else {
           const p = payload(m);
           process.stderr.write(
             `epoch ${m.epoch + 1}/${total} loss ${p.loss} (main ${p.main}, cavpt ${p.cavpt}) lr visual ${p.lrv} text ${p.lrt} train acc ${m.trainAcc.toFixed(1)}%\n`,

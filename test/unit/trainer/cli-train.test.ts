@@ -1,0 +1,97 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { writeTinyDataset } from '../../support/tiny-dataset.ts';
+import { TINY_CLIP_DIR } from './support/tiny-task.ts';
+
+const run = promisify(execFile);
+const repo = path.resolve(import.meta.dirname, '../../..');
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
+      cwd: repo,
+      env: { ...process.env, DPT_BACKEND: 'wasm' },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('dpt-sweep train (real files: generated CoOp-layout dataset, tiny CLIP fixture)', () => {
+  let dir: string;
+  let trial: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'dpt-train-'));
+    await writeTinyDataset({
+      root: path.join(dir, 'data'),
+      classes: ['red', 'green', 'blue'],
+      perClass: { train: 4, val: 1, test: 3 },
+    });
+    trial = path.join(dir, 'trial.yaml');
+    await writeFile(
+      trial,
+      YAML.stringify({
+        method: 'dpt',
+        dataset: 'eurosat',
+        root: path.join(dir, 'data'),
+        shots: 2,
+        seed: 1,
+        model: TINY_CLIP_DIR,
+        preset: 'none',
+        text: { nCtx: 4 },
+        vpt: { length: 2 },
+        cavpt: { kN: 2 },
+        loss: { warmupEpochs: 1 },
+        optim: { epochs: 2, lrWarmupEpochs: 0 },
+      }),
+    );
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('trains, evaluates and prints the machine-readable result', async () => {
+    const { code, stdout, stderr } = await cli(['train', trial, '--json', '--set', 'seed=2']);
+    expect(stderr).toMatch(/epoch 2\/2 loss/);
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout);
+    expect(out.config.seed).toBe(2);
+    expect(out.backend).toBe('wasm');
+    expect(out.epochs).toHaveLength(2);
+    expect(out.results).toEqual([
+      { evalDataset: 'eurosat', split: 'test', top1: expect.any(Number), correct: expect.any(Number), total: 9 },
+    ]);
+  });
+
+  it('rejects bad config keys with their path, and K_N < 0', async () => {
+    const bad = await cli(['train', trial, '--set', 'cavpt.kN=-1', '--set', 'method=cocoop']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/method: .*expected one of/);
+    expect(bad.stderr).toMatch(/cavpt\.kN: Too small/);
+    expect(bad.stdout).toBe('');
+  });
+
+  it('exits non-zero on a NaN/Inf loss and on missing images, printing no result', async () => {
+    const nan = await cli(['train', trial, '--json', '--set', 'optim.lrVisual=1e38']);
+    expect(nan.code).not.toBe(0);
+    expect(nan.stderr).toMatch(/loss became (NaN|Infinity|-Infinity) at epoch/);
+    expect(nan.stdout).toBe('');
+    const ds = path.join(dir, 'data', 'eurosat', '2750');
+    const { readdir } = await import('node:fs/promises');
+    const firstClass = (await readdir(ds))[0]!;
+    const firstImage = (await readdir(path.join(ds, firstClass)))[0]!;
+    await unlink(path.join(ds, firstClass, firstImage));
+    const missing = await cli(['train', trial, '--json']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/missing/);
+    expect(missing.stdout).toBe('');
+  });
+});
