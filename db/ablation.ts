@@ -82,7 +82,7 @@ export async function cellStats(db: Queryable, query: CellQuery): Promise<CellRe
   });
   const evalSource = factors.includes('evalDataset') || 'evalDataset' in where
     ? 'unnest(t."evalDatasets")'
-    : 'ARRAY[t."dataset"]';
+    : 'unnest(ARRAY[t."dataset"])';
   const dedupe = factors.includes('sweep') ? 't."sweepId", t."configKey"' : 't."configKey"';
   const groupBy = columns.length > 0 ? columns.join(', ') : '()';
   const sameCell = columns.length > 0 ? columns.map((c) => `c.${c} IS NOT DISTINCT FROM p.${c}`).join(' AND ') : 'TRUE';
