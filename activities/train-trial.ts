@@ -1,7 +1,15 @@
-import { createHash } from 'node:crypto';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { Database } from '../db/client.ts';
-import type { ChildMessage, EpochReport, EvalReport, FailureKind } from '../worker/trainer-protocol.ts';
+import {
+  finishAttempt,
+  loadLatestCheckpoint,
+  saveCheckpoint,
+  startAttempt,
+  transitionTrial,
+  upsertEpochMetrics,
+  upsertResults,
+} from '../db/repositories.ts';
+import type { ChildMessage, EvalReport, FailureKind } from '../worker/trainer-protocol.ts';
 import type { TrainingActivities, TrialSummary } from './contracts.ts';
 import { runTrainerChild } from './trainer-child.ts';
 
@@ -32,27 +40,11 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
         return { trialId, status: 'succeeded', ...(await sourceTop1(db, trialId, trial.dataset)) };
       }
 
-      const startedAt = new Date();
-      await prisma.trialAttempt.upsert({
-        where: { trialId_attempt: { trialId, attempt } },
-        create: { trialId, attempt, workerId: options.workerId, startedAt },
-        update: { workerId: options.workerId, startedAt, endedAt: null, outcome: 'running', error: null },
+      await startAttempt(db.pool, { trialId, attempt, workerId: options.workerId, startedAt: new Date() });
+      await transitionTrial(db.pool, trialId, 'running', { workerId: options.workerId });
+      const checkpoint = await loadLatestCheckpoint(db.pool, trialId).catch((err: unknown) => {
+        throw ApplicationFailure.nonRetryable(err instanceof Error ? err.message : String(err), 'InvalidTrialData');
       });
-      await prisma.trial.update({
-        where: { id: trialId },
-        data: {
-          status: 'running',
-          attempts: attempt,
-          workerId: options.workerId,
-          startedAt: trial.startedAt ?? startedAt,
-          error: null,
-        },
-      });
-
-      const checkpoint = await prisma.checkpoint.findFirst({ where: { trialId }, orderBy: { epoch: 'desc' } });
-      if (checkpoint && sha256(checkpoint.bytes) !== checkpoint.sha256) {
-        throw ApplicationFailure.retryable(`checkpoint of ${trialId} at epoch ${checkpoint.epoch} is corrupt`);
-      }
       let progress = { epoch: checkpoint?.epoch ?? 0, loss: Number.NaN };
       ctx.heartbeat(progress);
       const heartbeat = setInterval(() => ctx.heartbeat(progress), options.heartbeatEveryMs);
@@ -63,10 +55,10 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
         switch (message.type) {
           case 'epoch':
             progress = { epoch: message.report.epoch + 1, loss: message.report.loss };
-            await writeEpoch(db, trialId, message.report);
+            await upsertEpochMetrics(db.pool, [{ trialId, ...message.report }]);
             return;
           case 'checkpoint':
-            await writeCheckpoint(db, trialId, message.epoch, message.bytes);
+            await saveCheckpoint(db.pool, trialId, message.epoch, message.bytes);
             return;
           case 'done':
             done = { results: message.results, backend: message.backend };
@@ -85,7 +77,7 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
             type: 'start',
             config: trial.config,
             checkpointEvery: options.checkpointEvery,
-            ...(checkpoint ? { resumeFrom: new Uint8Array(checkpoint.bytes) } : {}),
+            ...(checkpoint ? { resumeFrom: checkpoint.bytes } : {}),
           },
           { ...(gpu === undefined ? {} : { gpu }), onMessage, signal: ctx.cancellationSignal },
         );
@@ -94,34 +86,18 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
         options.gpus?.release(gpu);
       }
 
-      const endedAt = new Date();
-      const endAttempt = (outcome: 'succeeded' | 'failed' | 'cancelled', error?: string) =>
-        prisma.trialAttempt.update({
-          where: { trialId_attempt: { trialId, attempt } },
-          data: { outcome, endedAt, error: error ?? null, backend: done?.backend ?? null },
-        });
+      const endAttempt = (outcome: 'succeeded' | 'failed' | 'cancelled', error: string | null = null) =>
+        finishAttempt(db.pool, trialId, attempt, outcome, new Date(), error);
 
       if (ctx.cancellationSignal.aborted) {
         await endAttempt('cancelled', 'cancelled');
-        await prisma.trial.updateMany({
-          where: { id: trialId, status: 'running' },
-          data: { status: 'cancelled', finishedAt: endedAt },
-        });
+        await transitionTrial(db.pool, trialId, 'cancelled', { error: 'cancelled' });
         throw new CancelledFailure('trial cancelled');
       }
       if (done) {
-        await writeResults(db, trialId, done.results);
+        await upsertResults(db.pool, trialId, done.results);
         await endAttempt('succeeded');
-        await prisma.trial.update({
-          where: { id: trialId },
-          data: {
-            status: 'succeeded',
-            backend: done.backend,
-            finishedAt: endedAt,
-            durationMs: endedAt.getTime() - (trial.startedAt ?? startedAt).getTime(),
-            error: null,
-          },
-        });
+        await transitionTrial(db.pool, trialId, 'succeeded', { backend: done.backend });
         return { trialId, status: 'succeeded', ...(await sourceTop1(db, trialId, trial.dataset)) };
       }
       const message =
@@ -129,10 +105,7 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
         `trainer process exited (${exit.signal ?? `code ${exit.code}`}) without a result${exit.stderrTail ? `: ${lastLine(exit.stderrTail)}` : ''}`;
       await endAttempt('failed', message);
       if (failure && failure.kind !== 'infrastructure') {
-        await prisma.trial.update({
-          where: { id: trialId },
-          data: { status: 'failed', error: message, finishedAt: endedAt },
-        });
+        await transitionTrial(db.pool, trialId, 'failed', { error: message });
         throw ApplicationFailure.nonRetryable(
           message,
           failure.kind === 'config' ? 'InvalidTrialConfig' : 'InvalidTrialData',
@@ -143,56 +116,9 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
   };
 }
 
-async function writeEpoch(db: Database, trialId: string, r: EpochReport): Promise<void> {
-  const data = {
-    loss: r.loss,
-    lossMain: r.lossMain ?? null,
-    lossCavpt: r.lossCavpt ?? null,
-    lrText: r.lrText ?? null,
-    lrVisual: r.lrVisual ?? null,
-    trainAcc: r.trainAcc ?? null,
-    seconds: r.seconds ?? null,
-  };
-  await db.prisma.epochMetric.upsert({
-    where: { trialId_epoch: { trialId, epoch: r.epoch } },
-    create: { trialId, epoch: r.epoch, ...data },
-    update: data,
-  });
-}
-
-/** Keeps only the newest checkpoint of a trial; the write and the pruning are one transaction. */
-async function writeCheckpoint(db: Database, trialId: string, epoch: number, bytes: Uint8Array): Promise<void> {
-  const data = { bytes: Buffer.from(bytes), sha256: sha256(bytes), sizeBytes: bytes.byteLength };
-  await db.prisma.$transaction([
-    db.prisma.checkpoint.upsert({
-      where: { trialId_epoch: { trialId, epoch } },
-      create: { trialId, epoch, ...data },
-      update: data,
-    }),
-    db.prisma.checkpoint.deleteMany({ where: { trialId, epoch: { lt: epoch } } }),
-  ]);
-}
-
-async function writeResults(db: Database, trialId: string, results: EvalReport[]): Promise<void> {
-  await db.prisma.$transaction(
-    results.map((r) => {
-      const data = { top1: r.top1, correct: r.correct, total: r.total };
-      return db.prisma.trialResult.upsert({
-        where: { trialId_evalDataset_split: { trialId, evalDataset: r.evalDataset, split: r.split } },
-        create: { trialId, evalDataset: r.evalDataset, split: r.split, ...data },
-        update: data,
-      });
-    }),
-  );
-}
-
 async function sourceTop1(db: Database, trialId: string, dataset: string): Promise<{ top1?: number }> {
   const row = await db.prisma.trialResult.findFirst({ where: { trialId, evalDataset: dataset, split: 'test' } });
   return row ? { top1: row.top1 } : {};
-}
-
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 function lastLine(text: string): string {

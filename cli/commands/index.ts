@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { register as registerData } from './data.ts';
 import { register as registerEmbed } from './embed.ts';
+import { register as registerSweeps } from './sweeps.ts';
 import { register as registerTrain } from './train.ts';
 import { register as registerValidate } from './validate.ts';
-import { register as registerValidate } from './validate.ts';
+import { register as registerWorker } from './worker.ts';
 
 /**
  * Every sub-command lives in its own module under cli/commands/ and exports `register(program)`.
@@ -12,7 +13,8 @@ import { register as registerValidate } from './validate.ts';
 export function registerCommands(program: Command): void {
   registerData(program);
   registerEmbed(program);
+  registerSweeps(program);
   registerTrain(program);
   registerValidate(program);
-  registerValidate(program);
+  registerWorker(program);
 }

@@ -1,0 +1,33 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The code a trial's result depends on: the method and the data pipeline. */
+const RESULT_CODE = ['dpt', 'data'];
+
+let cached: string | undefined;
+
+/**
+ * Code version that enters every trial's identity: the package version plus a hash of the trainer's and data
+ * pipeline's sources. Changing the method makes old results non-reusable; changing the CLI or dashboards does not.
+ */
+export function codeVersion(): string {
+  if (cached) return cached;
+  const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  const hash = createHash('sha256');
+  for (const file of RESULT_CODE.flatMap((dir) => sourceFiles(join(ROOT, dir))).sort()) {
+    hash.update(relative(ROOT, file)).update('\0').update(readFileSync(file)).update('\0');
+  }
+  cached = `${version}+${hash.digest('hex').slice(0, 12)}`;
+  return cached;
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith('.ts') ? [path] : [];
+  });
+}

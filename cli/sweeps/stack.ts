@@ -1,0 +1,131 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { type Database, openDatabase } from '../../db/client.ts';
+import { obtainTemporal, type TemporalServer, waitUntilServing } from '../../worker/dev/temporal-server.ts';
+import { createGpuWorker, createOrchestratorWorker, DEFAULT_GPU_QUEUE } from '../../worker/workers.ts';
+
+/**
+ * Everything a sweep command needs: the results database, a Temporal client, and — on one machine with nothing
+ * configured — the embedded stack (a Temporal dev server and in-process workers). A stack started by `dpt-sweep dev`
+ * is found through `.dpt-sweep/dev.json` and shared instead of starting a second one.
+ */
+export interface Stack {
+  db: Database;
+  client: Client;
+  temporal: { address: string; namespace: string; uiUrl?: string };
+  /** True when this process runs the workers (nothing else will execute the sweep). */
+  ownsWorkers: boolean;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  /** Start the Temporal dev server and workers here when no server is configured or running (default true). */
+  embedded?: boolean;
+  /** Concurrent trials of the in-process GPU worker. */
+  slots?: number;
+  taskQueue?: string;
+  ui?: boolean;
+  log?: (line: string) => void;
+}
+
+interface DevRecord {
+  pid: number;
+  address: string;
+  namespace: string;
+  uiUrl?: string;
+}
+
+export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.DPT_HOME ?? '.dpt-sweep');
+}
+
+const devRecordPath = () => join(stateDir(), 'dev.json');
+
+export async function openStack(options: StackOptions = {}): Promise<Stack> {
+  const log = options.log ?? (() => {});
+  const db = await openDatabase();
+  const cleanups: Array<() => Promise<void>> = [() => db.close()];
+  const close = async () => {
+    for (const fn of cleanups.reverse()) await fn().catch(() => {});
+  };
+  try {
+    const shared = await runningDevStack();
+    let temporal: { address: string; namespace: string; uiUrl?: string };
+    let server: TemporalServer | undefined;
+    if (process.env.TEMPORAL_ADDRESS || shared || options.embedded === false) {
+      temporal = shared ?? (await obtainTemporal({ allowGoBuild: false, allowSdkDownload: false }));
+    } else {
+      server = await obtainTemporal({ dataDir: join(stateDir(), 'temporal'), ui: options.ui ?? false, log });
+      cleanups.push(() => server!.stop());
+      temporal = server;
+    }
+    const connection = await Connection.connect({ address: temporal.address });
+    cleanups.push(() => connection.close());
+    const client = new Client({ connection, namespace: temporal.namespace });
+
+    let ownsWorkers = false;
+    if (server) {
+      const workers = await startWorkers(temporal, db, options.slots ?? defaultSlots(), options.taskQueue);
+      cleanups.push(workers.stop);
+      ownsWorkers = true;
+    }
+    return { db, client, temporal, ownsWorkers, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** Both workers in this process, for the embedded stack and `dpt-sweep dev`. */
+export async function startWorkers(
+  temporal: { address: string; namespace: string },
+  db: Database,
+  slots: number,
+  taskQueue = DEFAULT_GPU_QUEUE,
+): Promise<{ stop: () => Promise<void> }> {
+  const workers: Worker[] = [
+    await createOrchestratorWorker(temporal, db),
+    await createGpuWorker(temporal, db, {
+      queue: taskQueue,
+      slots,
+      useGpus: false,
+      workerId: `${hostname()}:${process.pid}`,
+    }),
+  ];
+  const running = workers.map((w) => w.run());
+  return {
+    stop: async () => {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await Promise.allSettled(running);
+    },
+  };
+}
+
+/** Trials run on CPU cores here; leave one core for the worker's own event loop. */
+export function defaultSlots(): number {
+  return Math.max(1, Math.floor(cpus().length / 2));
+}
+
+export function recordDevStack(record: DevRecord): void {
+  mkdirSync(stateDir(), { recursive: true });
+  writeFileSync(devRecordPath(), JSON.stringify(record));
+}
+
+export function clearDevStack(): void {
+  rmSync(devRecordPath(), { force: true });
+}
+
+async function runningDevStack(): Promise<DevRecord | undefined> {
+  if (!existsSync(devRecordPath())) return undefined;
+  const record = JSON.parse(readFileSync(devRecordPath(), 'utf8')) as DevRecord;
+  try {
+    process.kill(record.pid, 0);
+    await waitUntilServing(record.address, 3_000);
+    return record;
+  } catch {
+    return undefined;
+  }
+}
