@@ -100,7 +100,7 @@ export function planSweep(file: SweepFile, options: PlanOptions = {}, source = '
   const issues: SweepIssue[] = [];
   const datasets = resolveDatasets(file.datasets).cells;
   issues.push(...varyIssues(file.vary));
-  issues.push(...baseTrialIssues(file));
+  issues.push(...baseTrialIssues(file), ...presetNoneIssues(file));
   const methods = sweepMethods(file, issues);
   issues.push(...ineffectiveAxes(file, methods));
   issues.push(...sizeIssues(file, datasets.length, options));
@@ -137,6 +137,29 @@ function baseTrialIssues(file: SweepFile): SweepIssue[] {
     path: `base.trial.${field}`,
     message: `expected no ${field} here: the sweep sets it (${ownerOf(field)})`,
   }));
+}
+
+/** Without a preset the schedule must come from the file, for every cell. */
+function presetNoneIssues(file: SweepFile): SweepIssue[] {
+  if (file.base.preset !== 'none') return [];
+  const scheduled: Array<[AxisKey, string]> = [
+    ['epochs', 'optim.epochs'],
+    ['warmupEpochs', 'loss.warmupEpochs'],
+    ['lrWarmupEpochs', 'optim.lrWarmupEpochs'],
+  ];
+  const vary = file.vary;
+  const inTrial = (path: string) => file.base.trial !== undefined && hasPath(file.base.trial, path.split('.'));
+  const everywhere = (key: AxisKey) =>
+    (file.base as Record<string, unknown>)[key] !== undefined ||
+    (vary?.mode === 'explicit'
+      ? vary.variations.every((v) => (v as Record<string, unknown>)[key] !== undefined)
+      : (vary?.mode === 'grid' || vary?.mode === 'random') && varyAxes(vary).includes(key));
+  return scheduled
+    .filter(([key, target]) => !everywhere(key) && !inTrial(target))
+    .map(([key]) => ({
+      path: `base.${key}`,
+      message: `expected a value because base.preset is "none" (no schedule to take it from), got nothing`,
+    }));
 }
 
 function ownerOf(field: (typeof SWEEP_OWNED_FIELDS)[number]): string {
@@ -439,7 +462,7 @@ function recordProblem(
     const trialPath = sep > 0 ? text.slice(0, sep) : '';
     const detail = sep > 0 ? text.slice(sep + 2) : text;
     const path = sweepPathFor(trialPath, file, variation, v);
-    const message = `rejected by the trial schema: ${trialPath ? `${trialPath}: ` : ''}${detail}`;
+    const message = `expected a value the trainer accepts, got a rejection from its schema: ${trialPath ? `${trialPath}: ` : ''}${detail}`;
     const key = `${path}\u0000${message}`;
     const known = problems.get(key);
     if (known) known.cells += 1;

@@ -211,11 +211,12 @@ export function parseSweepText(text: string, source = 'sweep file'): SweepFile {
   if (doc.errors.length > 0) {
     throw new SweepFileError(
       doc.errors.map((error) => {
-        const pos = error.linePos?.[0];
+        const pos = lineCounter.linePos(error.pos[0]);
         return {
           path: '(yaml)',
           message: `YAML syntax: ${error.message.split('\n')[0]}`,
-          ...(pos ? { line: pos.line, column: pos.col } : {}),
+          line: pos.line,
+          column: pos.col,
         };
       }),
       source,
