@@ -1,0 +1,96 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import YAML from 'yaml';
+import type { Stack } from '../../../cli/sweeps/stack.ts';
+import { openDatabase } from '../../../db/client.ts';
+import { createGpuWorker, createOrchestratorWorker, type GpuWorkerOptions } from '../../../worker/workers.ts';
+import { writeTinyDataset } from '../../support/tiny-dataset.ts';
+import { createScratchPostgres } from '../db/backends.ts';
+
+export const TINY_CLIP_DIR = path.resolve('test/fixtures/clip/tiny-a-hf');
+
+/**
+ * A real sweep environment: a scratch database on the real PostgreSQL server, the suite's real Temporal server, a
+ * generated CoOp-layout dataset and the tiny CLIP fixture. GPU workers are started by the test (it may kill them).
+ */
+export interface Harness {
+  stack: Stack;
+  dir: string;
+  dataRoot: string;
+  /** A unique GPU task queue, so parallel test files never steal each other's trials. */
+  gpuQueue: string;
+  writeSweep(name: string, body: Record<string, unknown>): Promise<string>;
+  startGpuWorker(options?: Partial<GpuWorkerOptions>): Promise<Worker>;
+  dispose(): Promise<void>;
+}
+
+export async function createHarness(tag: string): Promise<Harness> {
+  const dir = await mkdtemp(path.join(tmpdir(), `dpt-orch-${tag}-`));
+  const dataRoot = path.join(dir, 'data');
+  await writeTinyDataset({ root: dataRoot, classes: ['red', 'green', 'blue'], perClass: { train: 4, val: 1, test: 3 } });
+  const scratch = await createScratchPostgres();
+  const db = await openDatabase({ url: scratch.url, migrations: 'apply' });
+  const temporal = { address: inject('temporalAddress'), namespace: inject('temporalNamespace') };
+  const connection = await Connection.connect({ address: temporal.address });
+  const client = new Client({ connection, namespace: temporal.namespace });
+  const gpuQueue = `gpu-${tag}-${process.pid}-${Date.now()}`;
+
+  const workers: Worker[] = [];
+  const runs: Promise<void>[] = [];
+  const start = (worker: Worker) => {
+    workers.push(worker);
+    runs.push(worker.run());
+    return worker;
+  };
+  start(await createOrchestratorWorker(temporal, db));
+
+  const stack: Stack = { db, client, temporal, ownsWorkers: false, close: async () => {} };
+  return {
+    stack,
+    dir,
+    dataRoot,
+    gpuQueue,
+    async writeSweep(name, body) {
+      const file = path.join(dir, `${name}.yaml`);
+      await writeFile(file, YAML.stringify({ name: `${name}-${process.pid}-${Date.now()}`, ...body }));
+      return file;
+    },
+    async startGpuWorker(options = {}) {
+      return start(
+        await createGpuWorker(temporal, db, {
+          queue: gpuQueue,
+          slots: 2,
+          useGpus: false,
+          workerId: `test-${workers.length}`,
+          heartbeatEveryMs: 500,
+          ...options,
+        }),
+      );
+    },
+    async dispose() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await Promise.allSettled(runs);
+      await connection.close();
+      await db.close();
+      await scratch.drop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The base of a fast sweep on the tiny dataset: a two-epoch schedule, tiny prompts. */
+export function tinyBase(dataRoot: string): Record<string, unknown> {
+  return {
+    preset: 'none',
+    model: TINY_CLIP_DIR,
+    dataRoot,
+    epochs: 2,
+    warmupEpochs: 1,
+    lrWarmupEpochs: 0,
+    trial: { text: { nCtx: 4 }, vpt: { length: 2 }, cavpt: { kN: 2 } },
+  };
+}
