@@ -91,7 +91,9 @@ export class NonFiniteLossError extends Error {
     readonly epoch: number,
     readonly batch: number,
   ) {
-    super(`loss became ${value} at epoch ${epoch + 1}, batch ${batch + 1}; training stopped (lower the learning rate?)`);
+    super(
+      `loss became ${value} at epoch ${epoch + 1}, batch ${batch + 1}; training stopped (lower the learning rate?)`,
+    );
     this.name = 'NonFiniteLossError';
   }
 }

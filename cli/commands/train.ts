@@ -33,7 +33,9 @@ export function register(program: Command): void {
       const lines = outcome.results.map(
         (r) => `${r.evalDataset} ${r.split}: top-1 ${r.top1.toFixed(2)}% (${r.correct}/${r.total})`,
       );
-      process.stdout.write(`${[...lines, `backend ${outcome.backend}, ${outcome.parameters} trainable parameters`].join('\n')}\n`);
+      process.stdout.write(
+        `${[...lines, `backend ${outcome.backend}, ${outcome.parameters} trainable parameters`].join('\n')}\n`,
+      );
     });
 }
 

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ClipLike, TokenizerLike } from '../clip-like.ts';
-import { cavptLoss, crossEntropy, type CavptMask, warmupMainLoss } from '../losses.ts';
-import { dense, l2Normalize, selectRows, stopGradient, topKIndices } from '../ops.ts';
+import { type CavptMask, cavptLoss, crossEntropy, warmupMainLoss } from '../losses.ts';
+import { l2Normalize, selectRows, stopGradient, topKIndices } from '../ops.ts';
 import { ParamStore } from '../params.ts';
 import { CavptModule } from '../prompts/cavpt.ts';
 import type { RandomSource } from '../prompts/init.ts';
-import { dptPlan, type LayerPlan, noPromptPlan, vptOnlyPlan } from '../prompts/layer-plan.ts';
-import { cleanClassname, TextPromptLearner, type TextPromptClasses } from '../prompts/text-prompt.ts';
 import { normalInit } from '../prompts/init.ts';
+import { dptPlan, type LayerPlan, noPromptPlan, vptOnlyPlan } from '../prompts/layer-plan.ts';
+import { cleanClassname, type TextPromptClasses, TextPromptLearner } from '../prompts/text-prompt.ts';
 import type { Method, TrialConfig } from '../trial-config.ts';
 
 /**
@@ -91,11 +91,6 @@ export class PromptedClip {
   /** K = min(K_N, C) for the given class list; 0 for methods without CAVPT. */
   topK(numClasses: number): number {
     return this.method === 'dpt' ? Math.min(this.settings.cavpt.kN, numClasses) : 0;
-  }
-
-  /** Whether the frozen zero-shot image feature f0 is needed (selector and/or logits1). */
-  private needsZeroShot(): boolean {
-    return this.method === 'zeroshot' || this.method === 'coop' || this.method === 'vlp' || this.method === 'dpt';
   }
 
   buildClassContext(classnames: string[], template: string): ClassContext {
@@ -281,7 +276,9 @@ export class PromptedClip {
 export function indexTensor(rows: readonly Int32Array[]): tf.Tensor2D {
   const k = rows[0]?.length ?? 0;
   const flat = new Int32Array(rows.length * k);
-  rows.forEach((r, i) => flat.set(r, i * k));
+  rows.forEach((r, i) => {
+    flat.set(r, i * k);
+  });
   return tf.tensor2d(flat, [rows.length, k], 'int32');
 }
 
@@ -305,5 +302,3 @@ export function zeroLengthCavptKeys(model: PromptedClip): string[] {
     .map((p) => p.key)
     .filter((key) => !key.includes('.classifier.') && !/\.ln\./.test(key));
 }
-
-export { dense };

@@ -31,7 +31,12 @@ export function vptOnlyPlan(numLayers: number, vptLayers: number | null): LayerP
 }
 
 export function noPromptPlan(numLayers: number): LayerPlan {
-  return { blocks: Array.from({ length: numLayers }, () => ({ kind: 'none' })), vptRows: 0, cavptModules: 0, cavptApplications: 0 };
+  return {
+    blocks: Array.from({ length: numLayers }, () => ({ kind: 'none' })),
+    vptRows: 0,
+    cavptModules: 0,
+    cavptApplications: 0,
+  };
 }
 
 export function dptPlan(numLayers: number, mode: CavptMode, depth: number): LayerPlan {

@@ -68,7 +68,9 @@ export class TextPromptLearner {
     const { ids, eotIndex } = this.tokenizer.encode(prompts);
     for (const [c, eot] of eotIndex.entries()) {
       if (eot < 1 + this.nCtx + 1) {
-        throw new Error(`class "${classnames[c]}": its prompt is truncated by the ${this.text.contextLength}-token context`);
+        throw new Error(
+          `class "${classnames[c]}": its prompt is truncated by the ${this.text.contextLength}-token context`,
+        );
       }
     }
     const { prefix, suffix } = tf.tidy(() => {

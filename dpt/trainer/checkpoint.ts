@@ -88,7 +88,8 @@ export function encodeCheckpoint(data: CheckpointData): Buffer {
   const place = (blobs: TensorBlob[]): TensorEntry[] =>
     blobs.map((b) => {
       const size = b.shape.reduce((x, y) => x * y, 1);
-      if (size !== b.values.length) throw new CheckpointError(`tensor ${b.key}: shape [${b.shape}] ≠ ${b.values.length} values`);
+      if (size !== b.values.length)
+        throw new CheckpointError(`tensor ${b.key}: shape [${b.shape}] ≠ ${b.values.length} values`);
       const entry = { key: b.key, shape: b.shape, offset };
       offset += size;
       return entry;

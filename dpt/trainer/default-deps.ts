@@ -23,7 +23,13 @@ export const defaultDeps: TrialDeps = {
     const ds = await loadDataset(datasetName(cfg.dataset), cfg.root);
     const cacheDir = cfg.splitCacheDir ?? path.join(ds.datasetDir, 'split_fewshot');
     const split = await fewShotSplit(ds, cfg.shots, cfg.seed, cacheDir);
-    return { classnames: ds.classnames, template: ds.template, train: split.train, test: ds.test, splitId: split.splitId };
+    return {
+      classnames: ds.classnames,
+      template: ds.template,
+      train: split.train,
+      test: ds.test,
+      splitId: split.splitId,
+    };
   },
   async loadTarget(name, root) {
     const ds = await loadDataset(datasetName(name), root);

@@ -6,6 +6,7 @@ import { learningRateAt } from '../optim/schedule.ts';
 import { Sgd } from '../optim/sgd.ts';
 import { PARAM_GROUPS } from '../params.ts';
 import type { TrialConfig } from '../trial-config.ts';
+import { epochBatchesFor } from './batching.ts';
 import {
   blobsToSgdState,
   CheckpointError,
@@ -16,7 +17,6 @@ import {
 } from './checkpoint.ts';
 import type { TrialDeps } from './deps.ts';
 import { evaluate, stackImages } from './evaluate.ts';
-import { epochBatchesFor } from './batching.ts';
 import { trainBatch } from './step.ts';
 import type { EpochMetrics, EvalResult, TrialOutcome } from './types.ts';
 
@@ -119,7 +119,9 @@ export async function runTrial(config: TrialConfig, options: RunTrialOptions = {
       // Class-dependent parts are rebuilt for the target class list; the CAVPT classifier is not used at test time.
       const targetCtx = model.buildClassContext(data.classnames, data.template);
       try {
-        results.push(toResult(target, await evaluate(model, targetCtx, data.test, testImage, config.evalBatchSize, size, signal)));
+        results.push(
+          toResult(target, await evaluate(model, targetCtx, data.test, testImage, config.evalBatchSize, size, signal)),
+        );
       } finally {
         targetCtx.dispose();
       }

@@ -15,7 +15,12 @@ for (const backend of ['cpu', 'wasm'] as const) {
     beforeAll(async () => {
       await activateBackend(backend);
       store = new ParamStore();
-      module = new CavptModule(store, 'cavpt.0', { textDim: 6, width: 8, numClasses: 5, ctxTokens: 3 }, new PythonRandom(3));
+      module = new CavptModule(
+        store,
+        'cavpt.0',
+        { textDim: 6, width: 8, numClasses: 5, ctxTokens: 3 },
+        new PythonRandom(3),
+      );
     });
     afterAll(() => {
       store.dispose();
@@ -36,7 +41,11 @@ for (const backend of ['cpu', 'wasm'] as const) {
         'cavpt.0.ln2.beta': [8],
         'cavpt.0.ctx': [3, 8],
       });
-      const out = module.forward(tf.randomNormal([2, 4, 8]) as tf.Tensor3D, tf.randomNormal([2, 3, 6]) as tf.Tensor3D, true);
+      const out = module.forward(
+        tf.randomNormal([2, 4, 8]) as tf.Tensor3D,
+        tf.randomNormal([2, 3, 6]) as tf.Tensor3D,
+        true,
+      );
       expect(out.prompts.shape).toEqual([2, 3, 8]);
       expect(out.logits!.shape).toEqual([2, 3, 5]);
     });
@@ -48,7 +57,10 @@ for (const backend of ['cpu', 'wasm'] as const) {
       const p = (k: string) => store.get(`cavpt.0.${k}`);
       const q = tf.add(tf.matMul(tf.reshape(t, [1, 6]), p('meta.weight') as tf.Tensor2D), p('meta.bias'));
       const kv = tf.concat([tf.reshape(x, [2, 8]), p('ctx')], 0) as tf.Tensor2D;
-      const scores = tf.div(tf.matMul(tf.matMul(q, p('q.weight') as tf.Tensor2D), tf.matMul(kv, p('k.weight') as tf.Tensor2D), false, true), Math.sqrt(32));
+      const scores = tf.div(
+        tf.matMul(tf.matMul(q, p('q.weight') as tf.Tensor2D), tf.matMul(kv, p('k.weight') as tf.Tensor2D), false, true),
+        Math.sqrt(32),
+      );
       const o = tf.matMul(tf.matMul(tf.softmax(scores), kv), p('v.weight') as tf.Tensor2D);
       const ln = (v: tf.Tensor) => {
         const { mean, variance } = tf.moments(v, -1, true);
@@ -56,14 +68,25 @@ for (const backend of ['cpu', 'wasm'] as const) {
       };
       const prompt = ln(tf.add(o, q));
       const logits = tf.matMul(ln(o), p('classifier.weight') as tf.Tensor2D);
-      expect(Array.from(out.prompts.dataSync())).toEqual(Array.from(prompt.dataSync()).map((v) => expect.closeTo(v, 4)));
-      expect(Array.from(out.logits!.dataSync())).toEqual(Array.from(logits.dataSync()).map((v) => expect.closeTo(v, 4)));
+      expect(Array.from(out.prompts.dataSync())).toEqual(
+        Array.from(prompt.dataSync()).map((v) => expect.closeTo(v, 4)),
+      );
+      expect(Array.from(out.logits!.dataSync())).toEqual(
+        Array.from(logits.dataSync()).map((v) => expect.closeTo(v, 4)),
+      );
     });
 
     it('gives no gradient to the image tokens fed to keys/values, but does to the text features and its ctx', () => {
       const x = tf.randomNormal([2, 4, 8], 0, 1, 'float32', 1);
       const table = tf.randomNormal([5, 6], 0, 1, 'float32', 2) as tf.Tensor2D;
-      const idx = tf.tensor2d([[4, 1], [0, 2]], [2, 2], 'int32');
+      const idx = tf.tensor2d(
+        [
+          [4, 1],
+          [0, 2],
+        ],
+        [2, 2],
+        'int32',
+      );
       const f = (xIn: tf.Tensor, tab: tf.Tensor) => {
         const out = module.forward(stopGradient(xIn) as tf.Tensor3D, selectRows(tab as tf.Tensor2D, idx), true);
         return tf.add(tf.sum(tf.square(out.prompts)), tf.sum(out.logits!));
@@ -74,7 +97,10 @@ for (const backend of ['cpu', 'wasm'] as const) {
       const rows = gTable!.arraySync() as number[][];
       expect(rows[3]!.every((v) => v === 0)).toBe(true);
       for (const r of [0, 1, 2, 4]) expect(rows[r]!.some((v) => v !== 0)).toBe(true);
-      const { grads } = tf.variableGrads(() => f(x, table) as tf.Scalar, store.list().map((p) => p.variable));
+      const { grads } = tf.variableGrads(
+        () => f(x, table) as tf.Scalar,
+        store.list().map((p) => p.variable),
+      );
       expect(Object.keys(grads)).toHaveLength(11);
       expect(absSum(grads[store.get('cavpt.0.ctx').name]!)).toBeGreaterThan(0);
     });

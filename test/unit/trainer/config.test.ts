@@ -45,7 +45,7 @@ describe('trial config', () => {
     expect(issuesOf({ ...base, optim: { lrVisual: 'fast' } })[0]).toMatch(/^optim\.lrVisual: .*number/);
     expect(issuesOf({ ...base, vpt: { lenght: 3 } })[0]).toMatch(/^vpt: Unrecognized key: "lenght"/);
     expect(issuesOf({ ...base, evalDatasets: ['imagenet_z'] })[0]).toMatch(/^evalDatasets\.0: /);
-    expect(issuesOf({ ...base, preset: 'none' })).toEqual(['loss.warmupEpochs: required when preset is \'none\'']);
+    expect(issuesOf({ ...base, preset: 'none' })).toEqual(["loss.warmupEpochs: required when preset is 'none'"]);
     const { shots: _, ...noShots } = base;
     expect(issuesOf(noShots)[0]).toMatch(/^shots: /);
   });

@@ -41,21 +41,27 @@ for (const backend of ['cpu', 'wasm'] as const) {
       const idx = indexTensor(model.selectTopK(f0, ctx));
       // L = sum of the CAVPT classifier logits: it depends on the VPT prompts only through the (detached) block
       // input of the CAVPT layer, and on the text ctx only through the queries.
-      const { grads } = tf.variableGrads(() => {
-        const tSel = selectRows(model.textFeatures(ctx), idx);
-        const { layerLogits } = model.encodeImage(pixels, tSel, true);
-        return tf.sum(layerLogits[0]!) as tf.Scalar;
-      }, model.store.list().map((p) => p.variable));
+      const { grads } = tf.variableGrads(
+        () => {
+          const tSel = selectRows(model.textFeatures(ctx), idx);
+          const { layerLogits } = model.encodeImage(pixels, tSel, true);
+          return tf.sum(layerLogits[0]!) as tf.Scalar;
+        },
+        model.store.list().map((p) => p.variable),
+      );
       const g = (key: string) => grads[model.store.get(key).name];
       expect(absSum(g(VPT_CTX_KEY))).toBe(0);
       expect(absSum(g(TEXT_CTX_KEY))).toBeGreaterThan(0);
       expect(absSum(g('cavpt.0.ctx'))).toBeGreaterThan(0);
       // logits2 = prompted image × FROZEN hand-crafted text: the text ctx reaches it only via the CAVPT queries.
-      const viaQueries = tf.variableGrads(() => {
-        const tSel = selectRows(model.textFeatures(ctx), idx);
-        const img = model.encodeImage(pixels, tSel, false).features;
-        return tf.sum(tf.matMul(img, ctx.handFeatures, false, true)) as tf.Scalar;
-      }, model.store.list().map((p) => p.variable)).grads;
+      const viaQueries = tf.variableGrads(
+        () => {
+          const tSel = selectRows(model.textFeatures(ctx), idx);
+          const img = model.encodeImage(pixels, tSel, false).features;
+          return tf.sum(tf.matMul(img, ctx.handFeatures, false, true)) as tf.Scalar;
+        },
+        model.store.list().map((p) => p.variable),
+      ).grads;
       expect(absSum(viaQueries[model.store.get(TEXT_CTX_KEY).name])).toBeGreaterThan(0);
       expect(absSum(viaQueries[model.store.get(VPT_CTX_KEY).name])).toBeGreaterThan(0);
       f0.dispose();
@@ -70,11 +76,21 @@ for (const backend of ['cpu', 'wasm'] as const) {
       const sgd = new Sgd(PARAM_GROUPS.map((name) => ({ name, params: model.store.inGroup(name) })));
       const ctxBefore = model.store.get(TEXT_CTX_KEY).dataSync().slice();
       for (let i = 0; i < 2; i++) {
-        trainBatch(model, sgd, ctx, pixels, labels, 0, i, { alpha: 0.3, beta: 0.1, warmupEpochs: 1 }, {
-          visual: 0.1,
-          cavpt: 0.1,
-          text: 0.1,
-        });
+        trainBatch(
+          model,
+          sgd,
+          ctx,
+          pixels,
+          labels,
+          0,
+          i,
+          { alpha: 0.3, beta: 0.1, warmupEpochs: 1 },
+          {
+            visual: 0.1,
+            cavpt: 0.1,
+            text: 0.1,
+          },
+        );
       }
       expect(Array.from(model.zeroShotFeatures(pixels).dataSync())).toEqual(Array.from(before));
       expect(Array.from(model.store.get(TEXT_CTX_KEY).dataSync())).not.toEqual(Array.from(ctxBefore));
@@ -98,11 +114,21 @@ for (const backend of ['cpu', 'wasm'] as const) {
       const sgd = new Sgd(PARAM_GROUPS.map((name) => ({ name, params: zero.model.store.inGroup(name) })));
       const classifier = zero.model.store.get('cavpt.0.classifier.weight').dataSync().slice();
       const meta = zero.model.store.get('cavpt.0.meta.weight').dataSync().slice();
-      const r = trainBatch(zero.model, sgd, zero.ctx, pixels, labels, 5, 0, { alpha: 0.3, beta: 0.1, warmupEpochs: 1 }, {
-        visual: 0.1,
-        cavpt: 0.1,
-        text: 0.1,
-      });
+      const r = trainBatch(
+        zero.model,
+        sgd,
+        zero.ctx,
+        pixels,
+        labels,
+        5,
+        0,
+        { alpha: 0.3, beta: 0.1, warmupEpochs: 1 },
+        {
+          visual: 0.1,
+          cavpt: 0.1,
+          text: 0.1,
+        },
+      );
       expect(r.cavptActive).toBe(false);
       expect(Number.isFinite(r.loss)).toBe(true);
       // No class-aware tokens and no CAVPT loss: the classifier is untouched; the attention weights only see

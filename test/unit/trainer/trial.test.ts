@@ -77,24 +77,29 @@ describe('trials on a learnable tiny task (wasm)', () => {
         finalParams.map((p) => [p.key, Buffer.from(p.values.buffer).toString('base64')]),
       );
     }
-    await expect(runTrial(config('dpt', { seed: 9 }), { deps: tinyDeps(task), resumeFrom: checkpoints.get(2)! })).rejects.toThrow(
-      /different trial configuration/,
-    );
+    await expect(
+      runTrial(config('dpt', { seed: 9 }), { deps: tinyDeps(task), resumeFrom: checkpoints.get(2)! }),
+    ).rejects.toThrow(/different trial configuration/);
   });
 
   it('evaluates extra targets with the class-dependent parts rebuilt', async () => {
     const deps = tinyDeps(task);
     const targetClasses = ['blue', 'red'];
-    const out = await runTrial(config('dpt', { dataset: 'imagenet', evalDatasets: ['imagenet_a'], optim: { ...schedule, epochs: 2 } }), {
-      deps: {
-        ...deps,
-        loadTarget: async () => ({
-          classnames: targetClasses,
-          template: 'a photo of a {}.',
-          test: task.test.filter((i) => i.label === 2 || i.label === 0).map((i) => ({ ...i, label: i.label === 2 ? 0 : 1 })),
-        }),
+    const out = await runTrial(
+      config('dpt', { dataset: 'imagenet', evalDatasets: ['imagenet_a'], optim: { ...schedule, epochs: 2 } }),
+      {
+        deps: {
+          ...deps,
+          loadTarget: async () => ({
+            classnames: targetClasses,
+            template: 'a photo of a {}.',
+            test: task.test
+              .filter((i) => i.label === 2 || i.label === 0)
+              .map((i) => ({ ...i, label: i.label === 2 ? 0 : 1 })),
+          }),
+        },
       },
-    });
+    );
     expect(out.results.map((r) => [r.evalDataset, r.total])).toEqual([
       ['imagenet', 40],
       ['imagenet_a', 20],
@@ -104,7 +109,9 @@ describe('trials on a learnable tiny task (wasm)', () => {
   it('fails clearly on labels outside the class list and on a diverging loss', async () => {
     const bad = { ...task, test: [...task.test, { ...task.test[0]!, label: 7 }] };
     await expect(runTrial(config('coop'), { deps: tinyDeps(bad) })).rejects.toThrow(TrialDataError);
-    await expect(runTrial(config('coop'), { deps: tinyDeps(bad) })).rejects.toThrow(/label 7, outside the 4-class list/);
+    await expect(runTrial(config('coop'), { deps: tinyDeps(bad) })).rejects.toThrow(
+      /label 7, outside the 4-class list/,
+    );
     const diverge = config('vpt', { optim: { ...schedule, lrVisual: 1e38 } });
     await expect(runTrial(diverge, { deps: tinyDeps(task) })).rejects.toThrow(NonFiniteLossError);
   });
