@@ -1,0 +1,98 @@
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { planSweepText } from '../../../sweep/expand.ts';
+
+const examples = readdirSync('examples')
+  .filter((f) => f.endsWith('.yaml') && !f.startsWith('trial-'))
+  .sort();
+const load = (name: string) => planSweepText(readFileSync(join('examples', name), 'utf8'), name);
+
+describe('example sweep files', () => {
+  it('include the quick start and the paper ablations', () => {
+    expect(examples).toEqual([
+      'alpha-beta.yaml',
+      'cavpt-depth.yaml',
+      'cavpt-length.yaml',
+      'domain-generalization.yaml',
+      'fewshot-curves.yaml',
+      'kn.yaml',
+      'lr.yaml',
+      'quickstart.yaml',
+    ]);
+  });
+
+  it.each(examples)('%s validates and expands', (name) => {
+    const p = load(name);
+    expect(p.trials.length).toBeGreaterThan(0);
+    expect(`${p.file.name}.yaml`).toBe(name);
+  });
+
+  it('fewshot-curves: 5 methods × 11 datasets × 5 shots × 3 seeds', () => {
+    const p = load('fewshot-curves.yaml');
+    expect(p.trials).toHaveLength(825);
+    expect(new Set(p.trials.map((t) => t.config.method)).size).toBe(5);
+  });
+
+  it('cavpt-depth: the nine placements of the paper', () => {
+    const p = load('cavpt-depth.yaml');
+    const placements = p.variations.map((v) => `${v['cavpt.mode']}:${v['cavpt.layers']}`);
+    expect(placements).toEqual([
+      'top-down:12',
+      'top-down:9',
+      'top-down:5',
+      'top-down:1',
+      'bottom-up:1',
+      'bottom-up:4',
+      'bottom-up:8',
+      'bottom-up:12',
+      'shared:12',
+    ]);
+    expect(p.trials).toHaveLength(9 * 11 * 3);
+  });
+
+  it('cavpt-length: seven lengths with the base (10) trained once', () => {
+    const p = load('cavpt-length.yaml');
+    expect(p.trials).toHaveLength(7 * 11 * 3);
+    expect([...new Set(p.trials.map((t) => t.config.cavpt.kN))].sort((a, b) => a - b)).toEqual([
+      0, 1, 5, 10, 20, 50, 100,
+    ]);
+  });
+
+  it('domain-generalization: ImageNet prompts evaluated on the four shifted sets', () => {
+    const p = load('domain-generalization.yaml');
+    expect(p.trials).toHaveLength(15);
+    expect(p.trials.every((t) => t.config.dataset === 'imagenet' && t.config.evalDatasets.length === 4)).toBe(true);
+  });
+
+  it('dpt-sweep validate prints the expansion and exits 0', () => {
+    const run = spawnSync(
+      process.execPath,
+      ['bin/dpt-sweep.js', 'validate', 'examples/cavpt-length.yaml', '--rate', '250'],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(
+      /^trials {3}231 \(264 before removing 33 duplicates\) = 77 distinct cells × seeds 1, 2, 3$/m,
+    );
+    expect(run.stdout).toMatch(/^dpt\s+eurosat\s+16\s+7\s+21$/m);
+    expect(run.stdout).toMatch(/^total\s+77\s+231$/m);
+    expect(run.stdout).toMatch(/slot-hours at 250 images\/s\n/);
+    const json = spawnSync(process.execPath, ['bin/dpt-sweep.js', 'validate', 'examples/kn.yaml', '--json'], {
+      encoding: 'utf8',
+    });
+    expect(json.status).toBe(0);
+    const out = JSON.parse(json.stdout) as {
+      ok: boolean;
+      summary: { trials: number };
+      estimate: { placeholderRate: boolean };
+    };
+    expect(out.ok).toBe(true);
+    expect(out.summary.trials).toBe(load('kn.yaml').trials.length);
+    expect(out.estimate.placeholderRate).toBe(true);
+  });
+});
