@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { TrialConfig } from '../dpt/trial-config.ts';
 import { canonicalJson, identityView } from './canonical.ts';
+import type { SweepFile } from './schema.ts';
 
 export { canonicalJson, identityView, NON_IDENTITY_FIELDS } from './canonical.ts';
 
@@ -13,4 +14,9 @@ export function configKey(config: TrialConfig, codeVersion: string, splitId: str
   if (splitId === '') throw new Error('configKey: splitId must not be empty');
   const payload = canonicalJson({ config: identityView(config), codeVersion, splitId });
   return createHash('sha256').update(payload, 'utf8').digest('hex');
+}
+
+/** Hash of a validated sweep file (the `Sweep.specHash` column): same settings, same hash, whatever the spelling. */
+export function specHash(file: SweepFile): string {
+  return createHash('sha256').update(canonicalJson(file), 'utf8').digest('hex');
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { TrialConfig } from '../../../dpt/trial-config.ts';
 import { trialFactors } from '../../../sweep/factors.ts';
-import { canonicalJson, configKey, NON_IDENTITY_FIELDS } from '../../../sweep/identity.ts';
+import { canonicalJson, configKey, NON_IDENTITY_FIELDS, specHash } from '../../../sweep/identity.ts';
 import { plan } from './helpers.ts';
 
 const config = (): TrialConfig => plan({ shots: '[16]' }).trials[0]!.config;
@@ -130,5 +130,15 @@ describe('trialFactors', () => {
     expect(coop).toMatchObject({ lr: 0.002, epochs: 60, cavptLength: null, alpha: null, beta: null });
     expect(vlp).toMatchObject({ lr: 0.01, beta: 0.1, alpha: null, cavptLayers: null });
     for (const t of p.trials) expect(trialFactors(t.config)).toEqual(t.factors);
+  });
+});
+
+describe('specHash', () => {
+  it('is the same for nested and dotted spellings and changes with a setting', () => {
+    const a = plan({ base: '  method: dpt\n  cavpt: { length: 5 }\n  lr: 0.010' }).file;
+    const b = plan({ base: '  method: dpt\n  lr: 1e-2\n  cavpt.length: 5' }).file;
+    const c = plan({ base: '  method: dpt\n  lr: 1e-2\n  cavpt.length: 6' }).file;
+    expect(specHash(a)).toBe(specHash(b));
+    expect(specHash(a)).not.toBe(specHash(c));
   });
 });
