@@ -248,7 +248,7 @@ function sizeIssues(file: SweepFile, datasetCount: number, options: PlanOptions)
   const variations = variationCount(file.vary);
   const total = variations * datasetCount * file.shots.length * file.seeds.length;
   const breakdown = `${fmt(variations)} variation${variations === 1 ? '' : 's'} × ${datasetCount} datasets × ${file.shots.length} shots × ${file.seeds.length} seeds`;
-  if (total > HARD_TRIAL_LIMIT) {
+  if (options.force && total > HARD_TRIAL_LIMIT) {
     return [
       {
         path: '(expansion)',
@@ -256,11 +256,12 @@ function sizeIssues(file: SweepFile, datasetCount: number, options: PlanOptions)
       },
     ];
   }
-  if (total > limit && !options.force) {
+  if (!options.force && total > limit) {
+    const cap = total > HARD_TRIAL_LIMIT ? `; --force allows up to ${fmt(HARD_TRIAL_LIMIT)}` : '';
     return [
       {
         path: '(expansion)',
-        message: `expected at most ${fmt(limit)} trials without --force, got ${fmt(total)} (${breakdown})`,
+        message: `expected at most ${fmt(limit)} trials without --force, got ${fmt(total)} (${breakdown})${cap}`,
       },
     ];
   }

@@ -73,7 +73,8 @@ function flattenGroups(value: unknown): unknown {
     if (nestable && typeof inner === 'object' && inner !== null && !Array.isArray(inner)) {
       for (const [innerKey, innerValue] of Object.entries(inner)) out[`${key}.${innerKey}`] = innerValue;
     } else {
-      out[key] = value === null ? value : inner;
+      // defineProperty keeps a literal "__proto__" key an own (and so reportable) key instead of a prototype.
+      Object.defineProperty(out, key, { value: inner, enumerable: true, writable: true, configurable: true });
     }
   }
   return out;
