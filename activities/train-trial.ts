@@ -11,12 +11,12 @@ import {
 } from '../db/repositories.ts';
 import type { ChildMessage, EvalReport, FailureKind } from '../worker/trainer-protocol.ts';
 import type { TrainingActivities, TrialSummary } from './contracts.ts';
-import { runTrainerChild } from './trainer-child.ts';
+import type { TrainerExit, TrainerPool } from './trainer-pool.ts';
 
 export interface TrainingActivityOptions {
   workerId: string;
-  /** Gives each running trainer its own CUDA_VISIBLE_DEVICES; absent on machines without GPUs. */
-  gpus?: { acquire(): string | undefined; release(device: string | undefined): void };
+  /** Trainer processes, one per slot (each pinned to its GPU). */
+  trainers: TrainerPool;
   /** Checkpoint every N epochs (1 = every epoch). */
   checkpointEvery: number;
   heartbeatEveryMs: number;
@@ -69,21 +69,19 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
         }
       };
 
-      let exit: Awaited<ReturnType<typeof runTrainerChild>>;
-      const gpu = options.gpus?.acquire();
+      let exit: TrainerExit;
       try {
-        exit = await runTrainerChild(
+        exit = await options.trainers.run(
           {
             type: 'start',
             config: trial.config,
             checkpointEvery: options.checkpointEvery,
             ...(checkpoint ? { resumeFrom: checkpoint.bytes } : {}),
           },
-          { ...(gpu === undefined ? {} : { gpu }), onMessage, signal: ctx.cancellationSignal },
+          { onMessage, signal: ctx.cancellationSignal },
         );
       } finally {
         clearInterval(heartbeat);
-        options.gpus?.release(gpu);
       }
 
       const endAttempt = (outcome: 'succeeded' | 'failed' | 'cancelled', error: string | null = null) =>
@@ -102,7 +100,7 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
       }
       const message =
         failure?.message ??
-        `trainer process exited (${exit.signal ?? `code ${exit.code}`}) without a result${exit.stderrTail ? `: ${lastLine(exit.stderrTail)}` : ''}`;
+        `trainer process exited (${exit.exitSignal ?? `code ${exit.code}`}) without a result${exit.stderrTail ? `: ${lastLine(exit.stderrTail)}` : ''}`;
       await endAttempt('failed', message);
       if (failure && failure.kind !== 'infrastructure') {
         await transitionTrial(db.pool, trialId, 'failed', { error: message });

@@ -2,8 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createOrchestrationActivities } from '../activities/orchestration.ts';
 import { createTrainingActivities } from '../activities/train-trial.ts';
+import { TrainerPool } from '../activities/trainer-pool.ts';
 import type { Database } from '../db/client.ts';
-import { GpuSlots } from './gpu-slots.ts';
 
 /** Task queue of the orchestrator worker: sweep workflows and their database activities. */
 export const ORCHESTRATOR_QUEUE = 'sweeps';
@@ -48,20 +48,33 @@ export async function createGpuWorker(
   temporal: WorkerConnection,
   db: Database,
   options: GpuWorkerOptions,
-): Promise<Worker> {
+): Promise<Worker & { trainers: TrainerPool }> {
   const connection = await NativeConnection.connect({ address: temporal.address });
-  const gpus = options.useGpus ? GpuSlots.forSlots(options.slots, options.devices) : undefined;
-  return Worker.create({
+  const trainers = new TrainerPool(slotDevices(options));
+  const worker = await Worker.create({
     connection,
     namespace: temporal.namespace,
     taskQueue: options.queue,
     activities: createTrainingActivities(db, {
       workerId: options.workerId,
-      ...(gpus ? { gpus } : {}),
+      trainers,
       checkpointEvery: options.checkpointEvery ?? 1,
       heartbeatEveryMs: options.heartbeatEveryMs ?? 5_000,
     }),
     maxConcurrentActivityTaskExecutions: options.slots,
     shutdownGraceTime: options.shutdownGraceTime ?? '30 seconds',
   });
+  return Object.assign(worker, { trainers });
+}
+
+/** CUDA_VISIBLE_DEVICES per slot: 0..slots-1 or the given list; nothing on a machine without GPUs. */
+function slotDevices(options: GpuWorkerOptions): Array<string | undefined> {
+  if (!options.useGpus) return Array.from({ length: options.slots }, () => undefined);
+  const devices = options.devices ?? Array.from({ length: options.slots }, (_, i) => String(i));
+  if (devices.length < options.slots) {
+    throw new Error(
+      `--slots ${options.slots} needs ${options.slots} GPUs, got ${devices.length} (${devices.join(',')})`,
+    );
+  }
+  return devices.slice(0, options.slots);
 }

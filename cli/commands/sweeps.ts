@@ -8,8 +8,8 @@ import { TemporalUnavailableError } from '../../worker/dev/temporal-server.ts';
 import { pauseSignal, setMaxParallelSignal, unpauseSignal } from '../../workflows/sweep.ts';
 import { UserError } from '../errors.ts';
 import { type LaunchOptions, launchSweep, queryProgress, startSweepWorkflow, workflowIdFor } from '../sweeps/launch.ts';
-import { type Stack, openStack } from '../sweeps/stack.ts';
-import { resetForResume, sweepStatus, type SweepStatusRow } from '../sweeps/status.ts';
+import { openStack, type Stack } from '../sweeps/stack.ts';
+import { resetForResume, type SweepStatusRow, sweepStatus } from '../sweeps/status.ts';
 
 /** launch | status | list | resume | cancel | pause | unpause | set-parallel */
 export function register(program: Command): void {
@@ -22,17 +22,22 @@ export function register(program: Command): void {
     .option('--no-reuse', 'retrain trials that already succeeded, identical, in another sweep')
     .option('--max-parallel <n>', 'override resources.maxParallel', toPositiveInt)
     .option('--slots <n>', 'concurrent trials of the embedded worker (embedded stack only)', toPositiveInt)
-    .action(async (file: string, opts: { wait?: boolean; force?: boolean; reuse: boolean; maxParallel?: number; slots?: number }) => {
-      await withStack({ slots: opts.slots }, async (stack) => {
-        const launchOptions: LaunchOptions = { force: opts.force ?? false, noReuse: !opts.reuse };
-        if (opts.maxParallel) launchOptions.maxParallel = opts.maxParallel;
-        const launched = await launchSweep(stack, file, launchOptions);
-        const how = launched.started ? 'launched' : 'already running';
-        process.stdout.write(`${launched.name} (${launched.sweepId}): ${launched.trials} trials, ${how}\n`);
-        if (opts.wait || stack.ownsWorkers) await follow(stack, launched.sweepId);
-        else process.stdout.write(`follow it with: dpt-sweep status ${launched.name}\n`);
-      });
-    });
+    .action(
+      async (
+        file: string,
+        opts: { wait?: boolean; force?: boolean; reuse: boolean; maxParallel?: number; slots?: number },
+      ) => {
+        await withStack({ slots: opts.slots }, async (stack) => {
+          const launchOptions: LaunchOptions = { force: opts.force ?? false, noReuse: !opts.reuse };
+          if (opts.maxParallel) launchOptions.maxParallel = opts.maxParallel;
+          const launched = await launchSweep(stack, file, launchOptions);
+          const how = launched.started ? 'launched' : 'already running';
+          process.stdout.write(`${launched.name} (${launched.sweepId}): ${launched.trials} trials, ${how}\n`);
+          if (opts.wait || stack.ownsWorkers) await follow(stack, launched.sweepId);
+          else process.stdout.write(`follow it with: dpt-sweep status ${launched.name}\n`);
+        });
+      },
+    );
 
   program
     .command('status')
@@ -88,9 +93,21 @@ export function register(program: Command): void {
     });
 
   for (const [name, description, act] of [
-    ['cancel', 'Cancel a running sweep; its running trials are stopped', (s: Stack, id: string) => s.client.workflow.getHandle(workflowIdFor(id)).cancel()],
-    ['pause', 'Stop launching new trials (running ones finish)', (s: Stack, id: string) => s.client.workflow.getHandle(workflowIdFor(id)).signal(pauseSignal)],
-    ['unpause', 'Launch trials again after pause', (s: Stack, id: string) => s.client.workflow.getHandle(workflowIdFor(id)).signal(unpauseSignal)],
+    [
+      'cancel',
+      'Cancel a running sweep; its running trials are stopped',
+      (s: Stack, id: string) => s.client.workflow.getHandle(workflowIdFor(id)).cancel(),
+    ],
+    [
+      'pause',
+      'Stop launching new trials (running ones finish)',
+      (s: Stack, id: string) => s.client.workflow.getHandle(workflowIdFor(id)).signal(pauseSignal),
+    ],
+    [
+      'unpause',
+      'Launch trials again after pause',
+      (s: Stack, id: string) => s.client.workflow.getHandle(workflowIdFor(id)).signal(unpauseSignal),
+    ],
   ] as const) {
     program
       .command(name)

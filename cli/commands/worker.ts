@@ -3,7 +3,12 @@ import type { Command } from 'commander';
 import { openDatabase } from '../../db/client.ts';
 import { isDatabaseError } from '../../db/errors.ts';
 import { obtainTemporal, TemporalUnavailableError } from '../../worker/dev/temporal-server.ts';
-import { createGpuWorker, createOrchestratorWorker, DEFAULT_GPU_QUEUE } from '../../worker/workers.ts';
+import {
+  createGpuWorker,
+  createOrchestratorWorker,
+  DEFAULT_GPU_QUEUE,
+  ORCHESTRATOR_QUEUE,
+} from '../../worker/workers.ts';
 import { UserError } from '../errors.ts';
 import { clearDevStack, defaultSlots, recordDevStack, startWorkers, stateDir } from '../sweeps/stack.ts';
 
@@ -17,29 +22,34 @@ export function register(program: Command): void {
     .option('--devices <list>', 'comma-separated CUDA device ids for the slots (default 0..slots-1)')
     .option('--cpu', 'no GPUs: do not set CUDA_VISIBLE_DEVICES')
     .option('--checkpoint-every <n>', 'save a checkpoint every N epochs', (v) => Number(v), 1)
-    .action(async (opts: { queue: string; slots: number; devices?: string; cpu?: boolean; checkpointEvery: number }) => {
-      if (!Number.isInteger(opts.slots) || opts.slots < 1) throw new UserError('--slots expects a positive integer');
-      const { db, temporal } = await connect();
-      const worker =
-        opts.queue === 'sweeps'
-          ? await createOrchestratorWorker(temporal, db)
-          : await createGpuWorker(temporal, db, {
-              queue: opts.queue,
-              slots: opts.slots,
-              ...(opts.devices ? { devices: opts.devices.split(',') } : {}),
-              useGpus: !opts.cpu,
-              workerId: `${hostname()}:${process.pid}`,
-              checkpointEvery: opts.checkpointEvery,
-            });
-      process.stderr.write(`worker on queue ${opts.queue} (${temporal.address}, ${db.where}); Ctrl-C stops it\n`);
-      // The SDK shuts the worker down on SIGINT/SIGTERM, letting running trials write their checkpoint first.
-      await worker.run();
-      await db.close();
-    });
+    .action(
+      async (opts: { queue: string; slots: number; devices?: string; cpu?: boolean; checkpointEvery: number }) => {
+        if (!Number.isInteger(opts.slots) || opts.slots < 1) throw new UserError('--slots expects a positive integer');
+        const { db, temporal } = await connect();
+        const worker =
+          opts.queue === ORCHESTRATOR_QUEUE
+            ? Object.assign(await createOrchestratorWorker(temporal, db), { trainers: undefined })
+            : await createGpuWorker(temporal, db, {
+                queue: opts.queue,
+                slots: opts.slots,
+                ...(opts.devices ? { devices: opts.devices.split(',') } : {}),
+                useGpus: !opts.cpu,
+                workerId: `${hostname()}:${process.pid}`,
+                checkpointEvery: opts.checkpointEvery,
+              });
+        process.stderr.write(`worker on queue ${opts.queue} (${temporal.address}, ${db.where}); Ctrl-C stops it\n`);
+        // The SDK shuts the worker down on SIGINT/SIGTERM, letting running trials write their checkpoint first.
+        await worker.run();
+        await worker.trainers?.close();
+        await db.close();
+      },
+    );
 
   program
     .command('dev')
-    .description('Run the embedded stack in the foreground: Temporal dev server (with its web UI), PGlite, both workers')
+    .description(
+      'Run the embedded stack in the foreground: Temporal dev server (with its web UI), PGlite, both workers',
+    )
     .option('--slots <n>', 'concurrent trials', (v) => Number(v), defaultSlots())
     .action(async (opts: { slots: number }) => {
       const db = await openDatabase().catch((err: unknown) => {
@@ -76,7 +86,9 @@ export function register(program: Command): void {
 
 async function connect() {
   if (!process.env.TEMPORAL_ADDRESS) {
-    throw new UserError('TEMPORAL_ADDRESS is not set: a worker joins a running Temporal server (use `dpt-sweep dev` on one machine)');
+    throw new UserError(
+      'TEMPORAL_ADDRESS is not set: a worker joins a running Temporal server (use `dpt-sweep dev` on one machine)',
+    );
   }
   try {
     const db = await openDatabase();

@@ -86,20 +86,19 @@ export async function startWorkers(
   slots: number,
   taskQueue = DEFAULT_GPU_QUEUE,
 ): Promise<{ stop: () => Promise<void> }> {
-  const workers: Worker[] = [
-    await createOrchestratorWorker(temporal, db),
-    await createGpuWorker(temporal, db, {
-      queue: taskQueue,
-      slots,
-      useGpus: false,
-      workerId: `${hostname()}:${process.pid}`,
-    }),
-  ];
+  const gpuWorker = await createGpuWorker(temporal, db, {
+    queue: taskQueue,
+    slots,
+    useGpus: false,
+    workerId: `${hostname()}:${process.pid}`,
+  });
+  const workers: Worker[] = [await createOrchestratorWorker(temporal, db), gpuWorker];
   const running = workers.map((w) => w.run());
   return {
     stop: async () => {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await Promise.allSettled(running);
+      await gpuWorker.trainers.close();
     },
   };
 }

@@ -5,6 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import YAML from 'yaml';
+import type { TrainerPool } from '../../../activities/trainer-pool.ts';
 import type { Stack } from '../../../cli/sweeps/stack.ts';
 import { openDatabase } from '../../../db/client.ts';
 import { createGpuWorker, createOrchestratorWorker, type GpuWorkerOptions } from '../../../worker/workers.ts';
@@ -24,14 +25,18 @@ export interface Harness {
   /** A unique GPU task queue, so parallel test files never steal each other's trials. */
   gpuQueue: string;
   writeSweep(name: string, body: Record<string, unknown>): Promise<string>;
-  startGpuWorker(options?: Partial<GpuWorkerOptions>): Promise<Worker>;
+  startGpuWorker(options?: Partial<GpuWorkerOptions>): Promise<Worker & { trainers: TrainerPool }>;
   dispose(): Promise<void>;
 }
 
 export async function createHarness(tag: string): Promise<Harness> {
   const dir = await mkdtemp(path.join(tmpdir(), `dpt-orch-${tag}-`));
   const dataRoot = path.join(dir, 'data');
-  await writeTinyDataset({ root: dataRoot, classes: ['red', 'green', 'blue'], perClass: { train: 4, val: 1, test: 3 } });
+  await writeTinyDataset({
+    root: dataRoot,
+    classes: ['red', 'green', 'blue'],
+    perClass: { train: 4, val: 1, test: 3 },
+  });
   const scratch = await createScratchPostgres();
   const db = await openDatabase({ url: scratch.url, migrations: 'apply' });
   const temporal = { address: inject('temporalAddress'), namespace: inject('temporalNamespace') };
@@ -40,10 +45,12 @@ export async function createHarness(tag: string): Promise<Harness> {
   const gpuQueue = `gpu-${tag}-${process.pid}-${Date.now()}`;
 
   const workers: Worker[] = [];
+  const pools: TrainerPool[] = [];
   const runs: Promise<void>[] = [];
-  const start = (worker: Worker) => {
+  const start = <W extends Worker>(worker: W): W => {
     workers.push(worker);
     runs.push(worker.run());
+    if ('trainers' in worker) pools.push(worker.trainers as TrainerPool);
     return worker;
   };
   start(await createOrchestratorWorker(temporal, db));
@@ -74,6 +81,7 @@ export async function createHarness(tag: string): Promise<Harness> {
     async dispose() {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await Promise.allSettled(runs);
+      await Promise.all(pools.map((p) => p.close()));
       await connection.close();
       await db.close();
       await scratch.drop();

@@ -1,59 +1,60 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { launchSweep, workflowIdFor } from '../../../cli/sweeps/launch.ts';
-import type { SweepResult } from '../../../workflows/sweep.ts';
+import type { sweepWorkflow } from '../../../workflows/sweep.ts';
 import { describeWith, realPostgresUrl } from '../../support/env.ts';
 import { createHarness, type Harness, tinyBase } from './harness.ts';
 
-describeWith('PostgreSQL + Temporal', realPostgresUrl !== undefined, 'DATABASE_URL is not set')(
-  'a sweep of real tiny trials, end to end',
-  () => {
-    let h: Harness;
-    let file: string;
-    let sweepId: string;
+describeWith(
+  'PostgreSQL + Temporal',
+  realPostgresUrl !== undefined,
+  'DATABASE_URL is not set',
+)('a sweep of real tiny trials, end to end', () => {
+  let h: Harness;
+  let file: string;
+  let sweepId: string;
 
-    beforeAll(async () => {
-      h = await createHarness('e2e');
-      await h.startGpuWorker();
-      file = await h.writeSweep('e2e', {
-        base: tinyBase(h.dataRoot),
-        datasets: ['eurosat'],
-        shots: [1, 2],
-        seeds: [1, 2],
-        vary: { mode: 'grid', method: ['zeroshot', 'coop', 'dpt'] },
-        resources: { maxParallel: 2, taskQueue: h.gpuQueue },
-      });
+  beforeAll(async () => {
+    h = await createHarness('e2e');
+    await h.startGpuWorker();
+    file = await h.writeSweep('e2e', {
+      base: tinyBase(h.dataRoot),
+      datasets: ['eurosat'],
+      shots: [1, 2],
+      seeds: [1, 2],
+      vary: { mode: 'grid', method: ['zeroshot', 'coop', 'dpt'] },
+      resources: { maxParallel: 2, taskQueue: h.gpuQueue },
     });
-    afterAll(async () => h?.dispose());
+  });
+  afterAll(async () => h?.dispose());
 
-    it('trains every trial once and stores one result and an epoch curve per trial', async () => {
-      const launched = await launchSweep(h.stack, file);
-      sweepId = launched.sweepId;
-      expect(launched.trials).toBe(12); // 3 methods x 2 shots x 2 seeds
-      const result = await h.stack.client.workflow.getHandle(workflowIdFor(sweepId)).result<SweepResult>();
-      expect(result.status).toBe('succeeded');
-      expect(result.counts).toMatchObject({ total: 12, succeeded: 12, failed: 0 });
+  it('trains every trial once and stores one result and an epoch curve per trial', async () => {
+    const launched = await launchSweep(h.stack, file);
+    sweepId = launched.sweepId;
+    expect(launched.trials).toBe(12); // 3 methods x 2 shots x 2 seeds
+    const result = await h.stack.client.workflow.getHandle<typeof sweepWorkflow>(workflowIdFor(sweepId)).result();
+    expect(result.status).toBe('succeeded');
+    expect(result.counts).toMatchObject({ total: 12, succeeded: 12, failed: 0 });
 
-      const trials = await h.stack.db.prisma.trial.findMany({
-        where: { sweepId },
-        include: { results: true, epochMetrics: true, attemptsLog: true },
-      });
-      for (const t of trials) {
-        expect(t.status).toBe('succeeded');
-        expect(t.results).toHaveLength(1);
-        expect(t.results[0]!.total).toBeGreaterThan(0);
-        expect(t.attemptsLog.map((a) => a.outcome)).toEqual(['succeeded']);
-        if (t.method !== 'zeroshot') expect(t.epochMetrics.map((m) => m.epoch).sort()).toEqual([0, 1]);
-      }
+    const trials = await h.stack.db.prisma.trial.findMany({
+      where: { sweepId },
+      include: { results: true, epochMetrics: true, attemptsLog: true },
     });
+    for (const t of trials) {
+      expect(t.status).toBe('succeeded');
+      expect(t.results).toHaveLength(1);
+      expect(t.results[0]!.total).toBeGreaterThan(0);
+      expect(t.attemptsLog.map((a) => a.outcome)).toEqual(['succeeded']);
+      if (t.method !== 'zeroshot') expect(t.epochMetrics.map((m) => m.epoch).sort()).toEqual([0, 1]);
+    }
+  });
 
-    it('launching the same file again trains nothing', async () => {
-      const attemptsBefore = await h.stack.db.prisma.trialAttempt.count({ where: { trial: { sweepId } } });
-      const again = await launchSweep(h.stack, file);
-      expect(again.sweepId).toBe(sweepId);
-      const result = await h.stack.client.workflow.getHandle(workflowIdFor(sweepId)).result<SweepResult>();
-      expect(result.run.launched).toBe(0);
-      expect(result.counts.succeeded).toBe(12);
-      expect(await h.stack.db.prisma.trialAttempt.count({ where: { trial: { sweepId } } })).toBe(attemptsBefore);
-    });
-  },
-);
+  it('launching the same file again trains nothing', async () => {
+    const attemptsBefore = await h.stack.db.prisma.trialAttempt.count({ where: { trial: { sweepId } } });
+    const again = await launchSweep(h.stack, file);
+    expect(again.sweepId).toBe(sweepId);
+    const result = await h.stack.client.workflow.getHandle<typeof sweepWorkflow>(workflowIdFor(sweepId)).result();
+    expect(result.run.launched).toBe(0);
+    expect(result.counts.succeeded).toBe(12);
+    expect(await h.stack.db.prisma.trialAttempt.count({ where: { trial: { sweepId } } })).toBe(attemptsBefore);
+  });
+});
