@@ -80,50 +80,52 @@ export async function cellStats(db: Queryable, query: CellQuery): Promise<CellRe
     params.push(values);
     return `${spec.sql} = ANY($${params.length}::${spec.type}[])`;
   });
-  const evalSource = factors.includes('evalDataset') || 'evalDataset' in where
-    ? 'unnest(t."evalDatasets")'
-    : 'unnest(ARRAY[t."dataset"])';
+  const evalSource =
+    factors.includes('evalDataset') || 'evalDataset' in where
+      ? 'unnest(t."evalDatasets")'
+      : 'unnest(ARRAY[t."dataset"])';
   const dedupe = factors.includes('sweep') ? 't."sweepId", t."configKey"' : 't."configKey"';
   const groupBy = columns.length > 0 ? columns.join(', ') : '()';
-  const sameCell = columns.length > 0 ? columns.map((c) => `c.${c} IS NOT DISTINCT FROM p.${c}`).join(' AND ') : 'TRUE';
-  const cellColumns = columns.map((c) => `c.${c}`);
 
+  // One configKey is one experiment: listed by two sweeps it still counts once (unique per sweep already).
+  const trialColumns = [
+    'id',
+    'sweepId',
+    'configKey',
+    'createdAt',
+    'seed',
+    'reusedFromId',
+    'evalDatasets',
+    ...Object.values(FACTORS).flatMap((spec) => (spec.sql.startsWith('t.') ? [spec.sql.slice(3, -1)] : [])),
+  ].map((column) => `t."${column}"`);
+  const trials =
+    sweepIds.length === 1
+      ? `SELECT ${trialColumns.join(', ')} FROM "Trial" t WHERE t."sweepId" = ANY($1::text[])`
+      : `SELECT DISTINCT ON (${dedupe}) ${trialColumns.join(', ')} FROM "Trial" t WHERE t."sweepId" = ANY($1::text[])
+          ORDER BY ${dedupe}, t."createdAt", t."id"`;
+
+  // Single pass: planned (cell, seed) rows left-joined to their results, so cells without results stay listed.
   const sql = `
-    WITH trials AS (
-      SELECT DISTINCT ON (${dedupe}) t.*
-        FROM "Trial" t
-       WHERE t."sweepId" = ANY($1::text[])
-       ORDER BY ${dedupe}, t."createdAt", t."id"
-    ),
-    expected AS (
-      SELECT ${[...select, 't."seed" AS seed', 'COALESCE(t."reusedFromId", t."id") AS source_id', 'ev."evalDataset" AS eval_dataset'].join(', ')}
+    WITH trials AS (${trials}),
+    per_seed AS (
+      SELECT ${[...select, 't."seed" AS seed'].join(', ')}, avg(r."top1") AS top1
         FROM trials t
         JOIN "Sweep" s ON s."id" = t."sweepId"
         CROSS JOIN LATERAL ${evalSource} AS ev("evalDataset")
+        LEFT JOIN "TrialResult" r
+          ON r."trialId" = COALESCE(t."reusedFromId", t."id") AND r."evalDataset" = ev."evalDataset" AND r."split" = $2
        ${filters.length > 0 ? `WHERE ${filters.join(' AND ')}` : ''}
-    ),
-    per_seed AS (
-      SELECT ${[...columns, 'e.seed'].join(', ')}, avg(r."top1") AS top1
-        FROM expected e
-        JOIN "TrialResult" r
-          ON r."trialId" = e.source_id AND r."evalDataset" = e.eval_dataset AND r."split" = $2
-       GROUP BY ${[...columns, 'e.seed'].join(', ')}
-    ),
-    cells AS (
-      SELECT ${[...columns, 'count(DISTINCT seed)::int AS expected_n'].join(', ')}
-        FROM expected
-       GROUP BY ${groupBy}
+       GROUP BY ${[...exprs, 't."seed"'].join(', ')}
     )
-    SELECT ${[...cellColumns, 'c.expected_n'].join(', ')},
-           count(p.seed)::int AS n,
-           avg(p.top1) AS mean,
-           stddev_pop(p.top1) AS std_pop,
-           stddev_samp(p.top1) AS std_sample,
-           coalesce(array_agg(p.seed ORDER BY p.seed) FILTER (WHERE p.seed IS NOT NULL), '{}') AS seeds
-      FROM cells c
-      LEFT JOIN per_seed p ON ${sameCell}
-     GROUP BY ${[...cellColumns, 'c.expected_n'].join(', ')}
-     ORDER BY ${[...cellColumns.map((c) => `${c} NULLS FIRST`), 'c.expected_n'].join(', ')}`;
+    SELECT ${[...columns, 'count(*)::int AS expected_n'].join(', ')},
+           count(top1)::int AS n,
+           avg(top1) AS mean,
+           stddev_pop(top1) AS std_pop,
+           stddev_samp(top1) AS std_sample,
+           coalesce(array_agg(seed ORDER BY seed) FILTER (WHERE top1 IS NOT NULL), '{}') AS seeds
+      FROM per_seed
+     GROUP BY ${groupBy}
+     ORDER BY ${columns.length > 0 ? columns.map((c) => `${c} NULLS FIRST`).join(', ') : '1'}`;
 
   const { rows } = await db.query<Record<string, unknown>>(sql, params);
   const cells = rows.map((row): Cell => {
@@ -160,7 +162,8 @@ export interface AveragedCell {
  * other factors. Cells without results are listed as missing, never counted as zero.
  */
 export function averageOver(report: CellReport, factor: Factor = 'dataset'): AveragedCell[] {
-  if (!report.factors.includes(factor)) throw new Error(`cannot average over ${factor}: it is not a factor of the report`);
+  if (!report.factors.includes(factor))
+    throw new Error(`cannot average over ${factor}: it is not a factor of the report`);
   const rest = report.factors.filter((name) => name !== factor);
   const groups = new Map<string, { key: Record<string, FactorValue>; cells: Cell[] }>();
   for (const cell of report.cells) {

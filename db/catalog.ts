@@ -5,7 +5,14 @@ import type { Queryable } from './migrate.ts';
  * databases with the same structure give equal snapshots. Used by the drift check: a database built from the
  * migrations must equal one built from schema.prisma.
  */
-export async function catalogSnapshot(db: Queryable): Promise<Record<string, string[]>> {
+export interface CatalogSnapshot {
+  columns: string[];
+  enums: string[];
+  indexes: string[];
+  constraints: string[];
+}
+
+export async function catalogSnapshot(db: Queryable): Promise<CatalogSnapshot> {
   const lines = async (sql: string): Promise<string[]> =>
     (await db.query<{ line: string }>(sql)).rows.map((row) => row.line);
   return {

@@ -105,7 +105,7 @@ function embeddedClient(paths: EmbeddedPaths): typeof pg.Client {
   class EmbeddedClient extends pg.Client {
     override connect(): Promise<pg.Client>;
     override connect(callback: Callback): void;
-    override connect(callback?: Callback): Promise<pg.Client> | void {
+    override connect(callback?: Callback): Promise<pg.Client> | undefined {
       const connecting = ensureEmbeddedServer(paths).then(() => super.connect());
       if (callback === undefined) return connecting;
       const reply = callback as (err: Error | null, client?: pg.Client) => void;
@@ -113,6 +113,7 @@ function embeddedClient(paths: EmbeddedPaths): typeof pg.Client {
         (client) => reply(null, client),
         (error: Error) => reply(error),
       );
+      return undefined;
     }
   }
   return EmbeddedClient;

@@ -27,7 +27,7 @@ export interface EmbeddedPaths {
  * releases it when the owner dies, even by SIGKILL.
  */
 export function embeddedPaths(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): EmbeddedPaths {
-  const home = path.resolve(cwd, env.DPT_HOME ?? '.dpt-sweep');
+  const home = path.resolve(cwd, env.DPT_HOME || '.dpt-sweep');
   const dataDir = path.join(home, 'pg');
   const fromEnv = env.DPT_PG_PORT === undefined ? undefined : Number(env.DPT_PG_PORT);
   if (fromEnv !== undefined && !(Number.isInteger(fromEnv) && fromEnv > 0 && fromEnv < 65536)) {

@@ -15,7 +15,8 @@ const hash = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** Deterministic ids: a retried write derives the same id, so it can never create a second row. */
 export const sweepIdFor = (name: string) => `s_${hash(`sweep:${name}`).slice(0, 24)}`;
-export const trialIdFor = (sweepId: string, configKey: string) => `t_${hash(`trial:${sweepId}:${configKey}`).slice(0, 24)}`;
+export const trialIdFor = (sweepId: string, configKey: string) =>
+  `t_${hash(`trial:${sweepId}:${configKey}`).slice(0, 24)}`;
 
 export const TRIAL_STATUSES = ['pending', 'queued', 'running', 'succeeded', 'failed', 'cancelled', 'reused'] as const;
 export type TrialStatus = (typeof TRIAL_STATUSES)[number];
@@ -197,7 +198,11 @@ export async function transitionTrial(
 }
 
 /** A succeeded trial with this configKey in another sweep whose results can stand in for a new training run. */
-export async function findReusableTrial(db: Queryable, configKey: string, exceptSweepId: string): Promise<string | null> {
+export async function findReusableTrial(
+  db: Queryable,
+  configKey: string,
+  exceptSweepId: string,
+): Promise<string | null> {
   const { rows } = await db.query<{ id: string }>(
     `SELECT id FROM "Trial"
       WHERE "configKey" = $1 AND status = 'succeeded' AND "reusedFromId" IS NULL AND "sweepId" <> $2
@@ -217,10 +222,9 @@ export async function linkReusedTrial(db: Queryable, trialId: string, fromTrialI
     [trialId, fromTrialId],
   );
   if ((rowCount ?? 0) > 0) return true;
-  const { rows } = await db.query<{ reusedFromId: string | null }>(
-    `SELECT "reusedFromId" FROM "Trial" WHERE id = $1`,
-    [trialId],
-  );
+  const { rows } = await db.query<{ reusedFromId: string | null }>(`SELECT "reusedFromId" FROM "Trial" WHERE id = $1`, [
+    trialId,
+  ]);
   return rows[0]?.reusedFromId === fromTrialId;
 }
 
@@ -269,18 +273,26 @@ const resultSchema = z
 export type ResultInput = z.input<typeof resultSchema>;
 
 /** Upserts a trial's accuracies; top1 is derived (percent) so it always agrees with correct/total. */
-export async function upsertResults(db: Queryable, trialId: string, inputs: ResultInput[]): Promise<void> {
-  const results = inputs.map((input) => resultSchema.parse(input));
+export function upsertResults(db: Queryable, trialId: string, inputs: ResultInput[]): Promise<void> {
+  return upsertManyResults(
+    db,
+    inputs.map((input) => ({ ...input, trialId })),
+  );
+}
+
+/** Upserts accuracies of many trials in one multi-row statement. */
+export async function upsertManyResults(db: Queryable, rows: Array<ResultInput & { trialId: string }>): Promise<void> {
+  const results = rows.map((row) => ({ trialId: z.string().min(1).parse(row.trialId), ...resultSchema.parse(row) }));
   if (results.length === 0) return;
   await db.query(
     `INSERT INTO "TrialResult" ("trialId", "evalDataset", split, top1, correct, total, "updatedAt")
-     SELECT $1, u.eval, u.split, 100.0 * u.correct / u.total, u.correct, u.total, now()
-       FROM unnest($2::text[], $3::text[], $4::int[], $5::int[]) AS u(eval, split, correct, total)
+     SELECT u.trial, u.eval, u.split, 100.0 * u.correct / u.total, u.correct, u.total, now()
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[]) AS u(trial, eval, split, correct, total)
      ON CONFLICT ("trialId", "evalDataset", split) DO UPDATE
         SET top1 = EXCLUDED.top1, correct = EXCLUDED.correct, total = EXCLUDED.total, "updatedAt" = now()
       WHERE ("TrialResult".correct, "TrialResult".total) IS DISTINCT FROM (EXCLUDED.correct, EXCLUDED.total)`,
     [
-      trialId,
+      results.map((r) => r.trialId),
       results.map((r) => r.evalDataset),
       results.map((r) => r.split),
       results.map((r) => r.correct),
@@ -316,7 +328,11 @@ export async function upsertEpochMetrics(
      ON CONFLICT ("trialId", epoch) DO UPDATE SET ${quoted.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
       WHERE (${quoted.map((c) => `"EpochMetric".${c}`).join(', ')})
             IS DISTINCT FROM (${quoted.map((c) => `EXCLUDED.${c}`).join(', ')})`,
-    [metrics.map((m) => m.trialId), metrics.map((m) => m.epoch), ...METRIC_COLUMNS.map((c) => metrics.map((m) => m[c]))],
+    [
+      metrics.map((m) => m.trialId),
+      metrics.map((m) => m.epoch),
+      ...METRIC_COLUMNS.map((c) => metrics.map((m) => m[c])),
+    ],
   );
 }
 
@@ -324,7 +340,12 @@ export async function upsertEpochMetrics(
  * Stores a trial's checkpoint for `epoch` and drops older epochs in the same transaction, so a crash leaves either
  * the old or the new checkpoint, never neither. A late, older checkpoint never replaces a newer one.
  */
-export async function saveCheckpoint(pool: pg.Pool, trialId: string, epoch: number, bytes: Uint8Array): Promise<string> {
+export async function saveCheckpoint(
+  pool: pg.Pool,
+  trialId: string,
+  epoch: number,
+  bytes: Uint8Array,
+): Promise<string> {
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const client = await pool.connect();
   try {

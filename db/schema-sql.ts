@@ -62,19 +62,20 @@ function loadGlue(): Promise<WasmGlue> {
  * The SQL that creates the schema of `schemaText` in an empty PostgreSQL database. The engine insists on a live
  * connection even for this offline diff; `connectionUrl` may be any PostgreSQL (nothing is written to it).
  */
-export async function renderSchemaSql(schemaText: string, connectionUrl: string): Promise<string> {
+export function renderSchemaSql(schemaText: string, connectionUrl: string): Promise<string> {
+  return renderDiffSql(null, schemaText, connectionUrl);
+}
+
+/** The SQL that migrates a database from schema `fromText` (null: empty) to schema `toText`. */
+export async function renderDiffSql(fromText: string | null, toText: string, connectionUrl: string): Promise<string> {
   const module = await loadGlue();
   const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPg({ connectionString: connectionUrl }));
-  const files = [{ path: 'schema.prisma', content: schemaText }];
-  const engine = await module.SchemaEngine.new(
-    { datamodels: [['schema.prisma', schemaText]] },
-    () => undefined,
-    adapter,
-  );
+  const files = (content: string) => [{ path: 'schema.prisma', content }];
+  const engine = await module.SchemaEngine.new({ datamodels: [['schema.prisma', toText]] }, () => undefined, adapter);
   try {
     const result = await engine.diff({
-      from: { tag: 'empty' },
-      to: { tag: 'schemaDatamodel', files },
+      from: fromText === null ? { tag: 'empty' } : { tag: 'schemaDatamodel', files: files(fromText) },
+      to: { tag: 'schemaDatamodel', files: files(toText) },
       script: true,
       shadowDatabaseUrl: null,
       exitCode: null,

@@ -6,7 +6,12 @@ import { BACKENDS, type TestDatabase } from './backends.ts';
 
 let counter = 0;
 const trial = (dataset: string, cavptLength: number, seed: number, extra: Record<string, unknown> = {}) => ({
-  configKey: `${dataset}-${cavptLength}-${seed}`.split('').map((c) => c.charCodeAt(0).toString(16)).join('').padEnd(64, '0').slice(0, 64),
+  configKey: `${dataset}-${cavptLength}-${seed}`
+    .split('')
+    .map((c) => c.charCodeAt(0).toString(16))
+    .join('')
+    .padEnd(64, '0')
+    .slice(0, 64),
   method: 'dpt',
   dataset,
   backbone: 'ViT-B/32',
@@ -27,7 +32,11 @@ const trial = (dataset: string, cavptLength: number, seed: number, extra: Record
  *   caltech101 len 10: nothing                    missing cell
  */
 for (const backend of BACKENDS) {
-  describeWith(`database (${backend.name})`, backend.available, backend.reason)(`ablation queries on ${backend.name}`, () => {
+  describeWith(
+    `database (${backend.name})`,
+    backend.available,
+    backend.reason,
+  )(`ablation queries on ${backend.name}`, () => {
     let t: TestDatabase;
     let sweepA: string;
     let sweepB: string;
@@ -52,9 +61,13 @@ for (const backend of BACKENDS) {
         [6, 70],
       ];
       for (const [index, value] of correct) {
-        await upsertResults(pool, ids[index] as string, [{ evalDataset: planned[index]?.dataset as string, split: 'test', correct: value, total: 100 }]);
+        await upsertResults(pool, ids[index] as string, [
+          { evalDataset: planned[index]?.dataset as string, split: 'test', correct: value, total: 100 },
+        ]);
         // A result on another split must not leak into the test-split statistics.
-        await upsertResults(pool, ids[index] as string, [{ evalDataset: planned[index]?.dataset as string, split: 'val', correct: 1, total: 100 }]);
+        await upsertResults(pool, ids[index] as string, [
+          { evalDataset: planned[index]?.dataset as string, split: 'val', correct: 1, total: 100 },
+        ]);
         await transitionTrial(pool, ids[index] as string, 'running');
         await transitionTrial(pool, ids[index] as string, 'succeeded');
       }
@@ -98,7 +111,14 @@ for (const backend of BACKENDS) {
       expect(c1?.mean).toBeCloseTo(70, 10);
       expect(c1?.stdPop).toBe(0);
 
-      expect(byKey['caltech101/10']).toMatchObject({ n: 0, expectedN: 3, mean: null, stdPop: null, stdSample: null, seeds: [] });
+      expect(byKey['caltech101/10']).toMatchObject({
+        n: 0,
+        expectedN: 3,
+        mean: null,
+        stdPop: null,
+        stdSample: null,
+        seeds: [],
+      });
       expect(report.missing.map((c) => c.key)).toEqual([{ dataset: 'caltech101', cavptLength: 10 }]);
     });
 
@@ -123,7 +143,11 @@ for (const backend of BACKENDS) {
       const e10 = both.cells.find((c) => c.key.dataset === 'eurosat' && c.key.cavptLength === 10);
       expect(e10).toMatchObject({ n: 2, expectedN: 3 });
 
-      const perSweep = await cellStats(t.db.pool, { sweepIds: [sweepA, sweepB], factors: ['sweep', 'cavptLength'], where: { dataset: ['eurosat'] } });
+      const perSweep = await cellStats(t.db.pool, {
+        sweepIds: [sweepA, sweepB],
+        factors: ['sweep', 'cavptLength'],
+        where: { dataset: ['eurosat'] },
+      });
       expect(perSweep.cells.map((c) => [c.key.sweep, c.key.cavptLength, c.n])).toEqual([
         ['abl', 1, 3],
         ['abl', 10, 2],
@@ -132,7 +156,11 @@ for (const backend of BACKENDS) {
     });
 
     it('filters by factor values and reports evaluation datasets as a factor', async () => {
-      const filtered = await cellStats(t.db.pool, { sweepIds: [sweepA], factors: ['cavptLength'], where: { dataset: ['eurosat'], cavptLength: [10] } });
+      const filtered = await cellStats(t.db.pool, {
+        sweepIds: [sweepA],
+        factors: ['cavptLength'],
+        where: { dataset: ['eurosat'], cavptLength: [10] },
+      });
       expect(filtered.cells).toHaveLength(1);
       expect(filtered.cells[0]).toMatchObject({ key: { cavptLength: 10 }, n: 2, mean: 92 });
 
@@ -149,7 +177,11 @@ for (const backend of BACKENDS) {
     it('rejects seed as a factor and unknown factors before any SQL runs', async () => {
       await expect(cellStats(t.db.pool, { sweepIds: [sweepA], factors: ['seed' as never] })).rejects.toThrow(/factors/);
       await expect(
-        cellStats(t.db.pool, { sweepIds: [sweepA], factors: ['dataset'], where: { 'x; DROP TABLE "Trial"': ['a'] } as never }),
+        cellStats(t.db.pool, {
+          sweepIds: [sweepA],
+          factors: ['dataset'],
+          where: { 'x; DROP TABLE "Trial"': ['a'] } as never,
+        }),
       ).rejects.toThrow();
       const still = await t.db.pool.query(`SELECT count(*)::int AS n FROM "Trial"`);
       expect(still.rows[0].n).toBeGreaterThan(0);

@@ -28,7 +28,7 @@ function newHome(): string {
 }
 
 function startChild(home: string, mode: 'write' | 'hold') {
-  const env = { ...process.env, DPT_HOME: home };
+  const env: NodeJS.ProcessEnv = { ...process.env, DPT_HOME: home };
   delete env.DATABASE_URL;
   // Run node itself (not the tsx wrapper) so the pid, the lock's owner and the SIGKILL target are one process.
   const child = spawn(process.execPath, ['--import', 'tsx', writer, mode], { env });
@@ -95,7 +95,9 @@ describe('embedded PGlite database', () => {
     // Every epoch the child reported as committed is there (one more may have committed before it could print).
     expect(rows[0].last).toBeGreaterThanOrEqual(committed);
     expect(rows[0].n).toBe(rows[0].last + 1);
-    const check = await db.pool.query(`SELECT count(*)::int AS n FROM "EpochMetric" WHERE abs(loss - 1.0 / (epoch + 1)) < 1e-12`);
+    const check = await db.pool.query(
+      `SELECT count(*)::int AS n FROM "EpochMetric" WHERE abs(loss - 1.0 / (epoch + 1)) < 1e-12`,
+    );
     expect(check.rows[0].n).toBe(rows[0].n);
     await db.pool.query(`UPDATE "EpochMetric" SET seconds = -1`);
     await db.close();
@@ -123,7 +125,9 @@ describe('embedded PGlite database', () => {
     fs.writeFileSync(path.join(dataDir, 'global', 'pg_control'), Buffer.alloc(8192, 0x5a));
     const error = await openDatabase({ env }).catch((e: unknown) => e);
     expect(isDatabaseError(error) && error.code).toBe('data-dir-corrupt');
-    expect((error as Error).message).toMatch(new RegExp(`^embedded database ${dataDir} is corrupted and cannot be opened`));
+    expect((error as Error).message).toMatch(
+      new RegExp(`^embedded database ${dataDir} is corrupted and cannot be opened`),
+    );
     expect((error as Error).message).not.toContain('\n');
   });
 

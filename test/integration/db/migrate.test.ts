@@ -7,14 +7,18 @@ import { openDatabase } from '../../../db/client.ts';
 import { embeddedPaths, embeddedUrl } from '../../../db/embedded.ts';
 import { isDatabaseError } from '../../../db/errors.ts';
 import { applyMigrations, listMigrations } from '../../../db/migrate.ts';
-import { SCHEMA_PATH, renderSchemaSql } from '../../../db/schema-sql.ts';
+import { renderSchemaSql, SCHEMA_PATH } from '../../../db/schema-sql.ts';
 import { describeWith } from '../../support/env.ts';
 import { BACKENDS, type TestDatabase } from './backends.ts';
 
 const run = promisify(execFile);
 
 for (const backend of BACKENDS) {
-  describeWith(`database (${backend.name})`, backend.available, backend.reason)(`migrations on ${backend.name}`, () => {
+  describeWith(
+    `database (${backend.name})`,
+    backend.available,
+    backend.reason,
+  )(`migrations on ${backend.name}`, () => {
     let empty: TestDatabase;
     let fromSchema: TestDatabase;
     let connectionUrl: string;
@@ -38,7 +42,7 @@ for (const backend of BACKENDS) {
     });
 
     it('`npm run db:migrate` applies every migration to an empty database, then has nothing left to do', async () => {
-      const env = { ...process.env, DATABASE_URL: '', DPT_HOME: '', ...empty.env };
+      const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: '', DPT_HOME: '', ...empty.env };
       if (backend.name === 'pglite') {
         // The test process serves this data directory; the CLI connects to it as a second process would.
         delete env.DATABASE_URL;

@@ -48,7 +48,11 @@ async function dump(t: TestDatabase): Promise<string> {
 }
 
 for (const backend of BACKENDS) {
-  describeWith(`database (${backend.name})`, backend.available, backend.reason)(`repositories on ${backend.name}`, () => {
+  describeWith(
+    `database (${backend.name})`,
+    backend.available,
+    backend.reason,
+  )(`repositories on ${backend.name}`, () => {
     let t: TestDatabase;
     beforeAll(async () => {
       t = await backend.create();
@@ -71,7 +75,12 @@ for (const backend of BACKENDS) {
       const [first] = ids as [string];
       await transitionTrial(pool, first, 'queued');
       await transitionTrial(pool, first, 'running', { backend: 'cpu', workerId: 'w1' });
-      await startAttempt(pool, { trialId: first, attempt: 1, workerId: 'w1', startedAt: new Date('2026-01-01T00:00:00Z') });
+      await startAttempt(pool, {
+        trialId: first,
+        attempt: 1,
+        workerId: 'w1',
+        startedAt: new Date('2026-01-01T00:00:00Z'),
+      });
       await upsertEpochMetrics(pool, [
         { trialId: first, epoch: 0, loss: 2.5, lossMain: 2.0, lossCavpt: 0.5, lrText: 0.002, lrVisual: 1e-5 },
         { trialId: first, epoch: 1, loss: 1.5, trainAcc: 40 },
@@ -109,7 +118,13 @@ for (const backend of BACKENDS) {
     });
 
     it('allows only legal status transitions and treats repeats as no-ops', async () => {
-      const sweepId = await upsertSweep(t.db.pool, { name: 'transitions', spec: {}, specHash: 'h', maxParallel: 1, codeVersion: 'v1' });
+      const sweepId = await upsertSweep(t.db.pool, {
+        name: 'transitions',
+        spec: {},
+        specHash: 'h',
+        maxParallel: 1,
+        codeVersion: 'v1',
+      });
       const [id] = (await planTrials(t.db.pool, sweepId, [trial(10, 1)])) as [string];
       expect(await transitionTrial(t.db.pool, id, 'succeeded')).toBe(false);
       expect(await transitionTrial(t.db.pool, id, 'running')).toBe(true);
@@ -125,8 +140,20 @@ for (const backend of BACKENDS) {
     });
 
     it('links an identical succeeded trial of another sweep instead of retraining it', async () => {
-      const a = await upsertSweep(t.db.pool, { name: 'reuse-a', spec: {}, specHash: 'h', maxParallel: 1, codeVersion: 'v1' });
-      const b = await upsertSweep(t.db.pool, { name: 'reuse-b', spec: {}, specHash: 'h', maxParallel: 1, codeVersion: 'v1' });
+      const a = await upsertSweep(t.db.pool, {
+        name: 'reuse-a',
+        spec: {},
+        specHash: 'h',
+        maxParallel: 1,
+        codeVersion: 'v1',
+      });
+      const b = await upsertSweep(t.db.pool, {
+        name: 'reuse-b',
+        spec: {},
+        specHash: 'h',
+        maxParallel: 1,
+        codeVersion: 'v1',
+      });
       const [src] = (await planTrials(t.db.pool, a, [trial(20, 1)])) as [string];
       const [dst] = (await planTrials(t.db.pool, b, [trial(20, 1)])) as [string];
       expect(await findReusableTrial(t.db.pool, key(20), b)).toBeNull();
@@ -141,7 +168,13 @@ for (const backend of BACKENDS) {
     });
 
     it('keeps only the newest checkpoint, verifies its sha256, and ignores a late older one', async () => {
-      const sweepId = await upsertSweep(t.db.pool, { name: 'ckpt', spec: {}, specHash: 'h', maxParallel: 1, codeVersion: 'v1' });
+      const sweepId = await upsertSweep(t.db.pool, {
+        name: 'ckpt',
+        spec: {},
+        specHash: 'h',
+        maxParallel: 1,
+        codeVersion: 'v1',
+      });
       const [id] = (await planTrials(t.db.pool, sweepId, [trial(30, 1)])) as [string];
       expect(await loadLatestCheckpoint(t.db.pool, id)).toBeNull();
       const big = new Uint8Array(256 * 1024).map((_, i) => (i * 31) % 251);
@@ -151,7 +184,9 @@ for (const backend of BACKENDS) {
       const latest = await loadLatestCheckpoint(t.db.pool, id);
       expect(latest?.epoch).toBe(5);
       expect(Buffer.from(latest?.bytes ?? []).equals(Buffer.from(big))).toBe(true);
-      const { rows } = await t.db.pool.query(`SELECT epoch FROM "Checkpoint" WHERE "trialId" = $1 ORDER BY epoch`, [id]);
+      const { rows } = await t.db.pool.query(`SELECT epoch FROM "Checkpoint" WHERE "trialId" = $1 ORDER BY epoch`, [
+        id,
+      ]);
       expect(rows.map((r) => r.epoch)).toEqual([5]);
       await t.db.pool.query(`UPDATE "Checkpoint" SET bytes = '\\x00'::bytea WHERE "trialId" = $1 AND epoch = 5`, [id]);
       const error = await loadLatestCheckpoint(t.db.pool, id).catch((e: unknown) => e);
@@ -160,12 +195,10 @@ for (const backend of BACKENDS) {
     });
 
     it('rejects invalid input at the edge with a message naming the field', async () => {
+      await expect(planTrials(t.db.pool, 'x', [{ ...trial(40, 1), shots: -1 }])).rejects.toThrow(/shots/);
       await expect(
-        planTrials(t.db.pool, 'x', [{ ...trial(40, 1), shots: -1 }]),
-      ).rejects.toThrow(/shots/);
-      await expect(upsertResults(t.db.pool, 'x', [{ evalDataset: 'e', split: 'test', correct: 5, total: 4 }])).rejects.toThrow(
-        /correct cannot exceed total/,
-      );
+        upsertResults(t.db.pool, 'x', [{ evalDataset: 'e', split: 'test', correct: 5, total: 4 }]),
+      ).rejects.toThrow(/correct cannot exceed total/);
     });
   });
 }
