@@ -1,10 +1,10 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { beginAttempt } from '../db/attempts.ts';
 import type { Database } from '../db/client.ts';
 import {
   finishAttempt,
   loadLatestCheckpoint,
   saveCheckpoint,
-  startAttempt,
   transitionTrial,
   upsertEpochMetrics,
   upsertResults,
@@ -33,14 +33,13 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
   return {
     async trainTrial(trialId): Promise<TrialSummary> {
       const ctx = Context.current();
-      const attempt = ctx.info.attempt;
       const trial = await prisma.trial.findUnique({ where: { id: trialId } });
       if (!trial) throw ApplicationFailure.nonRetryable(`trial ${trialId} does not exist`, 'InvalidTrialConfig');
       if (trial.status === 'succeeded' || trial.status === 'reused') {
         return { trialId, status: 'succeeded', ...(await sourceTop1(db, trialId, trial.dataset)) };
       }
 
-      await startAttempt(db.pool, { trialId, attempt, workerId: options.workerId, startedAt: new Date() });
+      const attempt = await beginAttempt(db.pool, trialId, options.workerId);
       await transitionTrial(db.pool, trialId, 'running', { workerId: options.workerId });
       const checkpoint = await loadLatestCheckpoint(db.pool, trialId).catch((err: unknown) => {
         throw ApplicationFailure.nonRetryable(err instanceof Error ? err.message : String(err), 'InvalidTrialData');

@@ -138,16 +138,27 @@ function formatIssues(error: z.ZodError): string[] {
   return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`);
 }
 
+type ScheduleField = 'optim.epochs' | 'loss.warmupEpochs' | 'optim.lrWarmupEpochs';
+
+/** Which methods read each schedule number (DPT_SPEC §2, §3.2). */
+const SCHEDULE_READERS: Record<ScheduleField, readonly Method[]> = {
+  'optim.epochs': ['coop', 'vpt', 'vlp', 'dpt'],
+  'loss.warmupEpochs': ['vlp', 'dpt'],
+  'optim.lrWarmupEpochs': ['vpt', 'vlp', 'dpt'],
+};
+
 /** Validate raw input (YAML object) and resolve the schedule from the preset. Throws TrialConfigError. */
 export function parseTrialConfig(raw: unknown): TrialConfig {
   const parsed = trialConfigInputSchema.safeParse(raw);
   if (!parsed.success) throw new TrialConfigError(formatIssues(parsed.error));
   const cfg = parsed.data;
   const preset = cfg.preset === 'paper' ? paperPreset(cfg.dataset, cfg.shots) : undefined;
-  const pick = (value: number | undefined, fromPreset: number | undefined, path: string): number => {
+  const pick = (value: number | undefined, fromPreset: number | undefined, path: ScheduleField): number => {
     const v = value ?? fromPreset;
-    if (v === undefined) throw new TrialConfigError([`${path}: required when preset is 'none'`]);
-    return v;
+    if (v !== undefined) return v;
+    // A schedule number the method never reads (zero-shot trains nothing; CoOp has no warm-up loss) is not required.
+    if (!SCHEDULE_READERS[path].includes(cfg.method)) return 0;
+    throw new TrialConfigError([`${path}: required when preset is 'none'`]);
   };
   const resolved: TrialConfig = {
     ...cfg,

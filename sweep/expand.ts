@@ -100,8 +100,9 @@ export function planSweep(file: SweepFile, options: PlanOptions = {}, source = '
   const issues: SweepIssue[] = [];
   const datasets = resolveDatasets(file.datasets).cells;
   issues.push(...varyIssues(file.vary));
-  issues.push(...baseTrialIssues(file), ...presetNoneIssues(file));
+  issues.push(...baseTrialIssues(file));
   const methods = sweepMethods(file, issues);
+  issues.push(...presetNoneIssues(file, methods));
   issues.push(...ineffectiveAxes(file, methods));
   issues.push(...sizeIssues(file, datasets.length, options));
   if (issues.length > 0) throw new SweepFileError(issues, source);
@@ -139,8 +140,8 @@ function baseTrialIssues(file: SweepFile): SweepIssue[] {
   }));
 }
 
-/** Without a preset the schedule must come from the file, for every cell. */
-function presetNoneIssues(file: SweepFile): SweepIssue[] {
+/** Without a preset the schedule must come from the file, for every cell whose method reads it. */
+function presetNoneIssues(file: SweepFile, methods: Set<Method>): SweepIssue[] {
   if (file.base.preset !== 'none') return [];
   const scheduled: Array<[AxisKey, string]> = [
     ['epochs', 'optim.epochs'],
@@ -154,8 +155,9 @@ function presetNoneIssues(file: SweepFile): SweepIssue[] {
     (vary?.mode === 'explicit'
       ? vary.variations.every((v) => (v as Record<string, unknown>)[key] !== undefined)
       : (vary?.mode === 'grid' || vary?.mode === 'random') && varyAxes(vary).includes(key));
+  const used = (key: AxisKey) => (AXES[key] as AxisDef).methods.some((m) => methods.has(m));
   return scheduled
-    .filter(([key, target]) => !everywhere(key) && !inTrial(target))
+    .filter(([key, target]) => used(key) && !everywhere(key) && !inTrial(target))
     .map(([key]) => ({
       path: `base.${key}`,
       message: `expected a value because base.preset is "none" (no schedule to take it from), got nothing`,

@@ -90,15 +90,20 @@ export async function createHarness(tag: string): Promise<Harness> {
   };
 }
 
-/** The base of a fast sweep on the tiny dataset: a two-epoch schedule, tiny prompts. */
-export function tinyBase(dataRoot: string): Record<string, unknown> {
+/**
+ * The base of a fast sweep on the tiny dataset: a two-epoch schedule, tiny prompts. Sweep files reject settings no
+ * method of the sweep uses, so the schedule keys come only with the methods that read them.
+ */
+export function tinyBase(
+  dataRoot: string,
+  uses: { epochs?: boolean; warmup?: boolean } = { epochs: true, warmup: true },
+): Record<string, unknown> {
   return {
     preset: 'none',
     model: TINY_CLIP_DIR,
     dataRoot,
-    epochs: 2,
-    warmupEpochs: 1,
-    lrWarmupEpochs: 0,
+    ...(uses.epochs ? { epochs: 2 } : {}),
+    ...(uses.warmup ? { warmupEpochs: 1, lrWarmupEpochs: 0 } : {}),
     trial: { text: { nCtx: 4 }, vpt: { length: 2 }, cavpt: { kN: 2 } },
   };
 }
