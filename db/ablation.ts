@@ -80,10 +80,11 @@ export async function cellStats(db: Queryable, query: CellQuery): Promise<CellRe
     params.push(values);
     return `${spec.sql} = ANY($${params.length}::${spec.type}[])`;
   });
-  const evalSource =
-    factors.includes('evalDataset') || 'evalDataset' in where
-      ? 'unnest(t."evalDatasets")'
-      : 'unnest(ARRAY[t."dataset"])';
+  // Without evalDataset in play each trial counts on its own source dataset: no unnest, no per-row array.
+  const perEval = factors.includes('evalDataset') || 'evalDataset' in where;
+  const evalJoin = perEval ? 'CROSS JOIN LATERAL unnest(t."evalDatasets") AS ev("evalDataset")' : '';
+  const evalColumn = perEval ? 'ev."evalDataset"' : 't."dataset"';
+  const sweepJoin = factors.includes('sweep') || 'sweep' in where ? 'JOIN "Sweep" s ON s."id" = t."sweepId"' : '';
   const dedupe = factors.includes('sweep') ? 't."sweepId", t."configKey"' : 't."configKey"';
   const groupBy = columns.length > 0 ? columns.join(', ') : '()';
 
@@ -110,10 +111,10 @@ export async function cellStats(db: Queryable, query: CellQuery): Promise<CellRe
     per_seed AS (
       SELECT ${[...select, 't."seed" AS seed'].join(', ')}, avg(r."top1") AS top1
         FROM trials t
-        JOIN "Sweep" s ON s."id" = t."sweepId"
-        CROSS JOIN LATERAL ${evalSource} AS ev("evalDataset")
+        ${sweepJoin}
+        ${evalJoin}
         LEFT JOIN "TrialResult" r
-          ON r."trialId" = COALESCE(t."reusedFromId", t."id") AND r."evalDataset" = ev."evalDataset" AND r."split" = $2
+          ON r."trialId" = COALESCE(t."reusedFromId", t."id") AND r."evalDataset" = ${evalColumn} AND r."split" = $2
        ${filters.length > 0 ? `WHERE ${filters.join(' AND ')}` : ''}
        GROUP BY ${[...exprs, 't."seed"'].join(', ')}
     )
