@@ -52,6 +52,11 @@ export class TrainerPool {
     }
   }
 
+  /** Process ids of the trainers alive now (for operators and tests). */
+  livePids(): number[] {
+    return this.slots.flatMap((s) => (s.child && isAlive(s.child) && s.child.pid ? [s.child.pid] : []));
+  }
+
   /** Stops every idle trainer; busy ones end with their trial. */
   async close(): Promise<void> {
     await Promise.all(

@@ -22,6 +22,8 @@ export interface Harness {
   stack: Stack;
   dir: string;
   dataRoot: string;
+  /** DATABASE_URL of the scratch database, for worker processes the test starts. */
+  databaseUrl: string;
   /** A unique GPU task queue, so parallel test files never steal each other's trials. */
   gpuQueue: string;
   writeSweep(name: string, body: Record<string, unknown>): Promise<string>;
@@ -60,6 +62,7 @@ export async function createHarness(tag: string): Promise<Harness> {
     stack,
     dir,
     dataRoot,
+    databaseUrl: scratch.url,
     gpuQueue,
     async writeSweep(name, body) {
       const file = path.join(dir, `${name}.yaml`);

@@ -1,3 +1,4 @@
+import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { launchSweep, workflowIdFor } from '../../../cli/sweeps/launch.ts';
 import type { sweepWorkflow } from '../../../workflows/sweep.ts';
@@ -56,5 +57,16 @@ describeWith(
     expect(result.run.launched).toBe(0);
     expect(result.counts.succeeded).toBe(12);
     expect(await h.stack.db.prisma.trialAttempt.count({ where: { trial: { sweepId } } })).toBe(attemptsBefore);
+  });
+
+  it('a changed file trains only its new cells', async () => {
+    const text = await readFile(file, 'utf8');
+    await writeFile(file, text.replace(/seeds:\n(\s*)- 1\n\s*- 2\n/, 'seeds:\n$1- 1\n$1- 2\n$1- 3\n'));
+    const changed = await launchSweep(h.stack, file);
+    expect(changed.sweepId).toBe(sweepId);
+    expect(changed.trials).toBe(18);
+    const result = await h.stack.client.workflow.getHandle<typeof sweepWorkflow>(workflowIdFor(sweepId)).result();
+    expect(result.run.launched).toBe(6);
+    expect(result.counts).toMatchObject({ total: 18, succeeded: 18 });
   });
 });

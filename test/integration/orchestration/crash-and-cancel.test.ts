@@ -1,0 +1,140 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { launchSweep, workflowIdFor } from '../../../cli/sweeps/launch.ts';
+import { initBackend } from '../../../dpt/backend.ts';
+import { runTrial } from '../../../dpt/trainer/run-trial.ts';
+import { parseTrialConfig } from '../../../dpt/trial-config.ts';
+import type { sweepWorkflow } from '../../../workflows/sweep.ts';
+import { describeWith, realPostgresUrl } from '../../support/env.ts';
+import { createHarness, type Harness, tinyBase } from './harness.ts';
+
+const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 120_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describeWith(
+  'PostgreSQL + Temporal',
+  realPostgresUrl !== undefined,
+  'DATABASE_URL is not set',
+)('crashed workers and cancelled sweeps', () => {
+  let h: Harness;
+  const processes: ChildProcess[] = [];
+  beforeAll(async () => {
+    h = await createHarness('crash');
+  });
+  afterAll(async () => {
+    for (const p of processes) p.kill('SIGKILL');
+    await h?.dispose();
+  });
+
+  /** A GPU worker in its own process, as on a GPU machine (`dpt-sweep worker`). */
+  const startWorkerProcess = (): ChildProcess => {
+    const child = spawn(
+      process.execPath,
+      ['bin/dpt-sweep.js', 'worker', '--queue', h.gpuQueue, '--slots', '1', '--cpu', '--checkpoint-every', '1'],
+      {
+        env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), DATABASE_URL: h.databaseUrl },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
+    processes.push(child);
+    return child;
+  };
+
+  it('a trial whose worker is SIGKILLed finishes on another worker from its checkpoint, with the same accuracy', async () => {
+    const file = await h.writeSweep('crash', {
+      base: { ...tinyBase(h.dataRoot), method: 'dpt', epochs: 30 },
+      datasets: ['eurosat'],
+      shots: [2],
+      seeds: [7],
+      resources: { maxParallel: 1, taskQueue: h.gpuQueue },
+    });
+    const first = startWorkerProcess();
+    const launched = await launchSweep(h.stack, file, { heartbeatTimeout: '4 seconds' });
+    const trial = await h.stack.db.prisma.trial.findFirstOrThrow({ where: { sweepId: launched.sweepId } });
+    await until('3 checkpointed epochs', async () => {
+      const ckpt = await h.stack.db.prisma.checkpoint.findFirst({ where: { trialId: trial.id } });
+      return (ckpt?.epoch ?? 0) >= 3;
+    });
+    first.kill('SIGKILL');
+    const killedAt = (await h.stack.db.prisma.checkpoint.findFirstOrThrow({ where: { trialId: trial.id } })).epoch;
+    expect(killedAt).toBeLessThan(30);
+
+    startWorkerProcess();
+    const result = await h.stack.client.workflow
+      .getHandle<typeof sweepWorkflow>(workflowIdFor(launched.sweepId))
+      .result();
+    expect(result.status).toBe('succeeded');
+
+    const done = await h.stack.db.prisma.trial.findUniqueOrThrow({
+      where: { id: trial.id },
+      include: { results: true, epochMetrics: true, attemptsLog: { orderBy: { attempt: 'asc' } } },
+    });
+    expect(done.status).toBe('succeeded');
+    expect(done.attemptsLog.map((a) => a.outcome)).toEqual(['timed_out', 'succeeded']);
+    expect(done.epochMetrics.map((m) => m.epoch).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 30 }, (_, i) => i),
+    );
+    expect(done.results).toHaveLength(1);
+
+    // The same trial, uninterrupted, in this process on the same backend.
+    await initBackend();
+    const reference = await runTrial(parseTrialConfig(done.config));
+    expect(done.results[0]!.correct).toBe(reference.results[0]!.correct);
+    expect(done.results[0]!.top1).toBeCloseTo(reference.results[0]!.top1, 10);
+    // The resumed epochs reproduce the uninterrupted run's losses exactly.
+    const byEpoch = new Map(done.epochMetrics.map((m) => [m.epoch, m.loss]));
+    for (const m of reference.epochs) expect(byEpoch.get(m.epoch)).toBe(m.loss);
+    for (const p of processes) p.kill('SIGKILL');
+  });
+
+  it('cancelling a sweep stops its trainer processes within the heartbeat timeout', async () => {
+    // An in-process worker, so the test can see its trainer processes (the worker processes above are gone).
+    const worker = await h.startGpuWorker({ slots: 2 });
+    const file = await h.writeSweep('cancel', {
+      base: { ...tinyBase(h.dataRoot), method: 'dpt', epochs: 500 },
+      datasets: ['eurosat'],
+      shots: [2],
+      seeds: [11, 12, 13],
+      resources: { maxParallel: 2, taskQueue: h.gpuQueue },
+    });
+    const launched = await launchSweep(h.stack, file, { heartbeatTimeout: '4 seconds' });
+    await until('two trials training', async () => {
+      const running = await h.stack.db.prisma.epochMetric.groupBy({
+        by: ['trialId'],
+        where: { trial: { sweepId: launched.sweepId } },
+      });
+      return running.length === 2;
+    });
+    const pids = worker.trainers.livePids();
+    expect(pids).toHaveLength(2);
+    const handle = h.stack.client.workflow.getHandle<typeof sweepWorkflow>(workflowIdFor(launched.sweepId));
+    await handle.cancel();
+    const outcome = await handle.result().catch((err: unknown) => err);
+    expect(outcome).toBeInstanceOf(WorkflowFailedError);
+    expect((outcome as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    await until('trainer processes to exit', async () => pids.every((pid) => !alive(pid)), 4_000);
+    const statuses = await h.stack.db.prisma.trial.groupBy({
+      by: ['status'],
+      where: { sweepId: launched.sweepId },
+      _count: { _all: true },
+    });
+    expect(Object.fromEntries(statuses.map((s) => [s.status, s._count._all]))).toEqual({ cancelled: 2, pending: 1 });
+    const sweep = await h.stack.db.prisma.sweep.findUniqueOrThrow({ where: { id: launched.sweepId } });
+    expect(sweep.status).toBe('cancelled');
+  });
+});
