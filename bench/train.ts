@@ -7,9 +7,10 @@
  * encoder over all classes with gradient, prompted image encoder with gradient, SGD. Random pixels (no image
  * decoding), so this is the model's cost only. Batch 32 is tried first; where a backend fails on it (wasm heap) or is
  * far too slow (cpu), smaller batches are timed and the figure is marked with the batch that was measured.
- * images/s excludes the first (warm-up) step. Memory: TF.js tensor bytes at the end of a step's peak (`tf.memory()`
- * sampled inside the step is not possible, so `tfPeakBytes` is the engine's peak reported by tf.profile) and the
- * process' max resident set size.
+ * images/s excludes the first (warm-up) step. Memory: `tfPeakBytes` is TF.js's peak tensor bytes during a step
+ * (tf.profile, frozen CLIP weights included) and `maxRssBytes` the measuring process' max resident set size.
+ * Measured here (2 shared cores, tfjs 4.22): a ViT-B/32 DPT step does not fit the 4 GB wasm heap with 10 classes even
+ * at batch 2 (the autograd tape costs roughly 0.35 GB per image and per class prompt); `--classes 2` fits at batch 4.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
