@@ -16,6 +16,8 @@ try {
 } catch (err) {
   process.exitCode = reportError(err);
 }
+// A finished command has closed what it opened; gRPC channels and timers of libraries must not keep it alive.
+process.exit();
 
 /** One line on stderr with the cause, never a stack dump for errors users can act on. */
 function reportError(err: unknown): number {

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, type LogLevel, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createOrchestrationActivities } from '../activities/orchestration.ts';
 import { createTrainingActivities } from '../activities/train-trial.ts';
 import { TrainerPool } from '../activities/trainer-pool.ts';
@@ -8,6 +8,23 @@ import type { Database } from '../db/client.ts';
 /** Task queue of the orchestrator worker: sweep workflows and their database activities. */
 export const ORCHESTRATOR_QUEUE = 'sweeps';
 export const DEFAULT_GPU_QUEUE = 'gpu';
+
+/**
+ * Sets the Temporal runtime's log level once per process, before the first worker. Trial failures are recorded in
+ * the database and shown by `status`, so a worker's own log is for warnings (`DPT_LOG_LEVEL` overrides).
+ */
+export function installWorkerLogging(level: LogLevel = 'WARN', options: { handleSignals?: boolean } = {}): void {
+  const chosen = (process.env.DPT_LOG_LEVEL?.toUpperCase() as LogLevel | undefined) ?? level;
+  try {
+    Runtime.install({
+      logger: new DefaultLogger(chosen),
+      // A CLI process that embeds workers shuts them down itself on Ctrl-C, together with everything else it runs.
+      ...(options.handleSignals === false ? { shutdownSignals: [] } : {}),
+    });
+  } catch {
+    // Already installed in this process.
+  }
+}
 
 const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 

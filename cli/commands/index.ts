@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { register as registerData } from './data.ts';
+import { register as registerDemo } from './demo.ts';
 import { register as registerEmbed } from './embed.ts';
 import { register as registerSweeps } from './sweeps.ts';
 import { register as registerTrain } from './train.ts';
@@ -12,6 +13,7 @@ import { register as registerWorker } from './worker.ts';
  */
 export function registerCommands(program: Command): void {
   registerData(program);
+  registerDemo(program);
   registerEmbed(program);
   registerSweeps(program);
   registerTrain(program);

@@ -33,7 +33,7 @@ export function register(program: Command): void {
           const launched = await launchSweep(stack, file, launchOptions);
           const how = launched.started ? 'launched' : 'already running';
           process.stdout.write(`${launched.name} (${launched.sweepId}): ${launched.trials} trials, ${how}\n`);
-          if (opts.wait || stack.ownsWorkers) await follow(stack, launched.sweepId);
+          if (opts.wait || stack.ownsWorkers) await followSweep(stack, launched.sweepId);
           else process.stdout.write(`follow it with: dpt-sweep status ${launched.name}\n`);
         });
       },
@@ -88,7 +88,7 @@ export function register(program: Command): void {
           maxParallel: row.maxParallel,
           taskQueue: row.taskQueue,
         });
-        if (opts.wait || stack.ownsWorkers) await follow(stack, sweepId);
+        if (opts.wait || stack.ownsWorkers) await followSweep(stack, sweepId);
       });
     });
 
@@ -135,7 +135,7 @@ export function register(program: Command): void {
 }
 
 /** Follows a sweep's workflow with a progress bar until it completes. */
-async function follow(stack: Stack, sweepId: string): Promise<void> {
+export async function followSweep(stack: Stack, sweepId: string): Promise<void> {
   const handle = stack.client.workflow.getHandle(workflowIdFor(sweepId));
   const bar = new cliProgress.SingleBar(
     { format: 'trials [{bar}] {value}/{total} | running {running} | failed {failed}', hideCursor: true },
@@ -182,7 +182,7 @@ function formatStatus(row: SweepStatusRow & { workflow?: { running: number; paus
   return `${row.name} (${row.id}) ${row.status}: ${row.total} trials — ${counts || 'none'}${live}`;
 }
 
-async function withStack(
+export async function withStack(
   options: { embedded?: boolean; slots?: number | undefined },
   fn: (stack: Stack) => Promise<void>,
 ): Promise<void> {

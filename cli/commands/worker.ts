@@ -7,6 +7,7 @@ import {
   createGpuWorker,
   createOrchestratorWorker,
   DEFAULT_GPU_QUEUE,
+  installWorkerLogging,
   ORCHESTRATOR_QUEUE,
 } from '../../worker/workers.ts';
 import { UserError } from '../errors.ts';
@@ -25,6 +26,7 @@ export function register(program: Command): void {
     .action(
       async (opts: { queue: string; slots: number; devices?: string; cpu?: boolean; checkpointEvery: number }) => {
         if (!Number.isInteger(opts.slots) || opts.slots < 1) throw new UserError('--slots expects a positive integer');
+        installWorkerLogging();
         const { db, temporal } = await connect();
         const worker =
           opts.queue === ORCHESTRATOR_QUEUE

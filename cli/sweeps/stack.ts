@@ -5,7 +5,12 @@ import { Client, Connection } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { obtainTemporal, type TemporalServer, waitUntilServing } from '../../worker/dev/temporal-server.ts';
-import { createGpuWorker, createOrchestratorWorker, DEFAULT_GPU_QUEUE } from '../../worker/workers.ts';
+import {
+  createGpuWorker,
+  createOrchestratorWorker,
+  DEFAULT_GPU_QUEUE,
+  installWorkerLogging,
+} from '../../worker/workers.ts';
 
 /**
  * Everything a sweep command needs: the results database, a Temporal client, and — on one machine with nothing
@@ -48,9 +53,23 @@ export async function openStack(options: StackOptions = {}): Promise<Stack> {
   const log = options.log ?? (() => {});
   const db = await openDatabase();
   const cleanups: Array<() => Promise<void>> = [() => db.close()];
-  const close = async () => {
-    for (const fn of cleanups.reverse()) await fn().catch(() => {});
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      process.off('SIGINT', interrupt);
+      process.off('SIGTERM', interrupt);
+      for (const fn of cleanups.reverse()) await fn().catch(() => {});
+    })();
+    return closing;
   };
+  // Ctrl-C stops what this process started (workers, dev server, database) before exiting; a sweep running on a
+  // cluster goes on without us.
+  const interrupt = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\n${signal}: stopping\n`);
+    void close().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
   try {
     const shared = await runningDevStack();
     let temporal: { address: string; namespace: string; uiUrl?: string };
@@ -86,6 +105,8 @@ export async function startWorkers(
   slots: number,
   taskQueue = DEFAULT_GPU_QUEUE,
 ): Promise<{ stop: () => Promise<void> }> {
+  // In-process workers share the user's terminal: only errors, the sweep's own progress says the rest.
+  installWorkerLogging('ERROR', { handleSignals: false });
   const gpuWorker = await createGpuWorker(temporal, db, {
     queue: taskQueue,
     slots,

@@ -10,8 +10,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { DATASETS, type DatasetName } from '../../data/datasets/index.ts';
-import { PythonRandom } from '../../data/python-random.ts';
+import { DATASETS, type DatasetName } from '../datasets/index.ts';
+import { PythonRandom } from '../python-random.ts';
 
 export type SplitJsonDatasetName = Exclude<
   DatasetName,
