@@ -15,6 +15,7 @@ describe('example sweep files', () => {
       'alpha-beta.yaml',
       'cavpt-depth.yaml',
       'cavpt-length.yaml',
+      'demo.yaml',
       'domain-generalization.yaml',
       'fewshot-curves.yaml',
       'kn.yaml',
