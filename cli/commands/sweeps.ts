@@ -179,7 +179,8 @@ function formatStatus(row: SweepStatusRow & { workflow?: { running: number; paus
     .map(([status, n]) => `${status} ${n}`)
     .join(', ');
   const live = row.workflow ? ` | running now ${row.workflow.running}${row.workflow.paused ? ' (paused)' : ''}` : '';
-  return `${row.name} (${row.id}) ${row.status}: ${row.total} trials — ${counts || 'none'}${live}`;
+  const reasons = row.failures.map((f) => `\n  ${f.count} failed: ${f.error}`).join('');
+  return `${row.name} (${row.id}) ${row.status}: ${row.total} trials — ${counts || 'none'}${live}${reasons}`;
 }
 
 export async function withStack(

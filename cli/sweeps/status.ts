@@ -10,6 +10,8 @@ export interface SweepStatusRow {
   taskQueue: string;
   total: number;
   trials: Record<string, number>;
+  /** The most frequent failure messages of its failed trials, so a broken dataset path is seen at once. */
+  failures: Array<{ error: string; count: number }>;
 }
 
 /** Sweeps with their trial counts by status, newest first. */
@@ -23,6 +25,12 @@ export async function sweepStatus(db: Database, ids?: string[]): Promise<SweepSt
     where: { sweepId: { in: sweeps.map((s) => s.id) } },
     _count: { _all: true },
   });
+  const failures = await db.prisma.trial.groupBy({
+    by: ['sweepId', 'error'],
+    where: { sweepId: { in: sweeps.map((s) => s.id) }, status: 'failed' },
+    _count: { _all: true },
+    orderBy: { _count: { id: 'desc' } },
+  });
   return sweeps.map((sweep) => {
     const trials: Record<string, number> = {};
     for (const g of groups) if (g.sweepId === sweep.id) trials[g.status] = g._count._all;
@@ -35,6 +43,10 @@ export async function sweepStatus(db: Database, ids?: string[]): Promise<SweepSt
       taskQueue: spec?.resources?.taskQueue ?? 'gpu',
       total: Object.values(trials).reduce((a, b) => a + b, 0),
       trials,
+      failures: failures
+        .filter((f) => f.sweepId === sweep.id)
+        .slice(0, 3)
+        .map((f) => ({ error: f.error ?? 'no message', count: f._count._all })),
     };
   });
 }
