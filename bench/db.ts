@@ -11,6 +11,7 @@ import pg from 'pg';
 import { cellStats, type Factor } from '../db/ablation.ts';
 import { openDatabase } from '../db/client.ts';
 import { planTrials, type TrialInput, upsertEpochMetrics, upsertManyResults, upsertSweep } from '../db/repositories.ts';
+import { METHODS, SOURCE_DATASETS } from '../dpt/trial-config.ts';
 
 const adminUrl = process.env.DATABASE_URL;
 if (!adminUrl) {
@@ -30,20 +31,8 @@ await admin.query(`CREATE DATABASE ${name}`);
 const url = new URL(adminUrl);
 url.pathname = `/${name}`;
 
-const methods = ['zsclip', 'coop', 'vpt', 'vlp', 'dpt'];
-const datasets = [
-  'imagenet',
-  'caltech101',
-  'oxford_pets',
-  'stanford_cars',
-  'oxford_flowers',
-  'food101',
-  'fgvc_aircraft',
-  'sun397',
-  'dtd',
-  'eurosat',
-  'ucf101',
-];
+const methods = METHODS;
+const datasets = SOURCE_DATASETS;
 const shots = [1, 2, 4, 8, 16];
 const lengths = [0, 1, 5, 10, 20, 50, 100];
 const kNs = [5, 10, 15, 20];
