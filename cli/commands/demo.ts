@@ -6,9 +6,10 @@ import type { Command } from 'commander';
 import YAML from 'yaml';
 import { writeTinyDataset } from '../../data/synthetic/shapes-dataset.ts';
 import { cellStats } from '../../db/ablation.ts';
+import { buildPivot } from '../results/pivot.ts';
+import { renderPivot } from '../results/render.ts';
 import { launchSweep } from '../sweeps/launch.ts';
 import { stateDir } from '../sweeps/stack.ts';
-import { pivotTable } from '../sweeps/table.ts';
 import { followSweep, withStack } from './sweeps.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -36,8 +37,9 @@ export function register(program: Command): void {
         process.stdout.write(`${launched.name}: ${launched.trials} trials\n`);
         await followSweep(stack, launched.sweepId);
         const report = await cellStats(stack.db.pool, { sweepIds: [launched.sweepId], factors: ['method', 'shots'] });
-        process.stdout.write(`\ntop-1 accuracy (%) on the demo task's test split, mean ± std over seeds\n`);
-        process.stdout.write(`${pivotTable(report, 'method', 'shots')}\n`);
+        const pivot = buildPivot(report, { rowFactors: ['method'], column: 'shots', average: 'none' });
+        const caption = "\ntop-1 accuracy (%) on the demo task's test split, one column per shot count";
+        process.stdout.write(renderPivot(pivot, 'table', { caption }));
       });
     });
 }

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { register as registerData } from './data.ts';
 import { register as registerDemo } from './demo.ts';
 import { register as registerEmbed } from './embed.ts';
+import { register as registerExport } from './export.ts';
+import { register as registerResults } from './results.ts';
 import { register as registerSweeps } from './sweeps.ts';
 import { register as registerTrain } from './train.ts';
 import { register as registerValidate } from './validate.ts';
@@ -15,6 +17,8 @@ export function registerCommands(program: Command): void {
   registerData(program);
   registerDemo(program);
   registerEmbed(program);
+  registerExport(program);
+  registerResults(program);
   registerSweeps(program);
   registerTrain(program);
   registerValidate(program);

@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { openDatabase } from '../../db/client.ts';
+import { isDatabaseError } from '../../db/errors.ts';
+import { UserError } from '../errors.ts';
+import { resultsPivot } from '../results/query.ts';
+import { FORMATS, type Format, renderPivot } from '../results/render.ts';
+import { VIEW_NAMES } from '../results/views.ts';
+
+/** Read-only: needs only the database, never Temporal or workers. */
+export function register(program: Command): void {
+  program
+    .command('results')
+    .description('Ablation table of one or more sweeps: mean ± sample std (n) over seeds, per dataset and averaged')
+    .argument('<sweep...>', 'sweep names or ids')
+    .option('--view <view>', `a paper layout: ${VIEW_NAMES.join(', ')}`)
+    .option('--by <factors>', "row factors, comma-separated (default: the view's, or every factor the sweep varies)")
+    .option('--metric <metric>', 'metric to aggregate', 'top1')
+    .option('--split <split>', 'evaluation split', 'test')
+    .option('--format <format>', `output format: ${FORMATS.join(', ')}`, 'table')
+    .option('--digits <n>', 'decimals shown (table, markdown, latex)', '1')
+    .action(
+      async (
+        sweeps: string[],
+        opts: { view?: string; by?: string; metric: string; split: string; format: string; digits: string },
+      ) => {
+        if (!(FORMATS as readonly string[]).includes(opts.format))
+          throw new UserError(`unknown format ${opts.format}; valid formats: ${FORMATS.join(', ')}`);
+        const digits = Number(opts.digits);
+        if (!Number.isInteger(digits) || digits < 0 || digits > 6)
+          throw new UserError(`--digits must be an integer from 0 to 6, got ${opts.digits}`);
+        const db = await openDatabase().catch((err: unknown) => {
+          throw isDatabaseError(err) ? new UserError(err.message) : err;
+        });
+        try {
+          const answer = await resultsPivot(db.pool, {
+            sweeps,
+            view: opts.view,
+            by: opts.by?.split(','),
+            metric: opts.metric,
+            split: opts.split,
+          });
+          process.stdout.write(renderPivot(answer.pivot, opts.format as Format, { caption: answer.caption, digits }));
+        } finally {
+          await db.close();
+        }
+      },
+    );
+}

@@ -1,0 +1,134 @@
+import { averageOver, type Cell, type CellReport, type Factor, type FactorValue } from '../../db/ablation.ts';
+
+/**
+ * A results pivot ready to render: one row per combination of the row factors, one column per value of the column
+ * factor, and optionally an average column. Entries carry mean, the SAMPLE std over seeds (divides by n - 1; null
+ * for n < 2), n (seeds with a result) and the planned seed count.
+ */
+export interface Pivot {
+  rowFactors: Factor[];
+  column: Factor;
+  columns: FactorValue[];
+  rows: PivotRow[];
+  /** Label of the average column, or null when the pivot has none. */
+  averageLabel: string | null;
+}
+
+export interface PivotEntry {
+  mean: number | null;
+  std: number | null;
+  n: number;
+  expectedN: number;
+  /** The best mean of its column (ties all marked); higher is better for accuracy. */
+  best: boolean;
+}
+
+export interface AverageEntry {
+  /** Mean of the column means that have results. */
+  mean: number | null;
+  /** Columns that contributed, and columns planned: the average is incomplete while n < expectedN. */
+  n: number;
+  expectedN: number;
+  missing: FactorValue[];
+  /** Only complete averages compete for best: an average over fewer datasets is not comparable. */
+  best: boolean;
+}
+
+export interface PivotRow {
+  key: FactorValue[];
+  entries: Array<PivotEntry | null>;
+  average: AverageEntry | null;
+}
+
+export interface PivotOptions {
+  rowFactors: Factor[];
+  column: Factor;
+  /** 'all' averages every column, 'targets' skips the source columns (domain generalization), 'none' adds none. */
+  average: 'all' | 'targets' | 'none';
+  /** Columns put first, in this order (the source datasets of a domain-generalization table). */
+  leadingColumns?: FactorValue[];
+  averageLabel?: string;
+}
+
+/** Builds the pivot from a cell report whose factors are the row factors followed by the column factor. */
+export function buildPivot(report: CellReport, options: PivotOptions): Pivot {
+  const { rowFactors, column } = options;
+  const leading = options.leadingColumns ?? [];
+  const seen = distinct(report.cells.map((cell) => cell.key[column] ?? null));
+  const columns = [...leading.filter((value) => seen.includes(value)), ...seen.filter((v) => !leading.includes(v))];
+  const rowKey = (cell: Cell) => rowFactors.map((factor) => cell.key[factor] ?? null);
+  const rowMap = new Map<string, { key: FactorValue[]; cells: Map<FactorValue, Cell> }>();
+  for (const cell of report.cells) {
+    const key = rowKey(cell);
+    const id = JSON.stringify(key);
+    const row = rowMap.get(id) ?? { key, cells: new Map() };
+    row.cells.set(cell.key[column] ?? null, cell);
+    rowMap.set(id, row);
+  }
+
+  const averages = new Map<string, AverageEntry>();
+  if (options.average !== 'none') {
+    const targets =
+      options.average === 'targets' ? report.cells.filter((cell) => !leading.includes(cell.key[column] ?? null)) : null;
+    const averaged = averageOver(targets ? { ...report, cells: targets } : report, column);
+    for (const avg of averaged) {
+      averages.set(JSON.stringify(rowFactors.map((factor) => avg.key[factor] ?? null)), {
+        mean: avg.mean,
+        n: avg.n,
+        expectedN: avg.expectedN,
+        missing: avg.missing,
+        best: false,
+      });
+    }
+  }
+
+  const rows: PivotRow[] = [...rowMap.entries()].map(([id, row]) => ({
+    key: row.key,
+    entries: columns.map((value) => {
+      const cell = row.cells.get(value);
+      return cell ? { mean: cell.mean, std: cell.stdSample, n: cell.n, expectedN: cell.expectedN, best: false } : null;
+    }),
+    average: options.average === 'none' ? null : (averages.get(id) ?? null),
+  }));
+  rows.sort((a, b) => compareKeys(a.key, b.key));
+  markBest(rows.map((row) => row.entries));
+  markBest(rows.map((row) => [row.average?.n === row.average?.expectedN ? row.average : null]));
+  const averageLabel =
+    options.average === 'none'
+      ? null
+      : (options.averageLabel ?? (options.average === 'targets' ? 'average (targets)' : 'average'));
+  return { rowFactors, column, columns, rows, averageLabel };
+}
+
+function markBest(table: Array<Array<{ mean: number | null; best: boolean } | null>>): void {
+  const width = Math.max(0, ...table.map((row) => row.length));
+  for (let col = 0; col < width; col++) {
+    const means = table.map((row) => row[col]?.mean).filter((mean): mean is number => typeof mean === 'number');
+    if (means.length === 0) continue;
+    const best = Math.max(...means);
+    for (const row of table) {
+      const entry = row[col];
+      if (entry && entry.mean === best) entry.best = true;
+    }
+  }
+}
+
+export function compareValues(a: FactorValue, b: FactorValue): number {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  return String(a).localeCompare(String(b));
+}
+
+function compareKeys(a: FactorValue[], b: FactorValue[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const order = compareValues(a[i] ?? null, b[i] ?? null);
+    if (order !== 0) return order;
+  }
+  return 0;
+}
+
+function distinct(values: FactorValue[]): FactorValue[] {
+  return [...new Set(values)].sort(compareValues);
+}

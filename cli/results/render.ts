@@ -1,0 +1,231 @@
+import type { FactorValue } from '../../db/ablation.ts';
+import type { AverageEntry, Pivot, PivotEntry } from './pivot.ts';
+
+export const FORMATS = ['table', 'csv', 'json', 'markdown', 'latex'] as const;
+export type Format = (typeof FORMATS)[number];
+
+export interface RenderContext {
+  /** One line saying what the numbers are, e.g. "top-1 accuracy (%) on the test split". */
+  caption: string;
+  digits?: number;
+}
+
+/**
+ * Renders a pivot. Entries read "mean ± std (n)" with the sample std over seeds; n shows as "n/planned" when some
+ * seeds have no result yet, and a cell without any result reads "— (0/planned)".
+ */
+export function renderPivot(pivot: Pivot, format: Format, context: RenderContext): string {
+  switch (format) {
+    case 'table':
+      return renderTable(pivot, context);
+    case 'csv':
+      return renderCsv(pivot);
+    case 'json':
+      return `${JSON.stringify(pivotJson(pivot, context), null, 2)}\n`;
+    case 'markdown':
+      return renderMarkdown(pivot, context);
+    case 'latex':
+      return renderLatex(pivot, context);
+  }
+}
+
+export const STD_NOTE = 'mean ± sample std over seeds (n seeds with a result, /planned when incomplete)';
+
+interface Parts {
+  mean: string;
+  std: string | null;
+  count: string;
+}
+
+function entryParts(entry: PivotEntry, digits: number): Parts {
+  const count = entry.n === entry.expectedN ? `${entry.n}` : `${entry.n}/${entry.expectedN}`;
+  if (entry.mean === null) return { mean: '—', std: null, count };
+  return { mean: entry.mean.toFixed(digits), std: entry.std === null ? null : entry.std.toFixed(digits), count };
+}
+
+function averageParts(entry: AverageEntry, digits: number): Parts {
+  const count = entry.n === entry.expectedN ? '' : `${entry.n}/${entry.expectedN}`;
+  return { mean: entry.mean === null ? '—' : entry.mean.toFixed(digits), std: null, count };
+}
+
+function plain(parts: Parts): string {
+  const spread = parts.std === null ? '' : ` ± ${parts.std}`;
+  return `${parts.mean}${spread}${parts.count === '' ? '' : ` (${parts.count})`}`;
+}
+
+/** Header and body cells as plain text, best entries passed to `mark`. */
+function textGrid(
+  pivot: Pivot,
+  digits: number,
+  mark: (text: string, best: boolean) => string,
+  label: (value: FactorValue) => string,
+) {
+  const header = [
+    ...(pivot.rowFactors.length > 0 ? pivot.rowFactors : ['']),
+    ...pivot.columns.map((value) => columnLabel(pivot, value)),
+    ...(pivot.averageLabel === null ? [] : [pivot.averageLabel]),
+  ];
+  const body = pivot.rows.map((row) => [
+    ...(pivot.rowFactors.length > 0 ? row.key.map((value) => label(value)) : ['all']),
+    ...row.entries.map((entry) => (entry ? mark(plain(entryParts(entry, digits)), entry.best) : '')),
+    ...(pivot.averageLabel === null
+      ? []
+      : [row.average ? mark(plain(averageParts(row.average, digits)), row.average.best) : '']),
+  ]);
+  return { header, body };
+}
+
+function renderTable(pivot: Pivot, context: RenderContext): string {
+  const { header, body } = textGrid(pivot, context.digits ?? 1, (text, best) => (best ? `${text} *` : text), show);
+  const widths = header.map((_, i) => Math.max(...[header, ...body].map((line) => (line[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) =>
+        i < Math.max(1, pivot.rowFactors.length) ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0),
+      )
+      .join('  ')
+      .trimEnd();
+  return [
+    `${context.caption}; ${STD_NOTE}; * best per column`,
+    line(header),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...body.map(line),
+    '',
+  ].join('\n');
+}
+
+function show(value: FactorValue): string {
+  return value === null ? '(unset)' : String(value);
+}
+
+/** Dataset columns are named by the dataset alone; other column factors read "shots 4". */
+function columnLabel(pivot: Pivot, value: FactorValue): string {
+  return pivot.column === 'dataset' || pivot.column === 'evalDataset' ? show(value) : `${pivot.column} ${show(value)}`;
+}
+
+function csvField(value: string | number | boolean | null): string {
+  if (value === null) return '';
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+export function csvLine(values: Array<string | number | boolean | null>): string {
+  return `${values.map(csvField).join(',')}\n`;
+}
+
+/** Wide CSV at full precision: per column `<value>.mean`, `.std`, `.n`, `.planned`, `.best` (1 or 0). */
+function renderCsv(pivot: Pivot): string {
+  const header: string[] = [...pivot.rowFactors];
+  for (const value of pivot.columns)
+    header.push(...['mean', 'std', 'n', 'planned', 'best'].map((s) => `${columnLabel(pivot, value)}.${s}`));
+  if (pivot.averageLabel !== null)
+    header.push(...['mean', 'n', 'planned', 'best'].map((s) => `${pivot.averageLabel}.${s}`));
+  const lines = [csvLine(header)];
+  for (const row of pivot.rows) {
+    const values: Array<string | number | null> = [...row.key];
+    for (const entry of row.entries) {
+      values.push(
+        ...(entry ? [entry.mean, entry.std, entry.n, entry.expectedN, entry.best ? 1 : 0] : [null, null, 0, 0, 0]),
+      );
+    }
+    if (pivot.averageLabel !== null) {
+      const avg = row.average;
+      values.push(...(avg ? [avg.mean, avg.n, avg.expectedN, avg.best ? 1 : 0] : [null, 0, 0, 0]));
+    }
+    lines.push(csvLine(values));
+  }
+  return lines.join('');
+}
+
+export function pivotJson(pivot: Pivot, context: RenderContext) {
+  return {
+    caption: context.caption,
+    std: 'sample',
+    rowFactors: pivot.rowFactors,
+    column: pivot.column,
+    columns: pivot.columns,
+    averageLabel: pivot.averageLabel,
+    rows: pivot.rows.map((row) => ({
+      key: Object.fromEntries(pivot.rowFactors.map((factor, i) => [factor, row.key[i] ?? null])),
+      cells: Object.fromEntries(pivot.columns.map((value, i) => [show(value), row.entries[i] ?? null])),
+      average: row.average,
+    })),
+  };
+}
+
+function renderMarkdown(pivot: Pivot, context: RenderContext): string {
+  const escapePipes = (text: string) => text.replaceAll('|', '\\|');
+  const { header, body } = textGrid(pivot, context.digits ?? 1, (text, best) => (best ? `**${text}**` : text), show);
+  const row = (cells: string[]) => `| ${cells.map(escapePipes).join(' | ')} |`;
+  const keys = Math.max(1, pivot.rowFactors.length);
+  const rule = `|${header.map((_, i) => (i < keys ? ' --- ' : ' ---: ')).join('|')}|`;
+  return [
+    `${context.caption}; ${STD_NOTE}; best per column in bold.`,
+    '',
+    row(header),
+    rule,
+    ...body.map(row),
+    '',
+  ].join('\n');
+}
+
+const LATEX_SPECIALS: Record<string, string> = {
+  '\\': '\\textbackslash{}',
+  '&': '\\&',
+  '%': '\\%',
+  $: '\\$',
+  '#': '\\#',
+  _: '\\_',
+  '{': '\\{',
+  '}': '\\}',
+  '~': '\\textasciitilde{}',
+  '^': '\\textasciicircum{}',
+  '±': '$\\pm$',
+  '—': '---',
+  '×': '$\\times$',
+  α: '$\\alpha$',
+  β: '$\\beta$',
+};
+
+export function latexEscape(text: string): string {
+  return text.replace(/[\\&%$#_{}~^±—×αβ]/g, (c) => LATEX_SPECIALS[c] ?? c);
+}
+
+/** A booktabs table environment for \input in a paper (needs \usepackage{booktabs}). */
+function renderLatex(pivot: Pivot, context: RenderContext): string {
+  const digits = context.digits ?? 1;
+  const latexEntry = (parts: Parts, best: boolean) => {
+    const body = parts.std === null ? latexEscape(parts.mean) : `${parts.mean} $\\pm$ ${parts.std}`;
+    const shown = best ? `\\textbf{${body}}` : body;
+    return parts.count === '' ? shown : `${shown} {\\scriptsize (${parts.count})}`;
+  };
+  const keys = Math.max(1, pivot.rowFactors.length);
+  const header = [
+    ...(pivot.rowFactors.length > 0 ? pivot.rowFactors : ['']),
+    ...pivot.columns.map((value) => columnLabel(pivot, value)),
+    ...(pivot.averageLabel === null ? [] : [pivot.averageLabel]),
+  ].map(latexEscape);
+  const body = pivot.rows.map((row) => [
+    ...(pivot.rowFactors.length > 0 ? row.key.map((value) => latexEscape(show(value))) : ['all']),
+    ...row.entries.map((entry) => (entry ? latexEntry(entryParts(entry, digits), entry.best) : '')),
+    ...(pivot.averageLabel === null
+      ? []
+      : [row.average ? latexEntry(averageParts(row.average, digits), row.average.best) : '']),
+  ]);
+  const spec = `${'l'.repeat(keys)}${'c'.repeat(header.length - keys)}`;
+  return [
+    '% dpt-sweep results; needs \\usepackage{booktabs}',
+    '\\begin{table}[t]',
+    '\\centering',
+    `\\caption{${latexEscape(`${context.caption}; ${STD_NOTE}; best per column in bold.`)}}`,
+    `\\begin{tabular}{${spec}}`,
+    '\\toprule',
+    `${header.join(' & ')} \\\\`,
+    '\\midrule',
+    ...body.map((cells) => `${cells.join(' & ')} \\\\`),
+    '\\bottomrule',
+    '\\end{tabular}',
+    '\\end{table}',
+    '',
+  ].join('\n');
+}
