@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as registerDashboard } from './dashboard.ts';
 import { register as registerData } from './data.ts';
 import { register as registerDemo } from './demo.ts';
 import { register as registerEmbed } from './embed.ts';
@@ -14,6 +15,7 @@ import { register as registerWorker } from './worker.ts';
  * Add one import and one call per command, keeping the list alphabetical.
  */
 export function registerCommands(program: Command): void {
+  registerDashboard(program);
   registerData(program);
   registerDemo(program);
   registerEmbed(program);

@@ -1,0 +1,232 @@
+import { z } from 'zod';
+import type { Queryable } from '../db/migrate.ts';
+import { TRIAL_STATUSES } from '../db/repositories.ts';
+
+/**
+ * Read-only queries behind the dashboard. Column names come from the fixed tables below, never from a request;
+ * request values always travel as query parameters.
+ */
+
+export interface SweepSummary {
+  id: string;
+  name: string;
+  status: string;
+  workflowId: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+  total: number;
+  /** Trials per status; every status is listed, zero included. */
+  counts: Record<string, number>;
+  /** Finished trials (succeeded, failed, cancelled, reused) over all trials. */
+  progress: number;
+}
+
+const FINISHED = new Set(['succeeded', 'failed', 'cancelled', 'reused']);
+
+export async function listSweeps(db: Queryable): Promise<SweepSummary[]> {
+  const { rows } = await db.query<{
+    id: string;
+    name: string;
+    status: string;
+    workflowId: string | null;
+    createdAt: Date;
+    finishedAt: Date | null;
+    trial_status: string | null;
+    n: number;
+  }>(
+    `SELECT s.id, s.name, s.status::text AS status, s."workflowId", s."createdAt", s."finishedAt",
+            c.status::text AS trial_status, coalesce(c.n, 0)::int AS n
+       FROM "Sweep" s
+       LEFT JOIN (SELECT "sweepId", status, count(*) AS n FROM "Trial" GROUP BY "sweepId", status) c
+         ON c."sweepId" = s.id
+      ORDER BY s."createdAt" DESC, s.name`,
+  );
+  const sweeps = new Map<string, SweepSummary>();
+  for (const row of rows) {
+    let sweep = sweeps.get(row.id);
+    if (sweep === undefined) {
+      sweep = {
+        id: row.id,
+        name: row.name,
+        status: row.status,
+        workflowId: row.workflowId,
+        createdAt: row.createdAt.toISOString(),
+        finishedAt: row.finishedAt?.toISOString() ?? null,
+        total: 0,
+        counts: Object.fromEntries(TRIAL_STATUSES.map((status) => [status, 0])),
+        progress: 0,
+      };
+      sweeps.set(row.id, sweep);
+    }
+    if (row.trial_status !== null) {
+      sweep.counts[row.trial_status] = row.n;
+      sweep.total += row.n;
+    }
+  }
+  for (const sweep of sweeps.values()) {
+    const done = Object.entries(sweep.counts).reduce((sum, [status, n]) => sum + (FINISHED.has(status) ? n : 0), 0);
+    sweep.progress = sweep.total === 0 ? 0 : done / sweep.total;
+  }
+  return [...sweeps.values()];
+}
+
+/** Finds a sweep by name or id; null when neither matches. */
+export async function findSweep(db: Queryable, nameOrId: string): Promise<SweepSummary | null> {
+  const sweeps = await listSweeps(db);
+  return sweeps.find((sweep) => sweep.name === nameOrId || sweep.id === nameOrId) ?? null;
+}
+
+/** Columns of the trial table: what the client may sort and filter by, with their SQL and parameter types. */
+const COLUMNS = {
+  id: { sql: 't.id', type: 'text' },
+  status: { sql: 't.status::text', type: 'text' },
+  method: { sql: 't.method', type: 'text' },
+  dataset: { sql: 't.dataset', type: 'text' },
+  backbone: { sql: 't.backbone', type: 'text' },
+  shots: { sql: 't.shots', type: 'int' },
+  seed: { sql: 't.seed', type: 'int' },
+  lr: { sql: 't.lr', type: 'float8' },
+  cavptMode: { sql: 't."cavptMode"', type: 'text' },
+  cavptLayers: { sql: 't."cavptLayers"', type: 'int' },
+  cavptLength: { sql: 't."cavptLength"', type: 'int' },
+  kN: { sql: 't."kN"', type: 'int' },
+  alpha: { sql: 't.alpha', type: 'float8' },
+  beta: { sql: 't.beta', type: 'float8' },
+  epochs: { sql: 't.epochs', type: 'int' },
+  top1: { sql: 'r.top1', type: 'float8' },
+  durationMs: { sql: 't."durationMs"', type: 'int' },
+  attempts: { sql: 't.attempts', type: 'int' },
+  error: { sql: 't.error', type: 'text' },
+} as const;
+
+export type TrialColumn = keyof typeof COLUMNS;
+export const TRIAL_COLUMNS = Object.keys(COLUMNS) as TrialColumn[];
+/** Columns filtered by equality (any of the listed values); `error` is filtered by substring instead. */
+export const FILTER_COLUMNS = TRIAL_COLUMNS.filter((column) => column !== 'error' && column !== 'top1');
+
+const numeric = z.union([
+  z.number(),
+  z
+    .string()
+    .regex(/^-?\d+(\.\d+)?(e-?\d+)?$/i)
+    .transform(Number),
+]);
+const valueSchema = (type: 'text' | 'int' | 'float8') =>
+  type === 'text' ? z.string().min(1) : type === 'int' ? numeric.pipe(z.number().int()) : numeric;
+
+export const trialPageSchema = z
+  .object({
+    page: z.coerce.number().int().min(1).default(1),
+    pageSize: z.coerce.number().int().min(1).max(500).default(50),
+    sort: z.enum(TRIAL_COLUMNS as [TrialColumn, ...TrialColumn[]]).default('id'),
+    dir: z.enum(['asc', 'desc']).default('asc'),
+    /** Substring of the failure reason (case-insensitive). */
+    error: z.string().min(1).max(200).optional(),
+    filters: z.partialRecord(z.enum(FILTER_COLUMNS as [TrialColumn, ...TrialColumn[]]), z.array(z.unknown()).min(1)),
+  })
+  .strict();
+export type TrialPageQuery = z.input<typeof trialPageSchema>;
+
+export interface TrialRow {
+  id: string;
+  status: string;
+  method: string;
+  dataset: string;
+  backbone: string;
+  shots: number;
+  seed: number;
+  lr: number;
+  cavptMode: string | null;
+  cavptLayers: number | null;
+  cavptLength: number | null;
+  kN: number | null;
+  alpha: number | null;
+  beta: number | null;
+  epochs: number;
+  /** Top-1 on the source dataset's test split (through the reused trial when this one reuses results). */
+  top1: number | null;
+  durationMs: number | null;
+  attempts: number;
+  error: string | null;
+}
+
+export interface TrialPage {
+  total: number;
+  page: number;
+  pageSize: number;
+  rows: TrialRow[];
+}
+
+/** One page of a sweep's trials, sorted and filtered in PostgreSQL. */
+export async function trialPage(db: Queryable, sweepId: string, query: TrialPageQuery): Promise<TrialPage> {
+  const { page, pageSize, sort, dir, error, filters } = trialPageSchema.parse(query);
+  const params: unknown[] = [sweepId];
+  const where = ['t."sweepId" = $1'];
+  for (const [column, raw] of Object.entries(filters)) {
+    const spec = COLUMNS[column as TrialColumn];
+    const values = z.array(valueSchema(spec.type)).parse(raw);
+    params.push(values);
+    where.push(`${spec.sql} = ANY($${params.length}::${spec.type}[])`);
+  }
+  if (error !== undefined) {
+    params.push(`%${error.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    where.push(`t.error ILIKE $${params.length}`);
+  }
+  const from = `FROM "Trial" t
+    LEFT JOIN "TrialResult" r
+      ON r."trialId" = COALESCE(t."reusedFromId", t.id) AND r."evalDataset" = t.dataset AND r.split = 'test'
+   WHERE ${where.join(' AND ')}`;
+  const order = `${COLUMNS[sort].sql} ${dir === 'asc' ? 'ASC NULLS LAST' : 'DESC NULLS LAST'}, t.id ASC`;
+  const select = TRIAL_COLUMNS.map((column) => `${COLUMNS[column].sql} AS "${column}"`).join(', ');
+  const countParams = [...params];
+  params.push(pageSize, (page - 1) * pageSize);
+  const [counted, listed] = await Promise.all([
+    db.query<{ n: number }>(`SELECT count(*)::int AS n ${from}`, countParams),
+    db.query<TrialRow>(
+      `SELECT ${select} ${from} ORDER BY ${order} LIMIT $${params.length - 1} OFFSET $${params.length}`,
+      params,
+    ),
+  ]);
+  return { total: counted.rows[0]?.n ?? 0, page, pageSize, rows: listed.rows };
+}
+
+/** Distinct values of each factor column in a sweep (nulls left out): what was swept and over which values. */
+export async function sweepFactorValues(
+  db: Queryable,
+  sweepId: string,
+): Promise<Record<string, Array<string | number>>> {
+  const factors = FILTER_COLUMNS.filter((column) => !['id', 'status', 'attempts', 'durationMs'].includes(column));
+  const select = factors
+    .map(
+      (column) =>
+        `array_agg(DISTINCT ${COLUMNS[column].sql}) FILTER (WHERE ${COLUMNS[column].sql} IS NOT NULL) AS "${column}"`,
+    )
+    .join(', ');
+  const { rows } = await db.query<Record<string, Array<string | number> | null>>(
+    `SELECT ${select} FROM "Trial" t WHERE t."sweepId" = $1`,
+    [sweepId],
+  );
+  const row = rows[0] ?? {};
+  return Object.fromEntries(factors.map((column) => [column, row[column] ?? []]));
+}
+
+export interface CurvePoint {
+  epoch: number;
+  loss: number;
+  trainAcc: number | null;
+}
+
+/** Per-epoch metrics of one trial (read through the trial it reuses, if any); null for an unknown trial. */
+export async function learningCurve(db: Queryable, trialId: string): Promise<CurvePoint[] | null> {
+  const trial = await db.query<{ source: string }>(
+    `SELECT COALESCE("reusedFromId", id) AS source FROM "Trial" WHERE id = $1`,
+    [trialId],
+  );
+  const source = trial.rows[0]?.source;
+  if (source === undefined) return null;
+  const { rows } = await db.query<CurvePoint>(
+    `SELECT epoch, loss, "trainAcc" FROM "EpochMetric" WHERE "trialId" = $1 ORDER BY epoch`,
+    [source],
+  );
+  return rows;
+}

@@ -1,0 +1,199 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import type { Database } from '../db/client.ts';
+import {
+  FILTER_COLUMNS,
+  findSweep,
+  learningCurve,
+  listSweeps,
+  type SweepSummary,
+  trialPage,
+  trialPageSchema,
+} from './queries.ts';
+import { availableViews, computeView, VIEW_NAMES, ViewError, type ViewName } from './views.ts';
+
+export interface DashboardOptions {
+  db: Database;
+  host?: string;
+  port?: number;
+  /** Temporal Web UI base URL; sweeps with a workflow id link to it. */
+  temporalUiUrl?: string | undefined;
+  temporalNamespace?: string;
+}
+
+export interface DashboardServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** Files the front-end may load: a fixed table, so no request path ever reaches the file system. */
+const here = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
+const STATIC: Record<string, { file: string; type: string }> = {
+  '/': { file: here('./static/index.html'), type: 'text/html; charset=utf-8' },
+  '/app.js': { file: here('./static/app.js'), type: 'text/javascript; charset=utf-8' },
+  '/charts.js': { file: here('./static/charts.js'), type: 'text/javascript; charset=utf-8' },
+  '/style.css': { file: here('./static/style.css'), type: 'text/css; charset=utf-8' },
+  '/vendor/echarts.js': {
+    file: here('../node_modules/echarts/dist/echarts.esm.min.mjs'),
+    type: 'text/javascript; charset=utf-8',
+  },
+};
+
+const pageQuerySchema = z
+  .object({
+    page: z.string().optional(),
+    pageSize: z.string().optional(),
+    sort: z.string().optional(),
+    dir: z.string().optional(),
+    error: z.string().optional(),
+  })
+  .catchall(z.array(z.string()));
+
+const trialIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'trial id must be an id');
+
+export async function startDashboard(options: DashboardOptions): Promise<DashboardServer> {
+  const { db } = options;
+  const namespace = options.temporalNamespace ?? 'default';
+  const workflowUrl = (sweep: SweepSummary) =>
+    options.temporalUiUrl && sweep.workflowId
+      ? `${options.temporalUiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(sweep.workflowId)}`
+      : null;
+
+  const sweepOr404 = async (nameOrId: string) => {
+    const sweep = await findSweep(db.pool, nameOrId);
+    if (sweep !== null) return sweep;
+    const names = (await listSweeps(db.pool)).map((entry) => entry.name).sort();
+    throw new HttpError(404, `unknown sweep ${nameOrId}; known sweeps: ${names.join(', ') || '(none)'}`, {
+      sweeps: names,
+    });
+  };
+
+  async function api(path: string[], search: URLSearchParams): Promise<unknown> {
+    const [resource, id, sub, subId, ...rest] = path;
+    if (rest.length > 0) throw new HttpError(404, 'no such API path');
+    if (resource === 'sweeps' && id === undefined) {
+      return (await listSweeps(db.pool)).map((sweep) => ({ ...sweep, temporalUrl: workflowUrl(sweep) }));
+    }
+    if (resource === 'sweeps' && id !== undefined && sub === undefined) {
+      const sweep = await sweepOr404(id);
+      return { ...sweep, temporalUrl: workflowUrl(sweep), views: await availableViews(db.pool, sweep.id) };
+    }
+    if (resource === 'sweeps' && id !== undefined && sub === 'trials' && subId === undefined) {
+      const sweep = await sweepOr404(id);
+      return trialPage(db.pool, sweep.id, parseTrialQuery(search));
+    }
+    if (resource === 'sweeps' && id !== undefined && sub === 'views' && subId !== undefined) {
+      const view = z.enum(VIEW_NAMES as [ViewName, ...ViewName[]]).safeParse(subId);
+      if (!view.success) throw new HttpError(404, `unknown view ${subId}; views: ${VIEW_NAMES.join(', ')}`);
+      const sweep = await sweepOr404(id);
+      try {
+        return await computeView(db.pool, sweep.id, view.data);
+      } catch (error) {
+        if (error instanceof ViewError) throw new HttpError(400, error.message);
+        throw error;
+      }
+    }
+    if (resource === 'trials' && id !== undefined && sub === 'curve' && subId === undefined) {
+      const trialId = trialIdSchema.safeParse(id);
+      if (!trialId.success) throw new HttpError(400, trialId.error.issues[0]?.message ?? 'bad trial id');
+      const curve = await learningCurve(db.pool, trialId.data);
+      if (curve === null) throw new HttpError(404, `unknown trial ${trialId.data}`);
+      return { trialId: trialId.data, epochs: curve };
+    }
+    throw new HttpError(404, 'no such API path');
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      throw new HttpError(405, `method ${req.method} not allowed: the dashboard is read-only`);
+    }
+    const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
+    if (url.pathname.startsWith('/api/')) {
+      const path = url.pathname.slice(5).split('/').filter(Boolean).map(decodeURIComponent);
+      send(res, 200, await api(path, url.searchParams));
+      return;
+    }
+    const file = STATIC[url.pathname];
+    if (file === undefined) throw new HttpError(404, `no such page ${url.pathname}`);
+    res.writeHead(200, { 'content-type': file.type, 'cache-control': 'no-cache' });
+    res.end(req.method === 'HEAD' ? undefined : readFileSync(file.file));
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (error instanceof HttpError) send(res, error.status, { error: error.message, ...error.extra });
+      else if (error instanceof z.ZodError) send(res, 400, { error: error.issues.map(formatIssue).join('; ') });
+      else {
+        process.stderr.write(`dashboard: ${error instanceof Error ? (error.stack ?? error.message) : error}\n`);
+        send(res, 500, { error: 'internal error, see the server log' });
+      }
+    });
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8321, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const formatIssue = (issue: z.core.$ZodIssue) => `${issue.path.join('.') || 'query'}: ${issue.message}`;
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+/** ?page=2&sort=top1&dir=desc&status=failed&dataset=eurosat&dataset=dtd&error=oom */
+function parseTrialQuery(search: URLSearchParams) {
+  const grouped: Record<string, string[]> = {};
+  for (const [key, value] of search) grouped[key] = [...(grouped[key] ?? []), value];
+  const single = (key: string) => {
+    const values = grouped[key];
+    if (values === undefined) return undefined;
+    if (values.length !== 1) throw new HttpError(400, `${key} may be given once`);
+    return values[0];
+  };
+  const known = new Set<string>(['page', 'pageSize', 'sort', 'dir', 'error', ...FILTER_COLUMNS]);
+  const unknown = Object.keys(grouped).filter((key) => !known.has(key));
+  if (unknown.length > 0) {
+    throw new HttpError(400, `unknown query parameter ${unknown.join(', ')}; known: ${[...known].join(', ')}`);
+  }
+  const parsed = pageQuerySchema.parse({
+    page: single('page'),
+    pageSize: single('pageSize'),
+    sort: single('sort'),
+    dir: single('dir'),
+    error: single('error'),
+  });
+  const filters = Object.fromEntries(
+    FILTER_COLUMNS.filter((column) => grouped[column] !== undefined).map((column) => [column, grouped[column]]),
+  );
+  return trialPageSchema.parse({ ...parsed, filters });
+}

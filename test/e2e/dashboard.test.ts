@@ -1,0 +1,163 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type DashboardServer, startDashboard } from '../../dashboards/server.ts';
+import { type Database, openDatabase } from '../../db/client.ts';
+import { type Seeded, seedDashboard } from '../integration/dashboard/seed.ts';
+import { createScratchPostgres } from '../integration/db/backends.ts';
+import { describeWith, realPostgresUrl } from '../support/env.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = 'test-artifacts';
+
+interface ChartState {
+  chartId: string;
+  series: number;
+  points: number;
+  errorBars: number;
+}
+
+/** What each chart container of a view published once ECharts finished drawing it. */
+async function charts(page: Page, view: string): Promise<ChartState[]> {
+  const selector = `section[data-view="${view}"] .chart`;
+  await page.waitForFunction(
+    (sel) => {
+      const nodes = [...document.querySelectorAll<HTMLElement>(sel)];
+      return nodes.length > 0 && nodes.every((node) => node.dataset.rendered === 'true');
+    },
+    selector,
+    { timeout: 20_000 },
+  );
+  return page.$$eval(selector, (nodes) =>
+    nodes.map((node) => {
+      const data = (node as HTMLElement).dataset;
+      return {
+        chartId: data.chartId ?? '',
+        series: Number(data.series),
+        points: Number(data.points),
+        errorBars: Number(data.errorBars),
+      };
+    }),
+  );
+}
+
+const tableRows = (page: Page) => page.locator('#trial-table tbody tr');
+
+describeWith(
+  'Chromium',
+  existsSync(CHROMIUM) && realPostgresUrl !== undefined,
+  `${CHROMIUM} or DATABASE_URL missing`,
+)('dashboard in headless Chromium', () => {
+  let scratch: Awaited<ReturnType<typeof createScratchPostgres>>;
+  let db: Database;
+  let server: DashboardServer;
+  let seeded: Seeded;
+  let profile: string;
+  let context: BrowserContext;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    scratch = await createScratchPostgres();
+    db = await openDatabase({ url: scratch.url, migrations: 'apply' });
+    seeded = await seedDashboard(db.pool);
+    server = await startDashboard({ db, port: 0, temporalUiUrl: 'http://127.0.0.1:1/', temporalNamespace: 'default' });
+    mkdirSync(ARTIFACTS, { recursive: true });
+    profile = mkdtempSync(join(tmpdir(), 'dpt-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1400, height: 1000 },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+  });
+  afterAll(async () => {
+    await context?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+    await server?.close();
+    await db?.close();
+    await scratch?.drop();
+  });
+
+  it('lists the sweeps with their counts and progress', async () => {
+    await page.goto(`${server.url}/`);
+    await page.waitForSelector('#sweeps tbody tr');
+    expect(await page.locator('#sweeps tbody tr').count()).toBe(2);
+    const fewshot = page.locator('tr[data-sweep="fewshot-demo"]');
+    expect(await fewshot.textContent()).toContain('succeeded 15');
+    expect(await fewshot.textContent()).toContain('failed 1');
+    expect(await fewshot.locator('a', { hasText: 'Temporal' }).getAttribute('href')).toBe(
+      'http://127.0.0.1:1/namespaces/default/workflows/sweep-fewshot',
+    );
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-sweeps.png'), fullPage: true });
+  });
+
+  it('shows the few-shot sweep: table, charts with error bars, learning curve', async () => {
+    await page.click('a[href="#/sweeps/fewshot-demo"]');
+    await page.waitForSelector('#trial-table tbody tr');
+    expect(await tableRows(page).count()).toBe(16);
+    // Average, dtd, eurosat; two methods each, two shot counts each; whiskers only where two seeds exist.
+    expect(await charts(page, 'fewshot')).toEqual([
+      { chartId: 'fewshot/0', series: 2, points: 4, errorBars: 3 },
+      { chartId: 'fewshot/1', series: 2, points: 4, errorBars: 3 },
+      { chartId: 'fewshot/2', series: 2, points: 4, errorBars: 4 },
+    ]);
+
+    await page.click(`tr[data-trial="${seeded.fewshotTrials['dpt/eurosat/16/1']}"]`);
+    await page.waitForSelector('#curve[data-rendered="true"]');
+    const curve = await page.evaluate(
+      () => (window as unknown as { __charts: Record<string, unknown> }).__charts.curve,
+    );
+    expect(curve).toEqual({ kind: 'curve', series: 2, points: [5, 5], errorBars: 0 });
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-fewshot.png'), fullPage: true });
+
+    await page.selectOption('#filter-status', 'failed');
+    await page.waitForFunction(() => document.querySelectorAll('#trial-table tbody tr').length === 1);
+    expect(await tableRows(page).first().textContent()).toContain('CUDA out of memory');
+
+    await page.selectOption('#filter-status', '');
+    await page.waitForFunction(() => document.querySelectorAll('#trial-table tbody tr').length === 16);
+    await page.click('th[data-column="top1"]');
+    await page.click('th[data-column="top1"]');
+    await page.waitForSelector('th[data-column="top1"][data-arrow=" ▼"]');
+    expect(await tableRows(page).first().locator('td').nth(11).textContent()).toBe('81.00');
+  });
+
+  it('shows the CAVPT-length view of the other sweep', async () => {
+    await page.goto(`${server.url}/#/sweeps/length-demo`);
+    await page.waitForSelector('h1:has-text("length-demo")');
+    await page.waitForSelector('#trial-table tbody tr');
+    expect(await tableRows(page).count()).toBe(12);
+    expect(await charts(page, 'cavpt-length')).toEqual([
+      { chartId: 'cavpt-length/0', series: 1, points: 2, errorBars: 2 },
+      { chartId: 'cavpt-length/1', series: 1, points: 2, errorBars: 2 },
+      { chartId: 'cavpt-length/2', series: 1, points: 2, errorBars: 2 },
+    ]);
+    expect(await page.locator('section[data-view="fewshot"]').count()).toBe(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-cavpt-length.png'), fullPage: true });
+  });
+
+  it('says which sweeps exist when the address names none', async () => {
+    await page.goto(`${server.url}/#/sweeps/nope`);
+    await page.waitForSelector('#page-error');
+    expect(await page.locator('#page-error').textContent()).toBe(
+      'unknown sweep nope; known sweeps: fewshot-demo, length-demo',
+    );
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,189 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type DashboardServer, startDashboard } from '../../../dashboards/server.ts';
+import { type Database, openDatabase } from '../../../db/client.ts';
+import { describeWith, realPostgresUrl } from '../../support/env.ts';
+import { createScratchPostgres } from '../db/backends.ts';
+import { CURVE, type Seeded, seedDashboard } from './seed.ts';
+
+interface Point {
+  x: number | string;
+  mean: number;
+  std: number | null;
+  n: number;
+}
+interface View {
+  kind: string;
+  panels: Array<{ title: string; series: Array<{ name: string; points: Point[] }> }>;
+  missing: number;
+}
+
+interface TrialRow {
+  top1: number | null;
+  seed: number;
+  durationMs: number;
+}
+interface Body {
+  error?: string;
+  sweeps?: string[];
+  views?: string[];
+  total?: number;
+  rows: TrialRow[];
+  epochs?: unknown[];
+}
+
+describeWith(
+  'PostgreSQL',
+  realPostgresUrl !== undefined,
+  'DATABASE_URL is not set',
+)('dashboard API', () => {
+  let scratch: Awaited<ReturnType<typeof createScratchPostgres>>;
+  let db: Database;
+  let server: DashboardServer;
+  let seeded: Seeded;
+  const get = async <T = Body>(path: string) => {
+    const response = await fetch(`${server.url}${path}`);
+    return { status: response.status, body: (await response.json()) as T };
+  };
+
+  beforeAll(async () => {
+    scratch = await createScratchPostgres();
+    db = await openDatabase({ url: scratch.url, migrations: 'apply' });
+    seeded = await seedDashboard(db.pool);
+    server = await startDashboard({ db, port: 0, temporalUiUrl: 'http://ui.test:8233/', temporalNamespace: 'ns' });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await db?.close();
+    await scratch?.drop();
+  });
+
+  it('lists sweeps with status counts, progress and the Temporal link', async () => {
+    const { status, body } = await get<Array<{ name: string }>>('/api/sweeps');
+    expect(status).toBe(200);
+    const byName = Object.fromEntries(body.map((s) => [s.name, s]));
+    expect(Object.keys(byName).sort()).toEqual(['fewshot-demo', 'length-demo']);
+    expect(byName['fewshot-demo']).toMatchObject({
+      total: 16,
+      counts: { succeeded: 15, failed: 1, pending: 0, running: 0 },
+      progress: 1,
+      temporalUrl: 'http://ui.test:8233/namespaces/ns/workflows/sweep-fewshot',
+    });
+    expect(byName['length-demo']).toMatchObject({ total: 12, counts: { succeeded: 12 }, temporalUrl: null });
+  });
+
+  it('answers an unknown sweep with 404 listing the known ones', async () => {
+    const { status, body } = await get('/api/sweeps/nope');
+    expect(status).toBe(404);
+    expect(body.error).toBe('unknown sweep nope; known sweeps: fewshot-demo, length-demo');
+    expect(body.sweeps).toEqual(['fewshot-demo', 'length-demo']);
+  });
+
+  it('names the views each sweep can show, by name or id', async () => {
+    expect((await get('/api/sweeps/fewshot-demo')).body.views).toEqual(['fewshot']);
+    expect((await get(`/api/sweeps/${seeded.lengthId}`)).body.views).toEqual(['cavpt-length']);
+  });
+
+  it('pages, sorts and filters trials on the server', async () => {
+    const all = await get('/api/sweeps/fewshot-demo/trials?pageSize=5&sort=top1&dir=desc');
+    expect(all.body.total).toBe(16);
+    // Highest: dpt/eurosat/16 seed 2 = 81, then dpt/eurosat/16 seed 1 and coop/eurosat/16 seed 2 (79, 76 ...).
+    expect(all.body.rows.map((r) => r.top1)).toEqual([81, 79, 76, 74, 71]);
+    const page4 = await get('/api/sweeps/fewshot-demo/trials?pageSize=5&page=4&sort=top1&dir=desc');
+    // The failed trial has no accuracy: sorted last whatever the direction.
+    expect(page4.body.rows).toHaveLength(1);
+    expect(page4.body.rows[0]).toMatchObject({
+      status: 'failed',
+      top1: null,
+      error: 'CUDA out of memory',
+      attempts: 1,
+    });
+
+    const filtered = await get('/api/sweeps/fewshot-demo/trials?method=coop&dataset=dtd&sort=seed');
+    expect(filtered.body.total).toBe(4);
+    expect(filtered.body.rows.map((r) => r.seed)).toEqual([1, 1, 2, 2]);
+    const twoShots = await get('/api/sweeps/fewshot-demo/trials?shots=1&shots=16&status=failed');
+    expect(twoShots.body.total).toBe(1);
+    const byError = await get('/api/sweeps/fewshot-demo/trials?error=memory');
+    expect(byError.body.total).toBe(1);
+    // A LIKE wildcard in the request is a literal character, not a pattern.
+    expect((await get('/api/sweeps/fewshot-demo/trials?error=%25')).body.total).toBe(0);
+    const durations = await get('/api/sweeps/fewshot-demo/trials?sort=durationMs&pageSize=3');
+    expect(durations.body.rows.map((r) => r.durationMs)).toEqual([250, 1000, 2000]);
+  });
+
+  it('rejects bad query parameters with 400 naming them', async () => {
+    const unknown = await get('/api/sweeps/fewshot-demo/trials?sort=id;drop');
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error).toMatch(/^sort: /);
+    const bogus = await get('/api/sweeps/fewshot-demo/trials?colour=red');
+    expect(bogus.status).toBe(400);
+    expect(bogus.body.error).toMatch(/^unknown query parameter colour; known: page, pageSize/);
+    const notInt = await get('/api/sweeps/fewshot-demo/trials?shots=abc');
+    expect(notInt.status).toBe(400);
+    expect((await get('/api/sweeps/fewshot-demo/trials?pageSize=100000')).status).toBe(400);
+  });
+
+  it('computes the few-shot view per dataset and averaged, with sample std over seeds', async () => {
+    const { status, body: view } = await get<View>('/api/sweeps/fewshot-demo/views/fewshot');
+    expect(status).toBe(200);
+    expect(view.panels.map((p) => p.title)).toEqual(['Average over datasets', 'dtd', 'eurosat']);
+    const series = (panel: number, name: string) => view.panels[panel]?.series.find((s) => s.name === name)?.points;
+    expect(series(0, 'dpt')).toEqual([
+      { x: 1, mean: 55, std: 1, n: 2, expectedN: 2 },
+      { x: 16, mean: 75, std: 1, n: 2, expectedN: 2 },
+    ]);
+    expect(series(0, 'coop')?.map((p) => [p.x, p.mean, p.std])).toEqual([
+      [1, 49.5, null],
+      [16, 70, 1],
+    ]);
+    const dtdCoop = series(1, 'coop');
+    expect(dtdCoop?.[0]).toEqual({ x: 1, mean: 44, std: null, n: 1, expectedN: 2 });
+    expect(dtdCoop?.[1]?.mean).toBe(65);
+    expect(dtdCoop?.[1]?.std).toBeCloseTo(Math.SQRT2, 12);
+  });
+
+  it('computes the CAVPT-length view', async () => {
+    const view = (await get<View>('/api/sweeps/length-demo/views/cavpt-length')).body;
+    const [average, dtd, eurosat] = view.panels.map((p) => p.series[0]?.points ?? []);
+    expect(average?.map((p) => p.mean)).toEqual([71.5, 79]);
+    expect(average?.[0]?.std).toBeCloseTo(Math.sqrt(7) / 2, 12);
+    expect(average?.[1]?.std).toBeCloseTo(Math.sqrt(8) / 2, 12);
+    expect(dtd?.map((p) => [p.x, p.mean])).toEqual([
+      [1, 61],
+      [10, 71],
+    ]);
+    expect(dtd?.[0]?.std).toBeCloseTo(Math.sqrt(3), 12);
+    expect(eurosat?.[1]?.std).toBeCloseTo(Math.sqrt(7), 12);
+  });
+
+  it('refuses a view whose factor the sweep did not vary, listing the available ones', async () => {
+    const notSwept = await get('/api/sweeps/length-demo/views/fewshot');
+    expect(notSwept.status).toBe(400);
+    expect(notSwept.body.error).toBe(
+      'view fewshot needs a factor this sweep did not vary; available views: cavpt-length',
+    );
+    const unknown = await get('/api/sweeps/length-demo/views/pie');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error).toMatch(/^unknown view pie; views: fewshot, cavpt-depth/);
+  });
+
+  it('serves learning curves', async () => {
+    const trialId = seeded.fewshotTrials['dpt/eurosat/16/1'] as string;
+    const { body } = await get(`/api/trials/${trialId}/curve`);
+    expect(body.epochs).toEqual(CURVE);
+    expect((await get('/api/trials/t_missing/curve')).status).toBe(404);
+  });
+
+  it('is read-only and serves only its own files', async () => {
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+      const response = await fetch(`${server.url}/api/sweeps`, { method });
+      expect(response.status).toBe(405);
+      expect(response.headers.get('allow')).toBe('GET, HEAD');
+    }
+    const page = await fetch(`${server.url}/`);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect((await fetch(`${server.url}/vendor/echarts.js`)).status).toBe(200);
+    expect((await fetch(`${server.url}/../package.json`)).status).toBe(404);
+    expect((await fetch(`${server.url}/static/app.js`)).status).toBe(404);
+  });
+});

@@ -1,0 +1,144 @@
+import { createHash } from 'node:crypto';
+import type { Queryable } from '../../../db/migrate.ts';
+import {
+  planTrials,
+  type TrialInput,
+  transitionTrial,
+  upsertEpochMetrics,
+  upsertResults,
+  upsertSweep,
+} from '../../../db/repositories.ts';
+
+/*
+ * Two small sweeps with hand-computed statistics (top1 = correct out of 100; std is the sample std over seeds).
+ *
+ * fewshot-demo: method {dpt, coop} × dataset {eurosat, dtd} × shots {1, 16} × seeds {1, 2}; each seed is base ∓ 1.
+ *   bases        eurosat 1 / 16   dtd 1 / 16
+ *   dpt             60 / 80        50 / 70
+ *   coop            55 / 75        45 / 65
+ *   coop/dtd/1 seed 2 failed ("CUDA out of memory"): that cell is 44 with n = 1, no error bar.
+ *   Average over datasets: dpt 55 / 75 (std sqrt(2+2)/2 = 1), coop 49.5 (std n/a) / 70 (std 1).
+ *   dpt/eurosat/16/seed 1 has a 5-epoch learning curve.
+ *
+ * length-demo: dpt × dataset {eurosat, dtd} × cavptLength {1, 10} × seeds {1, 2, 3}, shots 16.
+ *   eurosat len 1: 80 82 84 (82 ± 2); len 10: 85 86 90 (87 ± sqrt 7)
+ *   dtd     len 1: 60 60 63 (61 ± sqrt 3); len 10: 70 71 72 (71 ± 1)
+ *   Average: len 1 71.5 ± sqrt(7)/2; len 10 79 ± sqrt(8)/2.
+ */
+
+const key = (text: string) => createHash('sha256').update(text).digest('hex');
+
+export const FEWSHOT_BASE: Record<string, Record<string, Record<number, number>>> = {
+  dpt: { eurosat: { 1: 60, 16: 80 }, dtd: { 1: 50, 16: 70 } },
+  coop: { eurosat: { 1: 55, 16: 75 }, dtd: { 1: 45, 16: 65 } },
+};
+
+export const LENGTH_CORRECT: Record<string, Record<number, number[]>> = {
+  eurosat: { 1: [80, 82, 84], 10: [85, 86, 90] },
+  dtd: { 1: [60, 60, 63], 10: [70, 71, 72] },
+};
+
+export const CURVE = [
+  { epoch: 1, loss: 2.0, trainAcc: 40 },
+  { epoch: 2, loss: 1.5, trainAcc: 55 },
+  { epoch: 3, loss: 1.2, trainAcc: 65 },
+  { epoch: 4, loss: 1.0, trainAcc: 72 },
+  { epoch: 5, loss: 0.9, trainAcc: 78 },
+];
+
+export interface Seeded {
+  fewshotId: string;
+  lengthId: string;
+  /** fewshot-demo trial ids by `${method}/${dataset}/${shots}/${seed}`. */
+  fewshotTrials: Record<string, string>;
+}
+
+const base = (
+  config: Record<string, unknown>,
+): Omit<TrialInput, 'configKey' | 'method' | 'dataset' | 'shots' | 'seed'> => ({
+  backbone: 'ViT-B/32',
+  lr: 0.002,
+  epochs: 5,
+  config,
+});
+
+async function succeed(db: Queryable, trialId: string, dataset: string, correct: number, durationMs: number) {
+  await transitionTrial(db, trialId, 'running');
+  await upsertResults(db, trialId, [{ evalDataset: dataset, split: 'test', correct, total: 100 }]);
+  await transitionTrial(db, trialId, 'succeeded');
+  // Wall-clock durations would make the duration column untestable: pin them.
+  await db.query(`UPDATE "Trial" SET "durationMs" = $2 WHERE id = $1`, [trialId, durationMs]);
+}
+
+export async function seedDashboard(db: Queryable): Promise<Seeded> {
+  const fewshotId = await upsertSweep(db, {
+    name: 'fewshot-demo',
+    spec: {},
+    specHash: 'f',
+    maxParallel: 2,
+    codeVersion: 'v',
+    workflowId: 'sweep-fewshot',
+  });
+  const fewshot: Array<TrialInput & { seed: number }> = [];
+  for (const method of ['dpt', 'coop'])
+    for (const dataset of ['eurosat', 'dtd'])
+      for (const shots of [1, 16])
+        for (const seed of [1, 2])
+          fewshot.push({
+            ...base({ method, dataset, shots, seed }),
+            configKey: key(`fewshot/${method}/${dataset}/${shots}/${seed}`),
+            method,
+            dataset,
+            shots,
+            seed,
+          });
+  const ids = await planTrials(db, fewshotId, fewshot);
+  const fewshotTrials: Record<string, string> = {};
+  let order = 0;
+  for (const [i, trial] of fewshot.entries()) {
+    const id = ids[i] as string;
+    const name = `${trial.method}/${trial.dataset}/${trial.shots}/${trial.seed}`;
+    fewshotTrials[name] = id;
+    if (name === 'coop/dtd/1/2') {
+      await transitionTrial(db, id, 'running');
+      await transitionTrial(db, id, 'failed', { error: 'CUDA out of memory' });
+      await db.query(`UPDATE "Trial" SET "durationMs" = 250 WHERE id = $1`, [id]);
+      continue;
+    }
+    const correct =
+      (FEWSHOT_BASE[trial.method]?.[trial.dataset]?.[trial.shots] as number) + (trial.seed === 1 ? -1 : 1);
+    await succeed(db, id, trial.dataset, correct, 1000 * ++order);
+  }
+  await upsertEpochMetrics(
+    db,
+    CURVE.map((point) => ({ ...point, trialId: fewshotTrials['dpt/eurosat/16/1'] as string })),
+  );
+
+  const lengthId = await upsertSweep(db, {
+    name: 'length-demo',
+    spec: {},
+    specHash: 'l',
+    maxParallel: 2,
+    codeVersion: 'v',
+  });
+  const length: TrialInput[] = [];
+  const correct: number[] = [];
+  for (const dataset of ['eurosat', 'dtd'])
+    for (const cavptLength of [1, 10])
+      for (const seed of [1, 2, 3]) {
+        length.push({
+          ...base({ dataset, cavptLength, seed }),
+          configKey: key(`length/${dataset}/${cavptLength}/${seed}`),
+          method: 'dpt',
+          dataset,
+          shots: 16,
+          seed,
+          cavptLength,
+        });
+        correct.push(LENGTH_CORRECT[dataset]?.[cavptLength]?.[seed - 1] as number);
+      }
+  const lengthIds = await planTrials(db, lengthId, length);
+  for (const [i, id] of lengthIds.entries())
+    await succeed(db, id, length[i]?.dataset as string, correct[i] as number, 500);
+  return { fewshotId, lengthId, fewshotTrials };
+}
