@@ -59,6 +59,14 @@ export async function resultsPivot(db: Queryable, request: ResultsRequest): Prom
     );
   }
 
+  if (view?.column === 'evalDataset') {
+    const sources = values.get('dataset') ?? [];
+    const targets = (values.get('evalDataset') ?? []).filter((value) => !sources.includes(value));
+    if (targets.length === 0)
+      throw new UserError(
+        `view ${view.name} needs evalDataset targets besides the source datasets, but every trial of ${sweepNames} evaluates only on its own dataset; the sweep varies: ${variesText}`,
+      );
+  }
   const column: Factor = view?.column ?? 'dataset';
   const rowFactors = (by as Factor[] | undefined) ?? (view ? [...view.rows] : varied);
   if (rowFactors.includes(column))

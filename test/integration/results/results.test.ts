@@ -181,10 +181,15 @@ describeWith(
       'dpt-sweep: view cavpt-length needs cavptLength to vary, but in fs cavptLength has only the value 10; the sweep varies: method\n',
     );
 
+    const noTargets = await cli('results', 'fs', '--view', 'dg');
+    expect(noTargets.code).toBe(2);
+    expect(noTargets.stderr).toMatch(/^dpt-sweep: view dg needs evalDataset targets .* the sweep varies: method\n$/);
+
     const unknownExport = await cli('export', 'nope', '--out', path.join(tmp, 'x'));
     expect(unknownExport.code).toBe(2);
     expect(unknownExport.stderr).toMatch(/^dpt-sweep: no sweep named nope; known sweeps: fs, len\n$/);
-    for (const out of [unknownSweep, unknownFactor, notSwept, unknownExport]) expect(out.stderr).not.toMatch(/\bat /);
+    for (const out of [unknownSweep, unknownFactor, notSwept, noTargets, unknownExport])
+      expect(out.stderr).not.toMatch(/\bat /);
   });
 
   const dbCounts = async (sweepId: string) => {
