@@ -230,3 +230,69 @@ export async function learningCurve(db: Queryable, trialId: string): Promise<Cur
   );
   return rows;
 }
+
+/** Factors a parallel-coordinates axis may show; the seed is a replicate, not a swept factor. */
+const PARALLEL_FACTORS: TrialColumn[] = [
+  'method',
+  'dataset',
+  'backbone',
+  'shots',
+  'lr',
+  'cavptMode',
+  'cavptLayers',
+  'cavptLength',
+  'kN',
+  'alpha',
+  'beta',
+  'epochs',
+];
+/** Beyond this many lines a parallel-coordinates chart is unreadable and slow to draw. */
+export const PARALLEL_LINE_LIMIT = 10_000;
+
+export interface ParallelAxis {
+  name: string;
+  /** Factors are categories (their swept values, sorted); top-1 is a value axis. */
+  type: 'category' | 'value';
+  values?: Array<string | number>;
+}
+export interface ParallelData {
+  axes: ParallelAxis[];
+  /** One line per finished trial with a top-1: its value on each axis, in axis order. */
+  lines: Array<Array<string | number>>;
+  /** Finished trials with a top-1; more than lines.length when the cap cut them. */
+  total: number;
+  truncated: boolean;
+}
+
+/**
+ * Parallel coordinates over the factors that vary in the sweep, plus top-1. Lines are the first `limit` finished
+ * trials by id, so a capped chart is the same on every load.
+ */
+export async function parallelCoordinates(
+  db: Queryable,
+  sweepId: string,
+  limit: number = PARALLEL_LINE_LIMIT,
+): Promise<ParallelData> {
+  const cap = z.number().int().min(1).max(PARALLEL_LINE_LIMIT).parse(limit);
+  const values = await sweepFactorValues(db, sweepId);
+  const varying = PARALLEL_FACTORS.filter((factor) => (values[factor]?.length ?? 0) > 1);
+  const from = `FROM "Trial" t
+    JOIN "TrialResult" r
+      ON r."trialId" = COALESCE(t."reusedFromId", t.id) AND r."evalDataset" = t.dataset AND r.split = 'test'
+   WHERE t."sweepId" = $1 AND t.status::text IN ('succeeded', 'reused') AND r.top1 IS NOT NULL`;
+  const select = [...varying.map((factor) => `${COLUMNS[factor].sql} AS "${factor}"`), 'r.top1 AS top1'].join(', ');
+  const [counted, listed] = await Promise.all([
+    db.query<{ n: number }>(`SELECT count(*)::int AS n ${from}`, [sweepId]),
+    db.query<Record<string, string | number>>(`SELECT ${select} ${from} ORDER BY t.id LIMIT $2`, [sweepId, cap]),
+  ]);
+  const total = counted.rows[0]?.n ?? 0;
+  return {
+    axes: [
+      ...varying.map((factor): ParallelAxis => ({ name: factor, type: 'category', values: values[factor] ?? [] })),
+      { name: 'top1', type: 'value' },
+    ],
+    lines: listed.rows.map((row) => [...varying.map((factor) => row[factor] as string | number), row.top1 as number]),
+    total,
+    truncated: total > listed.rows.length,
+  };
+}

@@ -4,11 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { Database } from '../db/client.ts';
+import { coverageMap } from './coverage.ts';
 import {
   FILTER_COLUMNS,
   findSweep,
   learningCurve,
   listSweeps,
+  PARALLEL_LINE_LIMIT,
+  parallelCoordinates,
   type SweepSummary,
   trialPage,
   trialPageSchema,
@@ -95,6 +98,16 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       const sweep = await sweepOr404(id);
       return trialPage(db.pool, sweep.id, parseTrialQuery(search));
     }
+    if (resource === 'sweeps' && id !== undefined && sub === 'parallel' && subId === undefined) {
+      const limit = parseLimit(search);
+      const sweep = await sweepOr404(id);
+      return parallelCoordinates(db.pool, sweep.id, limit);
+    }
+    if (resource === 'sweeps' && id !== undefined && sub === 'missing-cells' && subId === undefined) {
+      onlyParameters(search, []);
+      const sweep = await sweepOr404(id);
+      return coverageMap(db.pool, sweep.id);
+    }
     if (resource === 'sweeps' && id !== undefined && sub === 'views' && subId !== undefined) {
       const view = z.enum(VIEW_NAMES as [ViewName, ...ViewName[]]).safeParse(subId);
       if (!view.success) throw new HttpError(404, `unknown view ${subId}; views: ${VIEW_NAMES.join(', ')}`);
@@ -168,6 +181,25 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   }
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
+}
+
+function onlyParameters(search: URLSearchParams, known: string[]): void {
+  const unknown = [...new Set(search.keys())].filter((key) => !known.includes(key));
+  if (unknown.length > 0) {
+    throw new HttpError(400, `unknown query parameter ${unknown.join(', ')}; known: ${known.join(', ') || '(none)'}`);
+  }
+}
+
+const limitSchema = z.coerce.number().int().min(1).max(PARALLEL_LINE_LIMIT).default(PARALLEL_LINE_LIMIT);
+
+/** ?limit=N caps the parallel-coordinates lines (at most PARALLEL_LINE_LIMIT). */
+function parseLimit(search: URLSearchParams): number {
+  onlyParameters(search, ['limit']);
+  const values = search.getAll('limit');
+  if (values.length > 1) throw new HttpError(400, 'limit may be given once');
+  const parsed = limitSchema.safeParse(values[0]);
+  if (!parsed.success) throw new HttpError(400, `limit: an integer from 1 to ${PARALLEL_LINE_LIMIT}`);
+  return parsed.data;
 }
 
 /** ?page=2&sort=top1&dir=desc&status=failed&dataset=eurosat&dataset=dtd&error=oom */

@@ -1,6 +1,6 @@
 // The dashboard's pages: the sweeps list (#/) and a sweep (#/sweeps/<name>). Everything is computed by the server's
 // JSON API; this file only lays it out.
-import { renderCurve, renderView } from '/charts.js';
+import { renderCoverage, renderCurve, renderParallel, renderView } from '/charts.js';
 
 const app = document.getElementById('app');
 const STATUSES = ['pending', 'queued', 'running', 'succeeded', 'failed', 'cancelled', 'reused'];
@@ -208,6 +208,7 @@ async function sweepPage(name) {
   }
 
   const viewsHost = el('div', { id: 'views' });
+  const overviewHost = el('div', { id: 'overview' });
   app.replaceChildren(
     el('h1', {}, sweep.name, ' ', el('span', { class: `status ${sweep.status}` }, sweep.status)),
     el(
@@ -243,9 +244,51 @@ async function sweepPage(name) {
     ),
     tableHost,
     curveHost,
+    overviewHost,
     viewsHost,
   );
-  await Promise.all([loadTrials(), loadViews(sweep, viewsHost)]);
+  await Promise.all([loadTrials(), loadViews(sweep, viewsHost), loadOverview(sweep, overviewHost)]);
+}
+
+/** The sweep-wide charts that need no swept view factor: parallel coordinates and the missing-cell map. */
+async function loadOverview(sweep, host) {
+  const base = `/api/sweeps/${encodeURIComponent(sweep.name)}`;
+  const section = (view, title, note, load, render) => {
+    const node = el(
+      'section',
+      { class: 'view', 'data-view': view },
+      el('h2', {}, title),
+      el('p', { class: 'muted' }, note),
+    );
+    host.append(node);
+    return (async () => {
+      try {
+        const chart = el('div', { class: 'chart' });
+        const data = await getJson(load);
+        node.append(chart);
+        render(chart, data);
+      } catch (error) {
+        node.append(el('p', { class: 'error-box' }, `${view}: ${error.message}`));
+      }
+    })();
+  };
+  await Promise.all([
+    section(
+      'parallel',
+      'Parallel coordinates',
+      'one line per finished trial over the factors this sweep varies, colored by top-1',
+      `${base}/parallel`,
+      renderParallel,
+    ),
+    section(
+      'missing-cells',
+      'Missing-cell map',
+      'planned cells by the share of their seeds with a result (n / planned)',
+      `${base}/missing-cells`,
+      renderCoverage,
+    ),
+  ]);
+  host.dataset.loaded = 'true';
 }
 
 async function loadViews(sweep, host) {

@@ -190,3 +190,129 @@ export function renderCurve(container, curve) {
   });
   return chart;
 }
+
+/** One line per finished trial across the swept factors and top-1, colored by top-1. */
+export function renderParallel(container, data) {
+  const top1 = data.lines.map((line) => line[line.length - 1]);
+  const chart = initChart(container);
+  chart.setOption(
+    {
+      animation: false,
+      title: {
+        text: data.truncated
+          ? `First ${data.lines.length} of ${data.total} finished trials`
+          : `${data.total} finished trials`,
+        left: 8,
+        top: 4,
+        textStyle: { fontSize: 13 },
+      },
+      parallel: { left: 60, right: 110, top: 60, bottom: 30 },
+      parallelAxis: data.axes.map((axis, dim) =>
+        axis.type === 'category'
+          ? { dim, name: axis.name, type: 'category', data: axis.values.map(String) }
+          : { dim, name: 'top-1 %', type: 'value', scale: true },
+      ),
+      visualMap: {
+        type: 'continuous',
+        dimension: data.axes.length - 1,
+        min: top1.length > 0 ? Math.min(...top1) : 0,
+        max: top1.length > 0 ? Math.max(...top1) : 100,
+        calculable: true,
+        right: 8,
+        top: 'middle',
+        inRange: { color: ['#d81159', '#f0a202', '#29a36a'] },
+      },
+      series: [
+        {
+          type: 'parallel',
+          lineStyle: { width: 1, opacity: 0.6 },
+          data: data.lines.map((line) =>
+            line.map((value, dim) => (data.axes[dim].type === 'category' ? String(value) : value)),
+          ),
+        },
+      ],
+    },
+    true,
+  );
+  container.dataset.axes = String(data.axes.length);
+  publish(container, 'parallel', {
+    kind: 'parallel',
+    series: 1,
+    points: [data.lines.length],
+    errorBars: 0,
+    axes: data.axes.map((axis) => axis.name),
+    total: data.total,
+    truncated: data.truncated,
+  });
+  return chart;
+}
+
+/** Planned cells colored by the share of their seeds with a result; labels say n/expected. */
+export function renderCoverage(container, map) {
+  container.style.height = `${Math.max(220, 90 + 28 * map.rows.length)}px`;
+  const chart = initChart(container);
+  chart.setOption(
+    {
+      animation: false,
+      title: {
+        text: `${map.missing} missing and ${map.partial} incomplete of ${map.cells.length} planned cells`,
+        left: 8,
+        top: 4,
+        textStyle: { fontSize: 13 },
+      },
+      grid: { top: 40, left: 160, right: 90, bottom: 60 },
+      tooltip: {
+        formatter: (p) => {
+          const cell = p.data.cell;
+          return `${map.rows[cell.row]} · ${map.columns[cell.column]}<br>${cell.n} of ${cell.expectedN} seeds`;
+        },
+      },
+      xAxis: {
+        type: 'category',
+        name: map.columnFactors.join(' × '),
+        nameLocation: 'middle',
+        nameGap: 36,
+        data: map.columns,
+        axisLabel: { rotate: 30 },
+      },
+      // Rows read top-down in the server's order, like a table.
+      yAxis: { type: 'category', data: map.rows, inverse: true },
+      visualMap: {
+        min: 0,
+        max: 1,
+        calculable: false,
+        orient: 'vertical',
+        right: 8,
+        top: 'middle',
+        text: ['all seeds', 'none'],
+        inRange: { color: ['#d81159', '#f0a202', '#29a36a'] },
+      },
+      series: [
+        {
+          type: 'heatmap',
+          label: { show: true, formatter: (p) => `${p.data.cell.n}/${p.data.cell.expectedN}` },
+          data: map.cells.map((cell) => ({
+            value: [cell.column, cell.row, cell.expectedN === 0 ? 0 : cell.n / cell.expectedN],
+            cell,
+          })),
+        },
+      ],
+    },
+    true,
+  );
+  const missing = map.cells.filter((cell) => cell.n === 0);
+  container.dataset.missing = String(missing.length);
+  publish(container, 'missing-cells', {
+    kind: 'coverage',
+    series: 1,
+    points: [map.cells.length],
+    errorBars: 0,
+    rows: map.rows.length,
+    columns: map.columns.length,
+    missing: missing.map((cell) => `${map.rows[cell.row]} · ${map.columns[cell.column]}`),
+    partial: map.cells
+      .filter((cell) => cell.n > 0 && cell.n < cell.expectedN)
+      .map((cell) => `${map.rows[cell.row]} · ${map.columns[cell.column]}: ${cell.n}/${cell.expectedN}`),
+  });
+  return chart;
+}

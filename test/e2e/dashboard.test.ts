@@ -45,6 +45,10 @@ async function charts(page: Page, view: string): Promise<ChartState[]> {
   );
 }
 
+/** The state a chart published in window.__charts (axes, missing cells... beyond the data attributes). */
+const published = (page: Page, id: string) =>
+  page.evaluate((chartId) => (window as unknown as { __charts: Record<string, unknown> }).__charts[chartId], id);
+
 const tableRows = (page: Page) => page.locator('#trial-table tbody tr');
 
 describeWith(
@@ -97,7 +101,7 @@ describeWith(
   it('lists the sweeps with their counts and progress', async () => {
     await page.goto(`${server.url}/`);
     await page.waitForSelector('#sweeps tbody tr');
-    expect(await page.locator('#sweeps tbody tr').count()).toBe(2);
+    expect(await page.locator('#sweeps tbody tr').count()).toBe(3);
     const fewshot = page.locator('tr[data-sweep="fewshot-demo"]');
     expect(await fewshot.textContent()).toContain('succeeded 15');
     expect(await fewshot.textContent()).toContain('failed 1');
@@ -117,6 +121,24 @@ describeWith(
       { chartId: 'fewshot/1', series: 2, points: 4, errorBars: 3 },
       { chartId: 'fewshot/2', series: 2, points: 4, errorBars: 4 },
     ]);
+
+    // 15 finished trials over method × dataset × shots + top-1; 8 planned cells, one with 1 of 2 seeds.
+    expect(await charts(page, 'parallel')).toEqual([{ chartId: 'parallel', series: 1, points: 15, errorBars: 0 }]);
+    expect(await published(page, 'parallel')).toMatchObject({
+      axes: ['method', 'dataset', 'shots', 'top1'],
+      total: 15,
+      truncated: false,
+    });
+    expect(await page.locator('section[data-view="parallel"] .chart').getAttribute('data-axes')).toBe('4');
+    expect(await charts(page, 'missing-cells')).toEqual([
+      { chartId: 'missing-cells', series: 1, points: 8, errorBars: 0 },
+    ]);
+    expect(await published(page, 'missing-cells')).toMatchObject({
+      rows: 2,
+      columns: 4,
+      missing: [],
+      partial: ['coop · dtd 1-shot: 1/2'],
+    });
 
     await page.click(`tr[data-trial="${seeded.fewshotTrials['dpt/eurosat/16/1']}"]`);
     await page.waitForSelector('#curve[data-rendered="true"]');
@@ -152,11 +174,33 @@ describeWith(
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-cavpt-length.png'), fullPage: true });
   });
 
+  it('shows the alpha-beta heatmap and the missing cell of the alpha-beta sweep', async () => {
+    await page.goto(`${server.url}/#/sweeps/alphabeta-demo`);
+    await page.waitForSelector('h1:has-text("alphabeta-demo")');
+    await page.waitForSelector('#trial-table tbody tr');
+    expect(await tableRows(page).count()).toBe(8);
+    // Three α×β cells have results; the fourth is planned but still pending, so it is absent here.
+    expect(await charts(page, 'alpha-beta')).toEqual([{ chartId: 'alpha-beta/0', series: 1, points: 3, errorBars: 0 }]);
+    expect(await charts(page, 'parallel')).toEqual([{ chartId: 'parallel', series: 1, points: 6, errorBars: 0 }]);
+    expect(await published(page, 'parallel')).toMatchObject({ axes: ['alpha', 'beta', 'top1'] });
+    expect(await charts(page, 'missing-cells')).toEqual([
+      { chartId: 'missing-cells', series: 1, points: 4, errorBars: 0 },
+    ]);
+    expect(await published(page, 'missing-cells')).toMatchObject({
+      rows: 4,
+      columns: 1,
+      missing: ['dpt alpha=0.5 beta=0.5 · eurosat'],
+      partial: [],
+    });
+    expect(await page.locator('section[data-view="missing-cells"] .chart').getAttribute('data-missing')).toBe('1');
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-alpha-beta.png'), fullPage: true });
+  });
+
   it('says which sweeps exist when the address names none', async () => {
     await page.goto(`${server.url}/#/sweeps/nope`);
     await page.waitForSelector('#page-error');
     expect(await page.locator('#page-error').textContent()).toBe(
-      'unknown sweep nope; known sweeps: fewshot-demo, length-demo',
+      'unknown sweep nope; known sweeps: alphabeta-demo, fewshot-demo, length-demo',
     );
     expect(pageErrors).toEqual([]);
   });

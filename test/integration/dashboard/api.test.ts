@@ -3,7 +3,7 @@ import { type DashboardServer, startDashboard } from '../../../dashboards/server
 import { type Database, openDatabase } from '../../../db/client.ts';
 import { describeWith, realPostgresUrl } from '../../support/env.ts';
 import { createScratchPostgres } from '../db/backends.ts';
-import { CURVE, type Seeded, seedDashboard } from './seed.ts';
+import { ALPHA_BETA_CORRECT, CURVE, type Seeded, seedDashboard } from './seed.ts';
 
 interface Point {
   x: number | string;
@@ -15,6 +15,22 @@ interface View {
   kind: string;
   panels: Array<{ title: string; series: Array<{ name: string; points: Point[] }> }>;
   missing: number;
+}
+
+interface Parallel {
+  axes: Array<{ name: string; type: string; values?: unknown[] }>;
+  lines: Array<Array<string | number>>;
+  total: number;
+  truncated: boolean;
+}
+interface Coverage {
+  rowFactors: string[];
+  columnFactors: string[];
+  rows: string[];
+  columns: string[];
+  cells: Array<{ row: number; column: number; n: number; expectedN: number }>;
+  missing: number;
+  partial: number;
 }
 
 interface TrialRow {
@@ -61,7 +77,7 @@ describeWith(
     const { status, body } = await get<Array<{ name: string }>>('/api/sweeps');
     expect(status).toBe(200);
     const byName = Object.fromEntries(body.map((s) => [s.name, s]));
-    expect(Object.keys(byName).sort()).toEqual(['fewshot-demo', 'length-demo']);
+    expect(Object.keys(byName).sort()).toEqual(['alphabeta-demo', 'fewshot-demo', 'length-demo']);
     expect(byName['fewshot-demo']).toMatchObject({
       total: 16,
       counts: { succeeded: 15, failed: 1, pending: 0, running: 0 },
@@ -74,13 +90,14 @@ describeWith(
   it('answers an unknown sweep with 404 listing the known ones', async () => {
     const { status, body } = await get('/api/sweeps/nope');
     expect(status).toBe(404);
-    expect(body.error).toBe('unknown sweep nope; known sweeps: fewshot-demo, length-demo');
-    expect(body.sweeps).toEqual(['fewshot-demo', 'length-demo']);
+    expect(body.error).toBe('unknown sweep nope; known sweeps: alphabeta-demo, fewshot-demo, length-demo');
+    expect(body.sweeps).toEqual(['alphabeta-demo', 'fewshot-demo', 'length-demo']);
   });
 
   it('names the views each sweep can show, by name or id', async () => {
     expect((await get('/api/sweeps/fewshot-demo')).body.views).toEqual(['fewshot']);
     expect((await get(`/api/sweeps/${seeded.lengthId}`)).body.views).toEqual(['cavpt-length']);
+    expect((await get(`/api/sweeps/${seeded.alphaBetaId}`)).body.views).toEqual(['alpha-beta']);
   });
 
   it('pages, sorts and filters trials on the server', async () => {
@@ -154,6 +171,86 @@ describeWith(
     ]);
     expect(dtd?.[0]?.std).toBeCloseTo(Math.sqrt(3), 12);
     expect(eurosat?.[1]?.std).toBeCloseTo(Math.sqrt(7), 12);
+  });
+
+  it('computes the alpha-beta heatmap, leaving out the cell without results', async () => {
+    const view = (await get<View & { x: string; y: string }>('/api/sweeps/alphabeta-demo/views/alpha-beta')).body;
+    expect(view).toMatchObject({ kind: 'heatmap', x: 'alpha', y: 'beta', missing: 1 });
+    expect(view.panels.map((p) => p.title)).toEqual(['dpt (average over datasets)']);
+    const points = (view.panels[0]?.series[0]?.points ?? []) as Array<Point & { y: number }>;
+    const byCell = Object.fromEntries(points.map((p) => [`${p.x}/${p.y}`, p]));
+    expect(Object.keys(byCell).sort()).toEqual(Object.keys(ALPHA_BETA_CORRECT).sort());
+    expect(byCell['0.1/0.1']?.mean).toBe(71);
+    expect(byCell['0.1/0.5']?.mean).toBe(75);
+    expect(byCell['0.5/0.1']?.mean).toBe(79);
+    for (const point of points) expect(point.std).toBeCloseTo(Math.SQRT2, 12);
+  });
+
+  it('draws parallel coordinates over the varying factors plus top-1, one line per finished trial', async () => {
+    const fewshot = (await get<Parallel>('/api/sweeps/fewshot-demo/parallel')).body;
+    expect(fewshot.axes).toEqual([
+      { name: 'method', type: 'category', values: ['coop', 'dpt'] },
+      { name: 'dataset', type: 'category', values: ['dtd', 'eurosat'] },
+      { name: 'shots', type: 'category', values: [1, 16] },
+      { name: 'top1', type: 'value' },
+    ]);
+    // 16 planned, one failed: 15 lines; their top-1 sums to 2 × (260 + 240) − 46 (the failed coop/dtd/1 seed 2).
+    expect(fewshot).toMatchObject({ total: 15, truncated: false });
+    expect(fewshot.lines).toHaveLength(15);
+    expect(fewshot.lines.reduce((sum, line) => sum + (line[3] as number), 0)).toBeCloseTo(954, 9);
+    expect(fewshot.lines.filter((line) => line[0] === 'coop' && line[1] === 'dtd' && line[2] === 1)).toEqual([
+      ['coop', 'dtd', 1, 44],
+    ]);
+
+    const length = (await get<Parallel>('/api/sweeps/length-demo/parallel')).body;
+    expect(length.axes.map((axis) => axis.name)).toEqual(['dataset', 'cavptLength', 'top1']);
+    expect(length.lines).toHaveLength(12);
+    const alphaBeta = (await get<Parallel>('/api/sweeps/alphabeta-demo/parallel')).body;
+    expect(alphaBeta.axes.map((axis) => axis.name)).toEqual(['alpha', 'beta', 'top1']);
+    // The two pending trials of the α 0.5 β 0.5 cell have no line.
+    expect(alphaBeta.lines.map((line) => line[2]).sort()).toEqual([70, 72, 74, 76, 78, 80]);
+
+    const capped = (await get<Parallel>('/api/sweeps/fewshot-demo/parallel?limit=5')).body;
+    expect(capped).toMatchObject({ total: 15, truncated: true });
+    expect(capped.lines).toHaveLength(5);
+    for (const bad of ['limit=0', 'limit=10001', 'limit=abc', 'limit=1&limit=2', 'colour=red']) {
+      const response = await get(`/api/sweeps/fewshot-demo/parallel?${bad}`);
+      expect(response.status, bad).toBe(400);
+    }
+    expect((await get('/api/sweeps/nope/parallel')).status).toBe(404);
+  });
+
+  it('maps every planned cell by how many of its seeds have a result', async () => {
+    const fewshot = (await get<Coverage>('/api/sweeps/fewshot-demo/missing-cells')).body;
+    expect(fewshot).toMatchObject({
+      rowFactors: ['method'],
+      columnFactors: ['dataset', 'shots'],
+      rows: ['coop', 'dpt'],
+      columns: ['dtd 1-shot', 'dtd 16-shot', 'eurosat 1-shot', 'eurosat 16-shot'],
+      missing: 0,
+      partial: 1,
+    });
+    expect(fewshot.cells).toHaveLength(8);
+    expect(fewshot.cells.filter((cell) => cell.n < cell.expectedN)).toEqual([
+      { row: 0, column: 0, n: 1, expectedN: 2 },
+    ]);
+
+    const length = (await get<Coverage>('/api/sweeps/length-demo/missing-cells')).body;
+    expect(length.rows).toEqual(['dpt cavptLength=1', 'dpt cavptLength=10']);
+    expect(length.columns).toEqual(['dtd', 'eurosat']);
+    expect(length.cells.map((cell) => `${cell.n}/${cell.expectedN}`)).toEqual(['3/3', '3/3', '3/3', '3/3']);
+
+    const alphaBeta = (await get<Coverage>('/api/sweeps/alphabeta-demo/missing-cells')).body;
+    expect(alphaBeta.rows).toEqual([
+      'dpt alpha=0.1 beta=0.1',
+      'dpt alpha=0.1 beta=0.5',
+      'dpt alpha=0.5 beta=0.1',
+      'dpt alpha=0.5 beta=0.5',
+    ]);
+    expect(alphaBeta.columns).toEqual(['eurosat']);
+    expect(alphaBeta).toMatchObject({ missing: 1, partial: 0 });
+    expect(alphaBeta.cells.filter((cell) => cell.n === 0)).toEqual([{ row: 3, column: 0, n: 0, expectedN: 2 }]);
+    expect((await get('/api/sweeps/fewshot-demo/missing-cells?x=1')).status).toBe(400);
   });
 
   it('refuses a view whose factor the sweep did not vary, listing the available ones', async () => {

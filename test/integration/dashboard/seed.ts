@@ -24,6 +24,10 @@ import {
  *   eurosat len 1: 80 82 84 (82 ± 2); len 10: 85 86 90 (87 ± sqrt 7)
  *   dtd     len 1: 60 60 63 (61 ± sqrt 3); len 10: 70 71 72 (71 ± 1)
  *   Average: len 1 71.5 ± sqrt(7)/2; len 10 79 ± sqrt(8)/2.
+ *
+ * alphabeta-demo: dpt × eurosat × alpha {0.1, 0.5} × beta {0.1, 0.5} × seeds {1, 2}, shots 16.
+ *   α 0.1 β 0.1: 70 72 (71 ± sqrt 2); α 0.1 β 0.5: 74 76 (75 ± sqrt 2); α 0.5 β 0.1: 78 80 (79 ± sqrt 2);
+ *   α 0.5 β 0.5: both seeds still pending, so that planned cell has no result (the one missing cell).
  */
 
 const key = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -38,6 +42,13 @@ export const LENGTH_CORRECT: Record<string, Record<number, number[]>> = {
   dtd: { 1: [60, 60, 63], 10: [70, 71, 72] },
 };
 
+/** Correct out of 100 per seed by `${alpha}/${beta}`; absent = planned but never run. */
+export const ALPHA_BETA_CORRECT: Record<string, number[]> = {
+  '0.1/0.1': [70, 72],
+  '0.1/0.5': [74, 76],
+  '0.5/0.1': [78, 80],
+};
+
 export const CURVE = [
   { epoch: 1, loss: 2.0, trainAcc: 40 },
   { epoch: 2, loss: 1.5, trainAcc: 55 },
@@ -49,6 +60,7 @@ export const CURVE = [
 export interface Seeded {
   fewshotId: string;
   lengthId: string;
+  alphaBetaId: string;
   /** fewshot-demo trial ids by `${method}/${dataset}/${shots}/${seed}`. */
   fewshotTrials: Record<string, string>;
 }
@@ -140,5 +152,33 @@ export async function seedDashboard(db: Queryable): Promise<Seeded> {
   const lengthIds = await planTrials(db, lengthId, length);
   for (const [i, id] of lengthIds.entries())
     await succeed(db, id, length[i]?.dataset as string, correct[i] as number, 500);
-  return { fewshotId, lengthId, fewshotTrials };
+
+  const alphaBetaId = await upsertSweep(db, {
+    name: 'alphabeta-demo',
+    spec: {},
+    specHash: 'ab',
+    maxParallel: 2,
+    codeVersion: 'v',
+  });
+  const alphaBeta: TrialInput[] = [];
+  for (const alpha of [0.1, 0.5])
+    for (const beta of [0.1, 0.5])
+      for (const seed of [1, 2])
+        alphaBeta.push({
+          ...base({ alpha, beta, seed }),
+          configKey: key(`alphabeta/${alpha}/${beta}/${seed}`),
+          method: 'dpt',
+          dataset: 'eurosat',
+          shots: 16,
+          seed,
+          alpha,
+          beta,
+        });
+  const alphaBetaIds = await planTrials(db, alphaBetaId, alphaBeta);
+  for (const [i, id] of alphaBetaIds.entries()) {
+    const trial = alphaBeta[i] as TrialInput;
+    const correct = ALPHA_BETA_CORRECT[`${trial.alpha}/${trial.beta}`]?.[trial.seed - 1];
+    if (correct !== undefined) await succeed(db, id, 'eurosat', correct, 700);
+  }
+  return { fewshotId, lengthId, alphaBetaId, fewshotTrials };
 }

@@ -1,0 +1,94 @@
+import { cellStats, type Factor, type FactorValue } from '../db/ablation.ts';
+import type { Queryable } from '../db/migrate.ts';
+import { sweepFactorValues } from './queries.ts';
+
+/**
+ * The missing-cell map: every planned cell of a sweep (rows = method and the variation factors, columns = dataset and,
+ * when swept, shots) with how many of its planned seeds have a result. Counted by db/ablation.ts cellStats.
+ */
+
+/** Variation factors that become part of a row when the sweep varies them. */
+const ROW_FACTORS: Factor[] = [
+  'backbone',
+  'lr',
+  'cavptMode',
+  'cavptLayers',
+  'cavptLength',
+  'kN',
+  'alpha',
+  'beta',
+  'epochs',
+];
+
+export interface CoverageCell {
+  /** Indices into rows and columns. */
+  row: number;
+  column: number;
+  n: number;
+  expectedN: number;
+}
+export interface CoverageMap {
+  rowFactors: Factor[];
+  columnFactors: Factor[];
+  rows: string[];
+  columns: string[];
+  cells: CoverageCell[];
+  /** Planned cells without a single result. */
+  missing: number;
+  /** Planned cells with some but not all seeds. */
+  partial: number;
+}
+
+const compareValues = (a: FactorValue, b: FactorValue): number => {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  return typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b));
+};
+const compareKeys = (a: FactorValue[], b: FactorValue[]) =>
+  a.reduce<number>((order, value, i) => order || compareValues(value, b[i] ?? null), 0);
+
+const rowLabel = (factors: Factor[], values: FactorValue[]) =>
+  factors.map((factor, i) => (factor === 'method' ? String(values[i]) : `${factor}=${values[i]}`)).join(' ');
+const columnLabel = (factors: Factor[], values: FactorValue[]) =>
+  factors.map((factor, i) => (factor === 'shots' ? `${values[i]}-shot` : String(values[i]))).join(' ');
+
+export async function coverageMap(db: Queryable, sweepId: string): Promise<CoverageMap> {
+  const values = await sweepFactorValues(db, sweepId);
+  const varying = (factor: string) => (values[factor]?.length ?? 0) > 1;
+  const rowFactors: Factor[] = ['method', ...ROW_FACTORS.filter(varying)];
+  const columnFactors: Factor[] = varying('shots') ? ['dataset', 'shots'] : ['dataset'];
+  const report = await cellStats(db, { sweepIds: [sweepId], factors: [...rowFactors, ...columnFactors] });
+
+  const axis = (factors: Factor[]) => {
+    const keys = new Map<string, FactorValue[]>();
+    for (const cell of report.cells) {
+      const key = factors.map((factor) => cell.key[factor] ?? null);
+      keys.set(JSON.stringify(key), key);
+    }
+    const sorted = [...keys.entries()].sort((a, b) => compareKeys(a[1], b[1]));
+    return { index: new Map(sorted.map(([id], i) => [id, i])), keys: sorted.map(([, key]) => key) };
+  };
+  const rows = axis(rowFactors);
+  const columns = axis(columnFactors);
+  const indexOf = (index: Map<string, number>, factors: Factor[], key: Record<string, FactorValue>) =>
+    index.get(JSON.stringify(factors.map((factor) => key[factor] ?? null))) as number;
+
+  const cells = report.cells.map(
+    (cell): CoverageCell => ({
+      row: indexOf(rows.index, rowFactors, cell.key),
+      column: indexOf(columns.index, columnFactors, cell.key),
+      n: cell.n,
+      expectedN: cell.expectedN,
+    }),
+  );
+  return {
+    rowFactors,
+    columnFactors,
+    rows: rows.keys.map((key) => rowLabel(rowFactors, key)),
+    columns: columns.keys.map((key) => columnLabel(columnFactors, key)),
+    cells,
+    missing: report.missing.length,
+    partial: cells.filter((cell) => cell.n > 0 && cell.n < cell.expectedN).length,
+  };
+}
