@@ -259,14 +259,14 @@ export interface ParallelData {
   axes: ParallelAxis[];
   /** One line per finished trial with a top-1: its value on each axis, in axis order. */
   lines: Array<Array<string | number>>;
-  /** Finished trials with a top-1; more than lines.length when the cap cut them. */
+  /** Finished trials with a top-1; more than lines.length when the cap sampled them. */
   total: number;
   truncated: boolean;
 }
 
 /**
- * Parallel coordinates over the factors that vary in the sweep, plus top-1. Lines are the first `limit` finished
- * trials by id, so a capped chart is the same on every load.
+ * Parallel coordinates over the factors that vary in the sweep, plus top-1: one line per finished trial, at most
+ * `limit` of them.
  */
 export async function parallelCoordinates(
   db: Queryable,
@@ -276,23 +276,30 @@ export async function parallelCoordinates(
   const cap = z.number().int().min(1).max(PARALLEL_LINE_LIMIT).parse(limit);
   const values = await sweepFactorValues(db, sweepId);
   const varying = PARALLEL_FACTORS.filter((factor) => (values[factor]?.length ?? 0) > 1);
-  const from = `FROM "Trial" t
-    JOIN "TrialResult" r
-      ON r."trialId" = COALESCE(t."reusedFromId", t.id) AND r."evalDataset" = t.dataset AND r.split = 'test'
-   WHERE t."sweepId" = $1 AND t.status::text IN ('succeeded', 'reused') AND r.top1 IS NOT NULL`;
+  // Past the cap, every k-th finished trial by id: a spread-out sample that is the same on every load.
   const select = [...varying.map((factor) => `${COLUMNS[factor].sql} AS "${factor}"`), 'r.top1 AS top1'].join(', ');
-  const [counted, listed] = await Promise.all([
-    db.query<{ n: number }>(`SELECT count(*)::int AS n ${from}`, [sweepId]),
-    db.query<Record<string, string | number>>(`SELECT ${select} ${from} ORDER BY t.id LIMIT $2`, [sweepId, cap]),
-  ]);
-  const total = counted.rows[0]?.n ?? 0;
+  const { rows } = await db.query<Record<string, string | number> & { total: number }>(
+    `WITH finished AS (
+       SELECT ${select}, row_number() OVER (ORDER BY t.id) AS rn, count(*) OVER ()::int AS total
+         FROM "Trial" t
+         JOIN "TrialResult" r
+           ON r."trialId" = COALESCE(t."reusedFromId", t.id) AND r."evalDataset" = t.dataset AND r.split = 'test'
+        WHERE t."sweepId" = $1 AND t.status::text IN ('succeeded', 'reused') AND r.top1 IS NOT NULL
+     )
+     SELECT * FROM finished
+      WHERE (rn - 1) % ceil(total::numeric / $2::int)::int = 0
+      ORDER BY rn
+      LIMIT $2::int`,
+    [sweepId, cap],
+  );
+  const total = rows[0]?.total ?? 0;
   return {
     axes: [
       ...varying.map((factor): ParallelAxis => ({ name: factor, type: 'category', values: values[factor] ?? [] })),
       { name: 'top1', type: 'value' },
     ],
-    lines: listed.rows.map((row) => [...varying.map((factor) => row[factor] as string | number), row.top1 as number]),
+    lines: rows.map((row) => [...varying.map((factor) => row[factor] as string | number), row.top1 as number]),
     total,
-    truncated: total > listed.rows.length,
+    truncated: total > rows.length,
   };
 }

@@ -3,6 +3,8 @@
 import { renderCoverage, renderCurve, renderParallel, renderView } from '/charts.js';
 
 const app = document.getElementById('app');
+// Drawing 10k parallel-coordinate lines took about a second of the page's main thread; 2k keep the shape readable.
+const PARALLEL_LINES = 2000;
 const STATUSES = ['pending', 'queued', 'running', 'succeeded', 'failed', 'cancelled', 'reused'];
 const COLUMNS = [
   ['status', 'status'],
@@ -277,7 +279,7 @@ async function loadOverview(sweep, host) {
       'parallel',
       'Parallel coordinates',
       'one line per finished trial over the factors this sweep varies, colored by top-1',
-      `${base}/parallel`,
+      `${base}/parallel?limit=${PARALLEL_LINES}`,
       renderParallel,
     ),
     section(

@@ -200,7 +200,7 @@ export function renderParallel(container, data) {
       animation: false,
       title: {
         text: data.truncated
-          ? `First ${data.lines.length} of ${data.total} finished trials`
+          ? `${data.lines.length} of ${data.total} finished trials (an evenly spaced sample)`
           : `${data.total} finished trials`,
         left: 8,
         top: 4,

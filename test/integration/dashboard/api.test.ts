@@ -212,7 +212,10 @@ describeWith(
 
     const capped = (await get<Parallel>('/api/sweeps/fewshot-demo/parallel?limit=5')).body;
     expect(capped).toMatchObject({ total: 15, truncated: true });
-    expect(capped.lines).toHaveLength(5);
+    // Every third of the 15 lines in id order: an evenly spaced sample, not the first five.
+    expect(capped.lines).toEqual([0, 3, 6, 9, 12].map((i) => fewshot.lines[i]));
+    const four = (await get<Parallel>('/api/sweeps/fewshot-demo/parallel?limit=4')).body;
+    expect(four.lines).toEqual([0, 4, 8, 12].map((i) => fewshot.lines[i]));
     for (const bad of ['limit=0', 'limit=10001', 'limit=abc', 'limit=1&limit=2', 'colour=red']) {
       const response = await get(`/api/sweeps/fewshot-demo/parallel?${bad}`);
       expect(response.status, bad).toBe(400);
