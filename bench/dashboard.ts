@@ -87,6 +87,8 @@ async function main() {
       'trials sorted by top1, filtered':
         '/api/sweeps/bench/trials?pageSize=50&sort=top1&dir=desc&dataset=eurosat&page=3',
       'trials page 150': '/api/sweeps/bench/trials?pageSize=50&page=150&sort=durationMs',
+      'parallel coordinates (10k-line cap)': '/api/sweeps/bench/parallel',
+      'missing-cell map': '/api/sweeps/bench/missing-cells',
     };
     const sweep = (await (await fetch(`${server.url}/api/sweeps/bench`)).json()) as { views: string[] };
     for (const view of sweep.views) endpoints[`view ${view}`] = `/api/sweeps/bench/views/${view}`;
