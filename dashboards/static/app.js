@@ -326,5 +326,13 @@ async function route() {
   }
 }
 
+// The sweeps list is live: while it is shown, its counts and progress refresh every few seconds.
+const LIST_REFRESH_MS = 5000;
+setInterval(() => {
+  if (!location.hash.startsWith('#/sweeps/') && document.visibilityState === 'visible') {
+    sweepsPage().catch(() => {});
+  }
+}, LIST_REFRESH_MS);
+
 window.addEventListener('hashchange', route);
 void route();
