@@ -1,7 +1,7 @@
 /**
- * What the sweep workflow may call, as types only: workflow code imports this file with `import type`, so nothing
- * here may need a runtime import. Every payload is small (IDs and counts); specs, checkpoints and curves stay in
- * PostgreSQL.
+ * What the sweep workflow may call: types and plain constants only, because the workflow bundle imports this file and
+ * must stay free of Node, database and TF.js code. Every payload is small (IDs and counts); specs, checkpoints and
+ * curves stay in PostgreSQL.
  */
 
 export interface PlanSummary {

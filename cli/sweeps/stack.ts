@@ -140,8 +140,9 @@ export function clearDevStack(): void {
 
 async function runningDevStack(): Promise<DevRecord | undefined> {
   if (!existsSync(devRecordPath())) return undefined;
-  const record = JSON.parse(readFileSync(devRecordPath(), 'utf8')) as DevRecord;
   try {
+    // A stale or unreadable record (the dev process was killed) simply means no shared stack.
+    const record = JSON.parse(readFileSync(devRecordPath(), 'utf8')) as DevRecord;
     process.kill(record.pid, 0);
     await waitUntilServing(record.address, 3_000);
     return record;
