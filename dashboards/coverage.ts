@@ -1,24 +1,11 @@
 import { cellStats, type Factor, type FactorValue } from '../db/ablation.ts';
 import type { Queryable } from '../db/migrate.ts';
-import { sweepFactorValues } from './queries.ts';
+import { sweepFactorValues, VARIATION_FACTORS } from './queries.ts';
 
 /**
  * The missing-cell map: every planned cell of a sweep (rows = method and the variation factors, columns = dataset and,
  * when swept, shots) with how many of its planned seeds have a result. Counted by db/ablation.ts cellStats.
  */
-
-/** Variation factors that become part of a row when the sweep varies them. */
-const ROW_FACTORS: Factor[] = [
-  'backbone',
-  'lr',
-  'cavptMode',
-  'cavptLayers',
-  'cavptLength',
-  'kN',
-  'alpha',
-  'beta',
-  'epochs',
-];
 
 export interface CoverageCell {
   /** Indices into rows and columns. */
@@ -56,7 +43,7 @@ const columnLabel = (factors: Factor[], values: FactorValue[]) =>
 export async function coverageMap(db: Queryable, sweepId: string): Promise<CoverageMap> {
   const values = await sweepFactorValues(db, sweepId);
   const varying = (factor: string) => (values[factor]?.length ?? 0) > 1;
-  const rowFactors: Factor[] = ['method', ...ROW_FACTORS.filter(varying)];
+  const rowFactors: Factor[] = ['method', ...VARIATION_FACTORS.filter(varying)];
   const columnFactors: Factor[] = varying('shots') ? ['dataset', 'shots'] : ['dataset'];
   const report = await cellStats(db, { sweepIds: [sweepId], factors: [...rowFactors, ...columnFactors] });
 

@@ -231,12 +231,12 @@ export async function learningCurve(db: Queryable, trialId: string): Promise<Cur
   return rows;
 }
 
-/** Factors a parallel-coordinates axis may show; the seed is a replicate, not a swept factor. */
-const PARALLEL_FACTORS: TrialColumn[] = [
-  'method',
-  'dataset',
+/**
+ * Hyperparameter factors a sweep may vary besides method, dataset and shots (seed is a replicate, never one).
+ * The charts' series, the missing-cell map's rows and the parallel-coordinates axes all choose from this list.
+ */
+export const VARIATION_FACTORS = [
   'backbone',
-  'shots',
   'lr',
   'cavptMode',
   'cavptLayers',
@@ -245,7 +245,10 @@ const PARALLEL_FACTORS: TrialColumn[] = [
   'alpha',
   'beta',
   'epochs',
-];
+] as const satisfies readonly TrialColumn[];
+
+/** Factors a parallel-coordinates axis may show. */
+const PARALLEL_FACTORS: TrialColumn[] = ['method', 'dataset', 'shots', ...VARIATION_FACTORS];
 /** Beyond this many lines a parallel-coordinates chart is unreadable and slow to draw. */
 export const PARALLEL_LINE_LIMIT = 10_000;
 

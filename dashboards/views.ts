@@ -1,6 +1,6 @@
 import { averageOver, type CellReport, cellStats, type Factor, type FactorValue } from '../db/ablation.ts';
 import type { Queryable } from '../db/migrate.ts';
-import { sweepFactorValues } from './queries.ts';
+import { sweepFactorValues, VARIATION_FACTORS } from './queries.ts';
 
 /**
  * The paper's ablation views, aggregated on the server with db/ablation.ts. Error bars are the sample std over seeds
@@ -37,19 +37,7 @@ export type ViewName = keyof typeof VIEWS;
 export const VIEW_NAMES = Object.keys(VIEWS) as ViewName[];
 
 /** Factors that may vary inside a sweep and split the series of a chart (dataset has panels of its own). */
-const SERIES_FACTORS: Factor[] = [
-  'method',
-  'backbone',
-  'shots',
-  'lr',
-  'cavptMode',
-  'cavptLayers',
-  'cavptLength',
-  'kN',
-  'alpha',
-  'beta',
-  'epochs',
-];
+const SERIES_FACTORS: Factor[] = ['method', 'shots', ...VARIATION_FACTORS];
 
 export interface ViewPoint {
   x: FactorValue;
