@@ -6,14 +6,12 @@
  * Usage: DATABASE_URL=postgres://… npx tsx bench/dashboard.ts [--iterations 20]. Prints JSON.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { rmSync } from 'node:fs';
 import { startDashboard } from '../dashboards/server.ts';
 import { openDatabase } from '../db/client.ts';
 import { planTrials, type TrialInput, upsertManyResults, upsertSweep } from '../db/repositories.ts';
 import { createScratchPostgres } from '../test/integration/db/backends.ts';
+import { hasChromium, launchChromium } from '../test/support/chromium.ts';
 
 const iterations = Number(process.argv[process.argv.indexOf('--iterations') + 1] ?? 20) || 20;
 const DATASETS = ['imagenet', 'caltech101', 'oxford_pets', 'stanford_cars', 'flowers102', 'food101', 'fgvc_aircraft'];
@@ -107,23 +105,8 @@ async function main() {
     }
 
     let browser: Record<string, number> | string = 'skipped: /usr/bin/chromium not installed';
-    if (existsSync('/usr/bin/chromium')) {
-      const profile = mkdtempSync(join(tmpdir(), 'dpt-bench-chromium-'));
-      const context = await chromium.launchPersistentContext(profile, {
-        executablePath: '/usr/bin/chromium',
-        headless: true,
-        viewport: { width: 1400, height: 1000 },
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+    if (hasChromium()) {
+      const { context, profile } = await launchChromium('dpt-bench-chromium-');
       const page = context.pages()[0] ?? (await context.newPage());
       const runs: number[] = [];
       const firstChart: number[] = [];

@@ -1,17 +1,16 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type DashboardServer, startDashboard } from '../../dashboards/server.ts';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { type Seeded, seedDashboard } from '../integration/dashboard/seed.ts';
 import { createScratchPostgres } from '../integration/db/backends.ts';
+import { CHROMIUM, hasChromium, launchChromium } from '../support/chromium.ts';
 import { describeWith, realPostgresUrl } from '../support/env.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = 'test-artifacts';
 
 interface ChartState {
@@ -53,7 +52,7 @@ const tableRows = (page: Page) => page.locator('#trial-table tbody tr');
 
 describeWith(
   'Chromium',
-  existsSync(CHROMIUM) && realPostgresUrl !== undefined,
+  hasChromium() && realPostgresUrl !== undefined,
   `${CHROMIUM} or DATABASE_URL missing`,
 )('dashboard in headless Chromium', () => {
   let scratch: Awaited<ReturnType<typeof createScratchPostgres>>;
@@ -71,22 +70,7 @@ describeWith(
     seeded = await seedDashboard(db.pool);
     server = await startDashboard({ db, port: 0, temporalUiUrl: 'http://127.0.0.1:1/', temporalNamespace: 'default' });
     mkdirSync(ARTIFACTS, { recursive: true });
-    profile = mkdtempSync(join(tmpdir(), 'dpt-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1400, height: 1000 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    ({ context, profile } = await launchChromium('dpt-chromium-'));
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (error) => pageErrors.push(error.message));
   });
