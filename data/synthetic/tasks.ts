@@ -124,6 +124,8 @@ export interface SyntheticTask {
   kind: TaskKind;
   dataset: SplitJsonDatasetName;
   datasetDir: string;
+  /** Absolute folder the split file's image paths are relative to. */
+  imageDir: string;
   classnames: string[];
   template: string;
   items: SyntheticTaskItem[];
@@ -192,6 +194,7 @@ async function writeTask(
     kind,
     dataset,
     datasetDir,
+    imageDir,
     classnames: [...def.classnames],
     template: def.template,
     items,
