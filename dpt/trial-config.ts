@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DATASET_NAMES, type DatasetName } from '../data/datasets/types.ts';
+import { DATASET_NAMES, type DatasetName, SYNTHETIC_DATASET_NAMES } from '../data/datasets/types.ts';
 import { paperPreset } from './presets.ts';
 
 /**
@@ -26,6 +26,8 @@ export const SOURCE_DATASETS = [
   'eurosat',
   'ucf101',
 ] as const satisfies readonly DatasetName[];
+/** What a trial may train on: the paper's benchmarks and the generated quick-start tasks. */
+export const TRAIN_DATASETS = [...SOURCE_DATASETS, ...SYNTHETIC_DATASET_NAMES] as const;
 export const ALL_DATASETS = DATASET_NAMES;
 
 export const CAVPT_MODES = ['top-down', 'bottom-up', 'shared'] as const;
@@ -96,7 +98,7 @@ const optimSchema = z.strictObject({
 
 export const trialConfigInputSchema = z.strictObject({
   method: z.enum(METHODS),
-  dataset: z.enum(SOURCE_DATASETS),
+  dataset: z.enum(TRAIN_DATASETS),
   /** DATASET.ROOT: the folder that contains one sub-folder per dataset in CoOp's layout */
   root: z.string().min(1),
   shots: positiveInt,

@@ -1,10 +1,11 @@
 import { DATASETS } from '../data/datasets/registry.ts';
 import type { DatasetInfo, DatasetName } from '../data/datasets/types.ts';
-import { SOURCE_DATASETS } from '../dpt/trial-config.ts';
+import { SOURCE_DATASETS, TRAIN_DATASETS } from '../dpt/trial-config.ts';
 import type { SweepIssue } from './issues.ts';
 import { renderValue } from './issues.ts';
 
-export type SourceDataset = (typeof SOURCE_DATASETS)[number];
+/** A dataset a trial trains on: one of the paper's benchmarks or a generated quick-start task. */
+export type SourceDataset = (typeof TRAIN_DATASETS)[number];
 export type TargetDataset = DatasetName;
 
 /** The domain-shift evaluation sets of the data registry (ImageNet-V2/-Sketch/-A/-R), in registry order. */
@@ -31,7 +32,7 @@ export type DatasetGroup = keyof typeof DATASET_GROUPS;
 const GROUP_NAMES = Object.keys(DATASET_GROUPS) as DatasetGroup[];
 
 function isSource(name: string): name is SourceDataset {
-  return (SOURCE_DATASETS as readonly string[]).includes(name);
+  return (TRAIN_DATASETS as readonly string[]).includes(name);
 }
 
 function isGroup(name: string): name is DatasetGroup {
@@ -53,7 +54,7 @@ export function datasetSizes(name: string): { classes: number; test: number } {
   return { classes: info.expected.classes, test: info.expected.test };
 }
 
-export const DATASET_EXPECTATION = `expected a dataset (${SOURCE_DATASETS.join(', ')}) or a group (${GROUP_NAMES.join(', ')})`;
+export const DATASET_EXPECTATION = `expected a dataset (${TRAIN_DATASETS.join(', ')}) or a group (${GROUP_NAMES.join(', ')})`;
 
 /**
  * Expand names and groups into training cells, in file order. A dataset named twice is an error (a typo or a paste);

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { register as registerDashboard } from './dashboard.ts';
 import { register as registerData } from './data.ts';
-import { register as registerDemo } from './demo.ts';
 import { register as registerEmbed } from './embed.ts';
 import { register as registerExport } from './export.ts';
+import { register as registerQuickstart } from './quickstart.ts';
 import { register as registerResults } from './results.ts';
 import { register as registerSweeps } from './sweeps.ts';
 import { register as registerTrain } from './train.ts';
@@ -17,9 +17,9 @@ import { register as registerWorker } from './worker.ts';
 export function registerCommands(program: Command): void {
   registerDashboard(program);
   registerData(program);
-  registerDemo(program);
   registerEmbed(program);
   registerExport(program);
+  registerQuickstart(program);
   registerResults(program);
   registerSweeps(program);
   registerTrain(program);

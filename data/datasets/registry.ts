@@ -48,9 +48,12 @@ function splitJson(
   };
 }
 
+const SYNTH_SIZES: DatasetInfo['expected'] = { classes: 6, train: 96, val: 24, test: 60 };
+const SYNTHETIC: Partial<DatasetInfo> = { role: 'synthetic' };
+
 /**
  * The 11 benchmarks and 4 domain-shift sets, with the folders of CoOp's `datasets/*.py` (DPT_SPEC §4.1), the
- * templates of DPT.py's CUSTOM_TEMPLATES (§4.4) and the sizes of CoOp's table (§4.2).
+ * templates of DPT.py's CUSTOM_TEMPLATES (§4.4) and the sizes of CoOp's table (§4.2), then the three generated quick-start tasks.
  */
 export const DATASETS: Readonly<Record<DatasetName, DatasetInfo>> = {
   imagenet: {
@@ -184,6 +187,27 @@ export const DATASETS: Readonly<Record<DatasetName, DatasetInfo>> = {
     role: 'domain-shift',
     ignoredEntries: ['README.txt'],
   },
+  // The generated quick-start tasks (data/synthetic/tasks.ts), each with the template phrased like the captions the
+  // small synthetic CLIP was pretrained on. Sizes are the generator's defaults: 6 classes, 16/4/10 images per class.
+  synth_shape: splitJson('synth_shape', 'SynthShape', 'synth_shape', 'images', 'a {}.', SYNTH_SIZES, SYNTHETIC),
+  synth_colour: splitJson(
+    'synth_colour',
+    'SynthColour',
+    'synth_colour',
+    'images',
+    'a {} shape.',
+    SYNTH_SIZES,
+    SYNTHETIC,
+  ),
+  synth_target: splitJson(
+    'synth_target',
+    'SynthTarget',
+    'synth_target',
+    'images',
+    'a large {}.',
+    SYNTH_SIZES,
+    SYNTHETIC,
+  ),
 };
 
 export function isDatasetName(name: string): name is DatasetName {

@@ -1,3 +1,7 @@
+/** The procedural tasks of data/synthetic/tasks.ts, datasets of their own (not among the paper's benchmarks). */
+export const SYNTHETIC_DATASET_NAMES = ['synth_shape', 'synth_colour', 'synth_target'] as const;
+export type SyntheticDatasetName = (typeof SYNTHETIC_DATASET_NAMES)[number];
+
 export const DATASET_NAMES = [
   'imagenet',
   'caltech101',
@@ -14,6 +18,7 @@ export const DATASET_NAMES = [
   'imagenet_sketch',
   'imagenet_a',
   'imagenet_r',
+  ...SYNTHETIC_DATASET_NAMES,
 ] as const;
 
 export type DatasetName = (typeof DATASET_NAMES)[number];
@@ -77,8 +82,11 @@ export interface DatasetInfo {
   requiredFiles: string[];
   template: string;
   expected: ExpectedSizes;
-  /** Benchmarks are trained on; domain-shift sets are test-only targets of ImageNet-trained prompts. */
-  role: 'benchmark' | 'domain-shift';
+  /**
+   * Benchmarks are trained on; domain-shift sets are test-only targets of ImageNet-trained prompts; synthetic sets are
+   * the generated quick-start tasks, trained on like benchmarks but never part of the paper's groups.
+   */
+  role: 'benchmark' | 'domain-shift' | 'synthetic';
   /** Folder entries the official reader skips (ImageNet-A/R: README.txt). */
   ignoredEntries?: string[];
   /**

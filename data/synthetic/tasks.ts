@@ -9,13 +9,14 @@
  *   object's shape, and no distractor shares it, so only the target decides the class (DPT's motivating case: many
  *   objects in the picture, the task asks about one).
  *
- * Beside the split file, `synthetic_task.json` records the task, its class names, the prompt template that matches
- * the generator's captions, and every image's caption and objects.
+ * Each task is a dataset of its own in the registry (`synth_shape`, `synth_colour`, `synth_target`: folder, split file
+ * and the prompt template that matches the generator's captions). Beside the split file, `synthetic_task.json`
+ * records the task, its class names, that template, and every image's caption and objects.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { DATASETS } from '../datasets/index.ts';
+import { DATASETS, type SyntheticDatasetName } from '../datasets/index.ts';
 import { PythonRandom } from '../python-random.ts';
 import {
   COLOURS,
@@ -28,7 +29,6 @@ import {
   SHAPES,
   sampleAttributes,
 } from './scene.ts';
-import type { SplitJsonDatasetName } from './shapes-dataset.ts';
 
 export const TASK_KINDS = ['shape', 'colour', 'target-shape'] as const;
 export type TaskKind = (typeof TASK_KINDS)[number];
@@ -36,8 +36,6 @@ type Split = 'train' | 'val' | 'test';
 
 interface TaskDefinition {
   classnames: readonly string[];
-  /** CoOp-style `{}` template phrased like the generator's captions. */
-  template: string;
   /** Lays out one scene of the given class. */
   scene: (rng: PythonRandom, label: number, size: number) => Scene;
 }
@@ -45,19 +43,16 @@ interface TaskDefinition {
 const TASKS: Readonly<Record<TaskKind, TaskDefinition>> = {
   shape: {
     classnames: SHAPES,
-    template: 'a {}.',
     scene: (rng, label, size) =>
       layoutScene(rng, [sampleAttributes(rng, { shape: SHAPES[label] })], rng.randint(0, 1), { size }),
   },
   colour: {
     classnames: COLOURS,
-    template: 'a {} shape.',
     scene: (rng, label, size) =>
       layoutScene(rng, [sampleAttributes(rng, { colour: COLOURS[label] })], rng.randint(0, 1), { size }),
   },
   'target-shape': {
     classnames: SHAPES,
-    template: 'a large {}.',
     scene: (rng, label, size) => {
       const target = SHAPES[label];
       const others = SHAPES.filter((s) => s !== target);
@@ -73,12 +68,18 @@ const TASKS: Readonly<Record<TaskKind, TaskDefinition>> = {
   },
 };
 
-/** Each task's default CoOp folder: any split-json dataset works; these three keep the tasks apart under one root. */
-export const DEFAULT_TASK_DATASETS: Readonly<Record<TaskKind, SplitJsonDatasetName>> = {
-  shape: 'eurosat',
-  colour: 'dtd',
-  'target-shape': 'oxford_pets',
+/** The registry dataset of each task: its folder, split file and prompt template. */
+export const TASK_DATASETS: Readonly<Record<TaskKind, SyntheticDatasetName>> = {
+  shape: 'synth_shape',
+  colour: 'synth_colour',
+  'target-shape': 'synth_target',
 };
+
+/**
+ * Bump when the same options would write different files (scene drawing, captions, layout), so callers that cache
+ * generated tasks (the quick start) know to write them again.
+ */
+export const SYNTHETIC_TASKS_VERSION = 1;
 
 const perClassSchema = z.object({
   train: z.number().int().min(1),
@@ -93,8 +94,6 @@ export const syntheticTasksOptionsSchema = z.object({
     .array(z.enum(TASK_KINDS))
     .min(1)
     .default([...TASK_KINDS]),
-  /** Which dataset layout holds each task (defaults: DEFAULT_TASK_DATASETS). */
-  datasets: z.record(z.enum(TASK_KINDS), z.string()).optional(),
   /** Images per class and split. */
   perClass: perClassSchema.default({ train: 16, val: 4, test: 10 }),
   /** Image side in pixels. */
@@ -122,7 +121,7 @@ export interface SyntheticTaskItem {
 
 export interface SyntheticTask {
   kind: TaskKind;
-  dataset: SplitJsonDatasetName;
+  dataset: SyntheticDatasetName;
   datasetDir: string;
   /** Absolute folder the split file's image paths are relative to. */
   imageDir: string;
@@ -134,30 +133,17 @@ export interface SyntheticTask {
 /** Writes the requested tasks under `root`; each task draws from its own generator so tasks do not shift each other. */
 export async function writeSyntheticTasks(opts: SyntheticTasksOptions): Promise<SyntheticTask[]> {
   const o = syntheticTasksOptionsSchema.parse(opts);
-  const chosen = o.tasks.map((kind) => ({ kind, dataset: resolveDataset(kind, o.datasets?.[kind]) }));
-  const folders = chosen.map((t) => t.dataset);
-  const clash = folders.find((d, i) => folders.indexOf(d) !== i);
-  if (clash !== undefined) throw new Error(`two synthetic tasks would both be written as dataset ${clash}`);
   const written: SyntheticTask[] = [];
-  for (const { kind, dataset } of chosen) {
+  for (const kind of new Set(o.tasks)) {
     const rng = new PythonRandom(BigInt(o.seed) * 16n + BigInt(TASK_KINDS.indexOf(kind)));
-    written.push(await writeTask(kind, dataset, path.resolve(o.root), o.perClass, o.size, o.noise, rng));
+    written.push(await writeTask(kind, TASK_DATASETS[kind], path.resolve(o.root), o.perClass, o.size, o.noise, rng));
   }
   return written;
 }
 
-function resolveDataset(kind: TaskKind, requested: string | undefined): SplitJsonDatasetName {
-  const name = requested ?? DEFAULT_TASK_DATASETS[kind];
-  const info = (DATASETS as Readonly<Record<string, (typeof DATASETS)[keyof typeof DATASETS]>>)[name];
-  if (info === undefined || info.layout !== 'split-json' || info.imageDir === '') {
-    throw new Error(`synthetic task ${kind} needs a split-json dataset with an image folder, not ${name}`);
-  }
-  return name as SplitJsonDatasetName;
-}
-
 async function writeTask(
   kind: TaskKind,
-  dataset: SplitJsonDatasetName,
+  dataset: SyntheticDatasetName,
   root: string,
   perClass: Record<Split, number>,
   size: number,
@@ -196,7 +182,7 @@ async function writeTask(
     datasetDir,
     imageDir,
     classnames: [...def.classnames],
-    template: def.template,
+    template: info.template,
     items,
   };
   const meta = { kind, dataset, classnames: task.classnames, template: task.template, perClass, size, items };

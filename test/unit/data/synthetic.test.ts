@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDataset } from '../../../data/datasets/index.ts';
+import { DATASETS, loadDataset } from '../../../data/datasets/index.ts';
 import { PythonRandom } from '../../../data/python-random.ts';
 import {
   captionScene,
@@ -104,17 +104,20 @@ describe('synthetic downstream tasks', () => {
   });
 
   it('loads every task through loadDataset with its class count and split sizes', async () => {
-    expect(tasks.map((t) => [t.kind, t.dataset])).toEqual([
-      ['shape', 'eurosat'],
-      ['colour', 'dtd'],
-      ['target-shape', 'oxford_pets'],
+    expect(tasks.map((t) => [t.kind, t.dataset, t.template])).toEqual([
+      ['shape', 'synth_shape', 'a {}.'],
+      ['colour', 'synth_colour', 'a {} shape.'],
+      ['target-shape', 'synth_target', 'a large {}.'],
     ]);
     for (const task of tasks) {
       const ds = await loadDataset(task.dataset, path.join(root, 'tasks-a'));
       expect(ds.classnames, task.kind).toEqual(task.classnames);
       expect(ds.classnames).toHaveLength(6);
       expect([ds.train.length, ds.val.length, ds.test.length]).toEqual([18, 6, 12]);
-      expect(task.template).toContain('{}');
+      // The readers prompt with the task's own template, not a borrowed benchmark's.
+      expect(ds.template).toBe(task.template);
+      expect(task.datasetDir).toBe(path.join(root, 'tasks-a', DATASETS[task.dataset].folder));
+      expect(DATASETS[task.dataset].role).toBe('synthetic');
       const labels = new Set(ds.train.map((i) => i.label));
       expect(labels.size).toBe(6);
     }

@@ -15,7 +15,6 @@ describe('example sweep files', () => {
       'alpha-beta.yaml',
       'cavpt-depth.yaml',
       'cavpt-length.yaml',
-      'demo.yaml',
       'domain-generalization.yaml',
       'fewshot-curves.yaml',
       'kn.yaml',
@@ -59,6 +58,20 @@ describe('example sweep files', () => {
     expect([...new Set(p.trials.map((t) => t.config.cavpt.kN))].sort((a, b) => a - b)).toEqual([
       0, 1, 5, 10, 20, 50, 100,
     ]);
+  });
+
+  it('quickstart: every method on the three generated tasks, and DPT at CAVPT length 0, 3 and 6 with the base trained once', () => {
+    const p = load('quickstart.yaml');
+    expect(new Set(p.trials.map((t) => t.config.dataset))).toEqual(
+      new Set(['synth_shape', 'synth_colour', 'synth_target']),
+    );
+    expect(p.duplicates).toBe(2 * 3 * 2 * 3);
+    expect(p.trials).toHaveLength(7 * 3 * 2 * 3);
+    const dpt = p.trials.filter((t) => t.config.method === 'dpt');
+    expect([...new Set(dpt.map((t) => t.factors.cavptLength))].sort()).toEqual([0, 3, 6]);
+    for (const method of ['zeroshot', 'coop', 'vpt', 'vlp']) {
+      expect(p.trials.filter((t) => t.config.method === method)).toHaveLength(3 * 2 * 3);
+    }
   });
 
   it('domain-generalization: ImageNet prompts evaluated on the four shifted sets', () => {
