@@ -60,12 +60,12 @@ export function expectedOpenAi(config: ClipConfig): Map<string, number[]> {
 }
 
 /** How each canonical tensor is assembled from Hugging Face tensors. */
-type HfRecipe =
+export type HfRecipe =
   | { kind: 'copy'; source: string; shape: number[] }
   | { kind: 'concat'; sources: string[]; shapes: number[][] }
   | { kind: 'transpose'; source: string; shape: number[] };
 
-function hfRecipes(config: ClipConfig): Map<string, HfRecipe> {
+export function hfRecipes(config: ClipConfig): Map<string, HfRecipe> {
   const { vision: v, text: t, projDim } = config;
   const grid = v.imageSize / v.patchSize;
   const recipes = new Map<string, HfRecipe>();
