@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -6,11 +7,14 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { startDashboard } from '../../dashboards/server.ts';
 import { sweepIdFor } from '../../db/repositories.ts';
+import { canonicalJson } from '../../sweep/canonical.ts';
+import { SweepFileError } from '../../sweep/issues.ts';
 import { loadSweepFile } from '../../sweep/load.ts';
 import { UserError } from '../errors.ts';
 import { ensureQuickstartData } from '../quickstart/data.ts';
 import { assertModelDir, prepareQuickstartSweep } from '../quickstart/sweep-file.ts';
 import { quickstartTables } from '../quickstart/tables.ts';
+import { codeVersion } from '../sweeps/code-version.ts';
 import { launchSweep } from '../sweeps/launch.ts';
 import { defaultSlots, type Stack, startWorkers, stateDir } from '../sweeps/stack.ts';
 import { sweepStatus } from '../sweeps/status.ts';
@@ -71,12 +75,20 @@ async function runQuickstart(opts: QuickstartOptions): Promise<void> {
     log(`using the synthetic tasks in ${syntheticRoot}`);
   }
   await mkdir(stateDir(), { recursive: true });
+  const draftFile = path.join(stateDir(), `${prepared.sweep.name}.draft.yaml`);
+  await writeFile(draftFile, YAML.stringify(prepared.sweep));
+  // Validated and expanded here too (launch does it again): the tables need each trial's planned factors.
+  const { plan } = await loadSweepFile(draftFile).catch((err: unknown) => {
+    throw err instanceof SweepFileError ? new UserError(err.message) : err;
+  });
+  await rm(draftFile, { force: true });
+  // A sweep keeps every trial it was ever launched with, and its tables average them all. Naming it by its content
+  // and the trainer's code version keeps one run's tables to one plan; finished twins in older sweeps are still
+  // reused (linked, not retrained) by configKey.
+  const contentHash = createHash('sha256').update(codeVersion()).update(canonicalJson(plan.file)).digest('hex');
+  prepared.sweep.name = `${prepared.sweep.name}-${contentHash.slice(0, 8)}`;
   const resolvedFile = path.join(stateDir(), `${prepared.sweep.name}.yaml`);
   await writeFile(resolvedFile, YAML.stringify(prepared.sweep));
-  // Validated and expanded here too (launch does it again): the tables need each trial's planned factors.
-  const { plan } = await loadSweepFile(resolvedFile).catch((err: unknown) => {
-    throw err instanceof Error ? new UserError(err.message) : err;
-  });
 
   await withStack({}, async (stack) => {
     const stopWorkers = await ensureWorkers(stack);
