@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { useUntransposedWasmMatMul } from './wasm-matmul.ts';
 
 /** The TF.js backends dpt-sweep knows, in order of preference. */
 export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -62,6 +63,7 @@ export async function activateBackend(name: BackendName): Promise<void> {
   if (name === 'wasm') {
     await import('@tensorflow/tfjs-backend-wasm');
     await setOrThrow('wasm');
+    useUntransposedWasmMatMul();
     return;
   }
   await setOrThrow('cpu');

@@ -23,12 +23,12 @@ import { readSafetensorsIndex } from '../../dpt/clip/safetensors.ts';
 import { hfConfigJson, saveHf } from '../../dpt/clip/save-hf.ts';
 import { ClipTokenizer } from '../../dpt/clip/tokenizer.ts';
 import { loadCanonical } from '../../dpt/clip/weights.ts';
+import { useUntransposedWasmMatMul } from '../../dpt/wasm-matmul.ts';
 import { AdamW, warmupCosine } from './adamw.ts';
 import { readSkeleton, tokenizerJson, trainBpe } from './bpe.ts';
 import { captionVariant } from './captions.ts';
 import { pretrainRng, rgbaToRgb, sampleBatch } from './data.ts';
 import { zeroShotReport } from './evaluate.ts';
-import { useUntransposedWasmMatMul } from './fast-matmul.ts';
 import { initialWeights } from './init.ts';
 import { captionTargets, TrainableClip } from './trainable-clip.ts';
 

@@ -13,9 +13,9 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { initBackend } from '../../dpt/backend.ts';
 import { configFromHf } from '../../dpt/clip/config.ts';
+import { useUntransposedWasmMatMul } from '../../dpt/wasm-matmul.ts';
 import { AdamW } from './adamw.ts';
 import { pretrainRng, sampleBatch } from './data.ts';
-import { useUntransposedWasmMatMul } from './fast-matmul.ts';
 import { initialWeights } from './init.ts';
 import { captionTargets, TrainableClip } from './trainable-clip.ts';
 

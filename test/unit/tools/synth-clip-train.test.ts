@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activateBackend } from '../../../dpt/backend.ts';
 import { configFromHf } from '../../../dpt/clip/config.ts';
 import { ClipModel } from '../../../dpt/clip/model.ts';
+import { useUntransposedWasmMatMul } from '../../../dpt/wasm-matmul.ts';
 import { AdamW, warmupCosine } from '../../../tools/synth-clip/adamw.ts';
 import { pretrainRng, sampleBatch } from '../../../tools/synth-clip/data.ts';
-import { useUntransposedWasmMatMul } from '../../../tools/synth-clip/fast-matmul.ts';
 import { initialWeights } from '../../../tools/synth-clip/init.ts';
 import { captionTargets, TrainableClip } from '../../../tools/synth-clip/trainable-clip.ts';
 
