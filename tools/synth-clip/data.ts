@@ -5,8 +5,8 @@
  */
 import { normalizeClip } from '../../data/image.ts';
 import { PythonRandom } from '../../data/python-random.ts';
-import { renderScene, type SceneOptions, sampleScene } from '../../data/synthetic/scene.ts';
-import { captionVariant } from './captions.ts';
+import { renderScene, type SceneObject, type SceneOptions, sampleScene } from '../../data/synthetic/scene.ts';
+import { type CaptionMeaning, captionWithMeaning } from './captions.ts';
 
 /**
  * The pretraining stream's generator. Far above any seed `writeSyntheticTasks` uses (seed · 16 + task, seeds below
@@ -20,6 +20,9 @@ export interface PairBatch {
   /** NHWC, normalised, batch × size × size × 3. */
   pixels: Float32Array;
   captions: string[];
+  /** What each caption says, and each image's named objects: which captions are true of which images. */
+  meanings: CaptionMeaning[];
+  objects: Pick<SceneObject, 'shape' | 'colour' | 'texture' | 'size'>[][];
 }
 
 export interface BatchOptions {
@@ -43,11 +46,16 @@ export function sampleBatch(rng: PythonRandom, batch: number, opts: BatchOptions
   const { size } = opts;
   const pixels = new Float32Array(batch * size * size * 3);
   const captions: string[] = [];
+  const meanings: CaptionMeaning[] = [];
+  const objects: PairBatch['objects'] = [];
   for (let i = 0; i < batch; i++) {
     const scene = sampleScene(rng, { ...opts.scene, size });
     const rgba = renderScene(scene, rng, opts.noise ?? 8);
     pixels.set(normalizeClip({ data: rgbaToRgb(rgba), width: size, height: size }), i * size * size * 3);
-    captions.push(captionVariant(rng, scene));
+    const meaning = captionWithMeaning(rng, scene);
+    captions.push(meaning.text);
+    meanings.push(meaning);
+    objects.push(scene.objects.map(({ shape, colour, texture, size }) => ({ shape, colour, texture, size })));
   }
-  return { pixels, captions };
+  return { pixels, captions, meanings, objects };
 }

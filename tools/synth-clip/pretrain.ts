@@ -30,7 +30,7 @@ import { captionVariant } from './captions.ts';
 import { pretrainRng, rgbaToRgb, sampleBatch } from './data.ts';
 import { zeroShotReport } from './evaluate.ts';
 import { initialWeights } from './init.ts';
-import { captionTargets, TrainableClip } from './trainable-clip.ts';
+import { captionTargets, meaningTargets, TrainableClip } from './trainable-clip.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SKELETON = join(ROOT, 'test/fixtures/clip/tokenizer-full/tokenizer.json.gz');
@@ -57,6 +57,8 @@ const argsSchema = z.object({
   'patch-size': int(1).default(8),
   'image-size': int(8).default(48),
   'proj-dim': int(1).default(64),
+  /** meaning: a caption is a positive for every image it is true of; caption: only for identical captions (v1). */
+  positives: z.enum(['meaning', 'caption']).default('meaning'),
   resume: z.boolean().default(false),
   'skip-eval': z.boolean().default(false),
 });
@@ -234,10 +236,11 @@ async function main(): Promise<void> {
     const logging = (step + 1) % a['log-every'] === 0 || step + 1 === a.steps;
     const result = tf.tidy(() => {
       const pixels = tf.tensor4d(batch.pixels, [a.batch, size, size, 3]);
-      const targets = captionTargets(batch.captions);
+      const byMeaning = a.positives === 'meaning' ? meaningTargets(batch.meanings, batch.objects) : undefined;
+      const targets = byMeaning?.images ?? captionTargets(batch.captions);
       let logits: tf.Tensor2D | undefined;
       const { value, grads } = tf.variableGrads(() => {
-        const o = model.loss(pixels, ids, eotIndex, targets);
+        const o = model.loss(pixels, ids, eotIndex, targets, byMeaning?.texts);
         logits = tf.keep(o.logits);
         return o.loss;
       }, params);
@@ -318,7 +321,7 @@ async function main(): Promise<void> {
   }
 }
 
-/** Top-1 in-batch retrieval accuracy; a pick counts as right when its caption equals the pair's own caption. */
+/** Top-1 in-batch retrieval accuracy; a pick counts as right when it is one of the pair's positives. */
 function inBatchAccuracy(logits: tf.Tensor2D, targets: tf.Tensor2D): { i2t: number; t2i: number } {
   const n = logits.shape[0];
   const target = targets.dataSync();

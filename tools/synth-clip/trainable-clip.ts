@@ -6,12 +6,14 @@
  * Everything after the embeddings is the towers' own code.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { SceneObject } from '../../data/synthetic/scene.ts';
 import type { ClipConfig } from '../../dpt/clip/config.ts';
 import { type LayerNormWeights, layerNorm } from '../../dpt/clip/layers.ts';
 import { TextTower } from '../../dpt/clip/text.ts';
 import { VisionTower } from '../../dpt/clip/vision.ts';
 import type { CanonicalWeights } from '../../dpt/clip/weights.ts';
 import { l2Normalize } from '../../dpt/clip/zero-shot.ts';
+import { type CaptionMeaning, captionIsTrueOf } from './captions.ts';
 import { TrainableWeightStore } from './trainable-weights.ts';
 
 /** OpenAI CLIP clamps exp(logit_scale) at 100. */
@@ -104,9 +106,16 @@ export class TrainableClip {
 
   /**
    * Symmetric InfoNCE: cross-entropy of image→text and text→image logits, averaged. `targets[i]` is the row of
-   * positives for pair i (identical captions in one batch are all positives, weighted equally), or the identity.
+   * positives for pair i (identical captions in one batch are all positives, weighted equally), or the identity;
+   * `textTargets[j]` is text j's row over images (default: the transpose of `targets`).
    */
-  loss(pixels: tf.Tensor4D, ids: Int32Array[], eotIndex: number[], targets?: tf.Tensor2D): ContrastiveOutput {
+  loss(
+    pixels: tf.Tensor4D,
+    ids: Int32Array[],
+    eotIndex: number[],
+    targets?: tf.Tensor2D,
+    textTargets?: tf.Tensor2D,
+  ): ContrastiveOutput {
     return tf.tidy(() => {
       const img = l2Normalize(this.encodeImages(pixels));
       const txt = l2Normalize(this.encodeTexts(ids, eotIndex));
@@ -114,7 +123,8 @@ export class TrainableClip {
       const n = logits.shape[0];
       const target = targets ?? tf.eye(n);
       const i2t = tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(logits, 1)), 1)));
-      const t2i = tf.neg(tf.mean(tf.sum(tf.mul(tf.transpose(target), tf.logSoftmax(tf.transpose(logits), 1)), 1)));
+      const t2iTarget = textTargets ?? tf.transpose(target);
+      const t2i = tf.neg(tf.mean(tf.sum(tf.mul(t2iTarget, tf.logSoftmax(tf.transpose(logits), 1)), 1)));
       return { loss: tf.div(tf.add(i2t, t2i), 2) as tf.Scalar, logits };
     });
   }
@@ -151,4 +161,37 @@ export function captionTargets(captions: string[]): tf.Tensor2D {
     for (let j = 0; j < n; j++) if (captions[j] === captions[i]) data[i * n + j] = 1 / same;
   }
   return tf.tensor2d(data, [n, n]);
+}
+
+/**
+ * Targets from meaning: image i and text j are a positive pair when caption j is true of image i ("a circle" of every
+ * image holding a named circle), so a short caption's other true images are not pushed away as negatives. Returns
+ * the image→text rows and the text→image rows, each spreading 1 over its positives.
+ */
+export function meaningTargets(
+  meanings: readonly Omit<CaptionMeaning, 'text'>[],
+  objects: readonly (readonly Pick<SceneObject, 'shape' | 'colour' | 'texture' | 'size'>[])[],
+): { images: tf.Tensor2D; texts: tf.Tensor2D } {
+  const n = meanings.length;
+  const truth = new Uint8Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++)
+      truth[i * n + j] = captionIsTrueOf(meanings[j] as CaptionMeaning, objects[i] ?? []) ? 1 : 0;
+  }
+  const images = new Float32Array(n * n);
+  const texts = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) {
+    let row = 0;
+    let col = 0;
+    for (let j = 0; j < n; j++) {
+      row += truth[i * n + j] as number;
+      col += truth[j * n + i] as number;
+    }
+    // Every pair's own caption is true of its own image, so neither sum is 0.
+    for (let j = 0; j < n; j++) {
+      images[i * n + j] = (truth[i * n + j] as number) / row;
+      texts[i * n + j] = (truth[j * n + i] as number) / col;
+    }
+  }
+  return { images: tf.tensor2d(images, [n, n]), texts: tf.tensor2d(texts, [n, n]) };
 }

@@ -1,13 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sampleScene } from '../../../data/synthetic/scene.ts';
 import { activateBackend } from '../../../dpt/backend.ts';
 import { configFromHf } from '../../../dpt/clip/config.ts';
 import { ClipModel } from '../../../dpt/clip/model.ts';
 import { useUntransposedWasmMatMul } from '../../../dpt/wasm-matmul.ts';
 import { AdamW, warmupCosine } from '../../../tools/synth-clip/adamw.ts';
+import { captionIsTrueOf, captionVariant, captionWithMeaning } from '../../../tools/synth-clip/captions.ts';
 import { pretrainRng, sampleBatch } from '../../../tools/synth-clip/data.ts';
 import { initialWeights } from '../../../tools/synth-clip/init.ts';
-import { captionTargets, TrainableClip } from '../../../tools/synth-clip/trainable-clip.ts';
+import { captionTargets, meaningTargets, TrainableClip } from '../../../tools/synth-clip/trainable-clip.ts';
 
 const config = configFromHf({
   projection_dim: 16,
@@ -145,5 +147,66 @@ describe('captionTargets', () => {
       [0.5, 0, 0.5],
     ]);
     t.dispose();
+  });
+});
+
+describe('caption meaning', () => {
+  const red = { shape: 'circle', colour: 'red', texture: 'solid', size: 'large' } as const;
+  const blue = { shape: 'square', colour: 'blue', texture: 'striped', size: 'small' } as const;
+
+  it('a partial caption is true of every scene holding matching objects, a complete one only of its own', () => {
+    expect(captionIsTrueOf({ described: [{ shape: 'circle' }], complete: false }, [blue, red])).toBe(true);
+    expect(captionIsTrueOf({ described: [{ shape: 'circle', colour: 'blue' }], complete: false }, [blue, red])).toBe(
+      false,
+    );
+    // Two described circles need two circles in the scene.
+    expect(captionIsTrueOf({ described: [{ shape: 'circle' }, { colour: 'red' }], complete: false }, [red])).toBe(
+      false,
+    );
+    expect(captionIsTrueOf({ described: [red], complete: true }, [red, blue])).toBe(false);
+    expect(captionIsTrueOf({ described: [blue, red], complete: true }, [red, blue])).toBe(true);
+  });
+
+  it('draws the same captions as captionVariant, and each is true of its own scene', () => {
+    const a = pretrainRng(3);
+    const b = pretrainRng(3);
+    for (let i = 0; i < 300; i++) {
+      const sceneA = sampleScene(a);
+      const sceneB = sampleScene(b);
+      const meaning = captionWithMeaning(a, sceneA);
+      expect(meaning.text).toBe(captionVariant(b, sceneB));
+      expect(captionIsTrueOf(meaning, sceneA.objects)).toBe(true);
+    }
+  });
+
+  it('targets spread each row over the true pairs in both directions', () => {
+    const { images, texts } = meaningTargets(
+      [
+        { described: [{ shape: 'circle' }], complete: false },
+        { described: [blue], complete: true },
+      ],
+      [[red], [blue]],
+    );
+    expect(images.arraySync()).toEqual([
+      [1, 0],
+      [0, 1],
+    ]);
+    // "a small shape" is true only of the second image; "a red shape" of both.
+    const both = meaningTargets(
+      [
+        { described: [{ size: 'small' }], complete: false },
+        { described: [{ colour: 'red' }], complete: false },
+      ],
+      [[red], [red, blue]],
+    );
+    expect(both.images.arraySync()).toEqual([
+      [0, 1],
+      [0.5, 0.5],
+    ]);
+    expect(both.texts.arraySync()).toEqual([
+      [0, 1],
+      [0.5, 0.5],
+    ]);
+    tf.dispose([images, texts, both.images, both.texts]);
   });
 });
