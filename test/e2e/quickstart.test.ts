@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -17,9 +17,8 @@ import { realPostgresUrl } from '../support/env.ts';
  */
 const run = promisify(execFile);
 const SWEEP = 'test/fixtures/sweeps/quickstart-reduced.yaml';
-const PRETRAINED = 'examples/models/synth-clip';
-// The shipped model once it exists; until then the tiny random fixture exercises the same path.
-const MODEL = existsSync(path.join(PRETRAINED, 'config.json')) ? PRETRAINED : 'test/fixtures/clip/tiny-a-hf';
+// The shipped pretrained CLIP, as the README's command uses it.
+const MODEL = 'examples/models/synth-clip';
 const METHODS = ['zeroshot', 'coop', 'vpt', 'vlp', 'dpt'];
 const TASKS = ['synth_shape', 'synth_colour', 'synth_target'];
 const TRIALS = 7 * 3 * 2;
