@@ -208,6 +208,15 @@ export const DATASETS: Readonly<Record<DatasetName, DatasetInfo>> = {
     SYNTH_SIZES,
     SYNTHETIC,
   ),
+  synth_target_colour: splitJson(
+    'synth_target_colour',
+    'SynthTargetColour',
+    'synth_target_colour',
+    'images',
+    'a large {} shape.',
+    SYNTH_SIZES,
+    SYNTHETIC,
+  ),
 };
 
 export function isDatasetName(name: string): name is DatasetName {

@@ -1,5 +1,5 @@
 /** The procedural tasks of data/synthetic/tasks.ts, datasets of their own (not among the paper's benchmarks). */
-export const SYNTHETIC_DATASET_NAMES = ['synth_shape', 'synth_colour', 'synth_target'] as const;
+export const SYNTHETIC_DATASET_NAMES = ['synth_shape', 'synth_colour', 'synth_target', 'synth_target_colour'] as const;
 export type SyntheticDatasetName = (typeof SYNTHETIC_DATASET_NAMES)[number];
 
 export const DATASET_NAMES = [

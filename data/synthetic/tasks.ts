@@ -8,8 +8,10 @@
  * - `target-shape`: one large object among small named distractors and grey clutter; the label is the large
  *   object's shape, and no distractor shares it, so only the target decides the class (DPT's motivating case: many
  *   objects in the picture, the task asks about one).
+ * - `target-colour`: the same situation for colour: the large object's colour, which no distractor shares.
  *
- * Each task is a dataset of its own in the registry (`synth_shape`, `synth_colour`, `synth_target`: folder, split file
+ * Each task is a dataset of its own in the registry (`synth_shape`, `synth_colour`, `synth_target`,
+ * `synth_target_colour`: folder, split file
  * and the prompt template that matches the generator's captions). Beside the split file, `synthetic_task.json`
  * records the task, its class names, that template, and every image's caption and objects.
  */
@@ -30,7 +32,7 @@ import {
   sampleAttributes,
 } from './scene.ts';
 
-export const TASK_KINDS = ['shape', 'colour', 'target-shape'] as const;
+export const TASK_KINDS = ['shape', 'colour', 'target-shape', 'target-colour'] as const;
 export type TaskKind = (typeof TASK_KINDS)[number];
 type Split = 'train' | 'val' | 'test';
 
@@ -66,6 +68,20 @@ const TASKS: Readonly<Record<TaskKind, TaskDefinition>> = {
       return layoutScene(rng, attributes, rng.randint(0, 2), { size });
     },
   },
+  'target-colour': {
+    classnames: COLOURS,
+    scene: (rng, label, size) => {
+      const target = COLOURS[label];
+      const others = COLOURS.filter((c) => c !== target);
+      const distractors = rng.randint(1, 3);
+      const attributes = [sampleAttributes(rng, { colour: target, size: 'large' })];
+      for (let i = 0; i < distractors; i++) {
+        attributes.push(sampleAttributes(rng, { size: 'small' }, { colours: others }));
+      }
+      rng.shuffle(attributes);
+      return layoutScene(rng, attributes, rng.randint(0, 2), { size });
+    },
+  },
 };
 
 /** The registry dataset of each task: its folder, split file and prompt template. */
@@ -73,6 +89,7 @@ export const TASK_DATASETS: Readonly<Record<TaskKind, SyntheticDatasetName>> = {
   shape: 'synth_shape',
   colour: 'synth_colour',
   'target-shape': 'synth_target',
+  'target-colour': 'synth_target_colour',
 };
 
 /**

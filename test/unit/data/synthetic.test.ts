@@ -108,6 +108,7 @@ describe('synthetic downstream tasks', () => {
       ['shape', 'synth_shape', 'a {}.'],
       ['colour', 'synth_colour', 'a {} shape.'],
       ['target-shape', 'synth_target', 'a large {}.'],
+      ['target-colour', 'synth_target_colour', 'a large {} shape.'],
     ]);
     for (const task of tasks) {
       const ds = await loadDataset(task.dataset, path.join(root, 'tasks-a'));
@@ -123,9 +124,10 @@ describe('synthetic downstream tasks', () => {
     }
   });
 
-  it('labels single-object tasks by that object and the multi-object task by its one large object', () => {
-    const [shape, colour, target] = tasks;
-    if (shape === undefined || colour === undefined || target === undefined) throw new Error('missing task');
+  it('labels single-object tasks by that object and the multi-object tasks by their one large object', () => {
+    const [shape, colour, target, targetColour] = tasks;
+    if (shape === undefined || colour === undefined || target === undefined || targetColour === undefined)
+      throw new Error('missing task');
     for (const item of shape.items) {
       expect(item.objects).toHaveLength(1);
       expect(item.objects[0]?.shape).toBe(shape.classnames[item.label]);
@@ -141,6 +143,14 @@ describe('synthetic downstream tasks', () => {
       expect(large[0]?.shape).toBe(target.classnames[item.label]);
       const others = item.objects.filter((o) => o.size !== 'large').map((o) => o.shape);
       expect(others).not.toContain(target.classnames[item.label]);
+    }
+    for (const item of targetColour.items) {
+      expect(item.objects.length).toBeGreaterThan(1);
+      const large = item.objects.filter((o) => o.size === 'large');
+      expect(large).toHaveLength(1);
+      expect(large[0]?.colour).toBe(targetColour.classnames[item.label]);
+      const others = item.objects.filter((o) => o.size !== 'large').map((o) => o.colour);
+      expect(others).not.toContain(targetColour.classnames[item.label]);
     }
   });
 
@@ -169,7 +179,7 @@ describe('synthetic downstream tasks', () => {
     await writeSyntheticTasks({ root: path.join(root, 'tasks-b'), perClass, size: 40, seed: 11 });
     const a = await snapshot(path.join(root, 'tasks-a'));
     const b = await snapshot(path.join(root, 'tasks-b'));
-    expect(a.size).toBe(3 * (6 * 6 + 2));
+    expect(a.size).toBe(4 * (6 * 6 + 2));
     expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
     for (const [file, bytes] of a) expect(bytes.equals(b.get(file) as Buffer), file).toBe(true);
   });
