@@ -16,7 +16,7 @@ import {
  */
 export const QUICKSTART_DATA_OPTIONS = {
   tasks: [...TASK_KINDS],
-  perClass: { train: 16, val: 4, test: 10 },
+  perClass: { train: 16, val: 4, test: 50 },
   size: 48,
   noise: 8,
   seed: 0,

@@ -48,7 +48,7 @@ function splitJson(
   };
 }
 
-const SYNTH_SIZES: DatasetInfo['expected'] = { classes: 6, train: 96, val: 24, test: 60 };
+const SYNTH_SIZES: DatasetInfo['expected'] = { classes: 6, train: 96, val: 24, test: 300 };
 const SYNTHETIC: Partial<DatasetInfo> = { role: 'synthetic' };
 
 /**
@@ -188,7 +188,7 @@ export const DATASETS: Readonly<Record<DatasetName, DatasetInfo>> = {
     ignoredEntries: ['README.txt'],
   },
   // The generated quick-start tasks (data/synthetic/tasks.ts), each with the template phrased like the captions the
-  // small synthetic CLIP was pretrained on. Sizes are the generator's defaults: 6 classes, 16/4/10 images per class.
+  // small synthetic CLIP was pretrained on. Sizes are the generator's defaults: 6 classes, 16/4/50 images per class.
   synth_shape: splitJson('synth_shape', 'SynthShape', 'synth_shape', 'images', 'a {}.', SYNTH_SIZES, SYNTHETIC),
   synth_colour: splitJson(
     'synth_colour',

@@ -112,7 +112,7 @@ export const syntheticTasksOptionsSchema = z.object({
     .min(1)
     .default([...TASK_KINDS]),
   /** Images per class and split. */
-  perClass: perClassSchema.default({ train: 16, val: 4, test: 10 }),
+  perClass: perClassSchema.default({ train: 16, val: 4, test: 50 }),
   /** Image side in pixels. */
   size: z.number().int().min(32).max(128).default(48),
   noise: z.number().min(0).max(64).default(8),
