@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -90,7 +91,8 @@ async function runQuickstart(opts: QuickstartOptions): Promise<void> {
   const resolvedFile = path.join(stateDir(), `${prepared.sweep.name}.yaml`);
   await writeFile(resolvedFile, YAML.stringify(prepared.sweep));
 
-  await withStack({}, async (stack) => {
+  // One trainer per core: on the embedded stack the trainers run the CPU backends, one thread each.
+  await withStack({ slots: Math.max(1, cpus().length) }, async (stack) => {
     const stopWorkers = await ensureWorkers(stack);
     try {
       const before = await trialCounts(stack, prepared.sweep.name);

@@ -138,7 +138,13 @@ export function register(program: Command): void {
 export async function followSweep(stack: Stack, sweepId: string): Promise<void> {
   const handle = stack.client.workflow.getHandle(workflowIdFor(sweepId));
   const bar = new cliProgress.SingleBar(
-    { format: 'trials [{bar}] {value}/{total} | running {running} | failed {failed}', hideCursor: true },
+    {
+      format: 'trials [{bar}] {value}/{total} | running {running} | failed {failed} | {duration_formatted}',
+      hideCursor: true,
+      // Piped into a log (CI, nohup), the bar still reports: one line every 10 s instead of redrawing.
+      noTTYOutput: true,
+      notTTYSchedule: 10_000,
+    },
     cliProgress.Presets.shades_classic,
   );
   let started = false;

@@ -20,7 +20,7 @@ const SWEEP = 'test/fixtures/sweeps/quickstart-reduced.yaml';
 // The shipped pretrained CLIP, as the README's command uses it.
 const MODEL = 'examples/models/synth-clip';
 const METHODS = ['zeroshot', 'coop', 'vpt', 'vlp', 'dpt'];
-const TASKS = ['synth_shape', 'synth_colour', 'synth_target'];
+const TASKS = ['synth_shape', 'synth_target', 'synth_target_colour'];
 const TRIALS = 7 * 3 * 2;
 
 let home: string;

@@ -63,7 +63,7 @@ describe('example sweep files', () => {
   it('quickstart: every method on the three generated tasks, and DPT at CAVPT length 0, 3 and 6 with the base trained once', () => {
     const p = load('quickstart.yaml');
     expect(new Set(p.trials.map((t) => t.config.dataset))).toEqual(
-      new Set(['synth_shape', 'synth_colour', 'synth_target']),
+      new Set(['synth_shape', 'synth_target', 'synth_target_colour']),
     );
     expect(p.duplicates).toBe(2 * 3 * 2 * 3);
     expect(p.trials).toHaveLength(7 * 3 * 2 * 3);
