@@ -21,10 +21,12 @@ import { z } from 'zod';
 import { DATASETS, type SyntheticDatasetName } from '../datasets/index.ts';
 import { PythonRandom } from '../python-random.ts';
 import {
+  type AttributePools,
   COLOURS,
   captionScene,
   encodePng,
   layoutScene,
+  type ObjectConstraint,
   renderScene,
   type Scene,
   type SceneObject,
@@ -55,34 +57,40 @@ const TASKS: Readonly<Record<TaskKind, TaskDefinition>> = {
   },
   'target-shape': {
     classnames: SHAPES,
-    scene: (rng, label, size) => {
-      const target = SHAPES[label];
-      const others = SHAPES.filter((s) => s !== target);
-      const distractors = rng.randint(1, 3);
-      const attributes = [sampleAttributes(rng, { shape: target, size: 'large' })];
-      for (let i = 0; i < distractors; i++) {
-        attributes.push(sampleAttributes(rng, { size: 'small' }, { shapes: others }));
-      }
-      // The target's place in the caption varies, so caption order says nothing about which object is the label.
-      rng.shuffle(attributes);
-      return layoutScene(rng, attributes, rng.randint(0, 2), { size });
-    },
+    scene: (rng, label, size) =>
+      largeTargetAmongDistractors(
+        rng,
+        { shape: SHAPES[label] },
+        { shapes: SHAPES.filter((s) => s !== SHAPES[label]) },
+        size,
+      ),
   },
   'target-colour': {
     classnames: COLOURS,
-    scene: (rng, label, size) => {
-      const target = COLOURS[label];
-      const others = COLOURS.filter((c) => c !== target);
-      const distractors = rng.randint(1, 3);
-      const attributes = [sampleAttributes(rng, { colour: target, size: 'large' })];
-      for (let i = 0; i < distractors; i++) {
-        attributes.push(sampleAttributes(rng, { size: 'small' }, { colours: others }));
-      }
-      rng.shuffle(attributes);
-      return layoutScene(rng, attributes, rng.randint(0, 2), { size });
-    },
+    scene: (rng, label, size) =>
+      largeTargetAmongDistractors(
+        rng,
+        { colour: COLOURS[label] },
+        { colours: COLOURS.filter((c) => c !== COLOURS[label]) },
+        size,
+      ),
   },
 };
+
+/** One large target and 1-3 small distractors drawn from pools that exclude the target's class, plus grey clutter. */
+function largeTargetAmongDistractors(
+  rng: PythonRandom,
+  target: ObjectConstraint,
+  distractorPools: AttributePools,
+  size: number,
+): Scene {
+  const distractors = rng.randint(1, 3);
+  const attributes = [sampleAttributes(rng, { ...target, size: 'large' })];
+  for (let i = 0; i < distractors; i++) attributes.push(sampleAttributes(rng, { size: 'small' }, distractorPools));
+  // The target's place in the caption varies, so caption order says nothing about which object is the label.
+  rng.shuffle(attributes);
+  return layoutScene(rng, attributes, rng.randint(0, 2), { size });
+}
 
 /** The registry dataset of each task: its folder, split file and prompt template. */
 export const TASK_DATASETS: Readonly<Record<TaskKind, SyntheticDatasetName>> = {
