@@ -1,6 +1,7 @@
 /**
  * Saves a PNG of a running dashboard page, for the README: headless Debian Chromium, waits until the sweep page has
- * drawn its charts. Usage: npx tsx tools/screenshot-dashboard.ts <url> <out.png> [--width 1400]
+ * drawn its charts. Usage: npx tsx tools/screenshot-dashboard.ts <url> <out.png> [--width 1400] [--element <css>]
+ * (`--element 'section[data-view="fewshot"]'` captures one part of the page instead of the window).
  */
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -8,7 +9,11 @@ import { launchChromium } from '../test/support/chromium.ts';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { width: { type: 'string', default: '1400' }, height: { type: 'string', default: '1000' } },
+  options: {
+    width: { type: 'string', default: '1400' },
+    height: { type: 'string', default: '1000' },
+    element: { type: 'string' },
+  },
 });
 const [url, out] = positionals;
 if (url === undefined || out === undefined) {
@@ -31,7 +36,8 @@ try {
     undefined,
     { timeout: 30_000 },
   );
-  await page.screenshot({ path: out, fullPage: false });
+  if (values.element) await page.locator(values.element).first().screenshot({ path: out });
+  else await page.screenshot({ path: out, fullPage: false });
   process.stdout.write(`wrote ${out}\n`);
 } finally {
   await context.close();
