@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TASK_KINDS } from '../../data/synthetic/tasks.ts';
 import { openDatabase } from '../../db/client.ts';
 import { createScratchPostgres } from '../integration/db/backends.ts';
 import { realPostgresUrl } from '../support/env.ts';
@@ -68,7 +69,7 @@ const ENTRY = /\d+\.\d ± \d+\.\d \(2\)/g;
 describe('dpt-sweep quickstart (reduced)', () => {
   it('runs every method on every task, prints the tables, then reuses every trial on a second run', async () => {
     const first = await quickstart();
-    expect(first.stderr).toContain(`writing the synthetic tasks (shape, colour, target-shape) to ${home}`);
+    expect(first.stderr).toContain(`writing the synthetic tasks (${TASK_KINDS.join(', ')}) to ${home}`);
     expect(first.stdout).toContain(`0 of ${TRIALS} trials reused from earlier runs, ${TRIALS} trained now`);
     expect(first.stdout).toMatch(/^succeeded: /m);
 
