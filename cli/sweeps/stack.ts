@@ -74,8 +74,13 @@ export async function openStack(options: StackOptions = {}): Promise<Stack> {
     const shared = await runningDevStack();
     let temporal: { address: string; namespace: string; uiUrl?: string };
     let server: TemporalServer | undefined;
-    if (process.env.TEMPORAL_ADDRESS || shared || options.embedded === false) {
-      temporal = shared ?? (await obtainTemporal({ allowGoBuild: false, allowSdkDownload: false }));
+    if (shared) temporal = shared;
+    else if (process.env.TEMPORAL_ADDRESS || options.embedded === false) {
+      // Without TEMPORAL_ADDRESS this starts a dev server from an already-built CLI; it must go when this process
+      // goes (for TEMPORAL_ADDRESS, stop is a no-op).
+      const reached = await obtainTemporal({ allowGoBuild: false, allowSdkDownload: false });
+      cleanups.push(() => reached.stop());
+      temporal = reached;
     } else {
       server = await obtainTemporal({ dataDir: join(stateDir(), 'temporal'), ui: options.ui ?? false, log });
       cleanups.push(() => server!.stop());
