@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FACTORS } from '../db/ablation.ts';
 import type { Queryable } from '../db/migrate.ts';
 import { TRIAL_STATUSES } from '../db/repositories.ts';
 
@@ -76,23 +77,28 @@ export async function findSweep(db: Queryable, nameOrId: string): Promise<SweepS
   return sweeps.find((sweep) => sweep.name === nameOrId || sweep.id === nameOrId) ?? null;
 }
 
-/** Columns of the trial table: what the client may sort and filter by, with their SQL and parameter types. */
+const { method, dataset, backbone, shots, lr, cavptMode, cavptLayers, cavptLength, kN, alpha, beta, epochs } = FACTORS;
+
+/**
+ * Columns of the trial table: what the client may sort and filter by, with their SQL and parameter types. The
+ * factors come from the aggregation queries' own table, so a trial column means the same SQL in both places.
+ */
 const COLUMNS = {
   id: { sql: 't.id', type: 'text' },
   status: { sql: 't.status::text', type: 'text' },
-  method: { sql: 't.method', type: 'text' },
-  dataset: { sql: 't.dataset', type: 'text' },
-  backbone: { sql: 't.backbone', type: 'text' },
-  shots: { sql: 't.shots', type: 'int' },
+  method,
+  dataset,
+  backbone,
+  shots,
   seed: { sql: 't.seed', type: 'int' },
-  lr: { sql: 't.lr', type: 'float8' },
-  cavptMode: { sql: 't."cavptMode"', type: 'text' },
-  cavptLayers: { sql: 't."cavptLayers"', type: 'int' },
-  cavptLength: { sql: 't."cavptLength"', type: 'int' },
-  kN: { sql: 't."kN"', type: 'int' },
-  alpha: { sql: 't.alpha', type: 'float8' },
-  beta: { sql: 't.beta', type: 'float8' },
-  epochs: { sql: 't.epochs', type: 'int' },
+  lr,
+  cavptMode,
+  cavptLayers,
+  cavptLength,
+  kN,
+  alpha,
+  beta,
+  epochs,
   top1: { sql: 'r.top1', type: 'float8' },
   durationMs: { sql: 't."durationMs"', type: 'int' },
   attempts: { sql: 't.attempts', type: 'int' },

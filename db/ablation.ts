@@ -5,7 +5,7 @@ import type { Queryable } from './migrate.ts';
  * Seed-as-replicate aggregation, written once for the CLI and the dashboard. Factors map to SQL through this fixed
  * table only; request text never reaches the SQL string, values always travel as parameters.
  */
-const FACTORS = {
+export const FACTORS = {
   sweep: { sql: 's."name"', type: 'text' },
   method: { sql: 't."method"', type: 'text' },
   dataset: { sql: 't."dataset"', type: 'text' },
