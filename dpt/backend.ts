@@ -1,4 +1,6 @@
+import { existsSync, readdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
+import { installedBinding, lastFailure, type NativeFlavour } from './native-tf.ts';
 import { useUntransposedWasmMatMul } from './wasm-matmul.ts';
 
 /** The TF.js backends dpt-sweep knows, in order of preference. */
@@ -10,6 +12,8 @@ export interface BackendInfo {
   name: string;
   /** One line per better backend that could not be used, with the reason. */
   fallbackReasons: string[];
+  /** tensorflow-gpu only: why it runs on the CPU (no GPU visible), when it does. */
+  noGpuReason?: string;
 }
 
 let chosen: Promise<BackendInfo> | undefined;
@@ -29,15 +33,15 @@ async function chooseBackend(override: string | undefined): Promise<BackendInfo>
       throw new Error(`DPT_BACKEND=${override} is not a backend; use one of ${BACKEND_NAMES.join(', ')}`);
     }
     await activateBackend(override);
-    const info = { name: override, fallbackReasons: [] };
+    const info = withGpuCheck({ name: override, fallbackReasons: [] });
     logChoice(info, true);
     return info;
   }
   const fallbackReasons: string[] = [];
-  for (const name of BACKEND_NAMES) {
+  for (const name of automaticOrder()) {
     try {
       await activateBackend(name);
-      const info = { name, fallbackReasons };
+      const info = withGpuCheck({ name, fallbackReasons });
       logChoice(info, false);
       return info;
     } catch (err) {
@@ -48,6 +52,15 @@ async function chooseBackend(override: string | undefined): Promise<BackendInfo>
 }
 
 /**
+ * BACKEND_NAMES's order, except that without a visible GPU the CUDA build goes after the CPU build: it would run on
+ * the CPU anyway, after loading 1.3 GB of CUDA libraries for nothing.
+ */
+function automaticOrder(): BackendName[] {
+  if (gpuVisibility().visible > 0) return [...BACKEND_NAMES];
+  return ['tensorflow', 'tensorflow-gpu', 'wasm', 'cpu'];
+}
+
+/**
  * Loads the package behind `name` if needed and makes it the active backend. Throws a one-line reason when it cannot
  * (package missing, native library failed to load). Benchmarks and tests use this to pin a backend explicitly.
  */
@@ -55,8 +68,12 @@ export async function activateBackend(name: BackendName): Promise<void> {
   if (name === 'tensorflow-gpu' || name === 'tensorflow') {
     // Both native packages register themselves as the 'tensorflow' backend on the shared @tensorflow/tfjs core.
     // They are optional dependencies whose install downloads libtensorflow, so they are often absent.
+    const flavour: NativeFlavour = name === 'tensorflow-gpu' ? 'gpu' : 'cpu';
     const pkg = name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
-    await importOptional(pkg);
+    // libtensorflow logs CPU features and devices at INFO; keep warnings and errors, and without a GPU also the CUDA
+    // build's cuInit error, which the backend choice already reports in words.
+    process.env.TF_CPP_MIN_LOG_LEVEL ??= name === 'tensorflow-gpu' && gpuVisibility().visible === 0 ? '3' : '1';
+    await importOptional(pkg, flavour);
     await setOrThrow('tensorflow');
     return;
   }
@@ -87,7 +104,14 @@ function silenceCpuBanner(): void {
   }
 }
 
-async function importOptional(pkg: string): Promise<void> {
+async function importOptional(pkg: string, flavour: NativeFlavour): Promise<void> {
+  const installed = installedBinding(pkg);
+  if (installed.packageDir === undefined) throw new Error(`${pkg} is not installed`);
+  if (installed.binding === undefined) {
+    // The package is there but its binding is not: say why the build at install time did not make it.
+    const setup = flavour === 'gpu' ? 'npx dpt-sweep setup gpu' : 'npx dpt-sweep setup cpu';
+    throw new Error(lastFailure(flavour) ?? `${pkg} has no native build (run \`${setup}\`)`);
+  }
   try {
     // A computed specifier keeps TypeScript from requiring the optional package at compile time.
     await import(/* @vite-ignore */ pkg);
@@ -96,6 +120,30 @@ async function importOptional(pkg: string): Promise<void> {
     if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new Error(`${pkg} is not installed`);
     throw new Error(`${pkg} failed to load: ${oneLine(err)}`);
   }
+}
+
+/**
+ * The CUDA build runs every op on the CPU where no GPU is visible (libtensorflow only logs it at INFO), so the choice
+ * says so itself: no NVIDIA driver (/proc/driver/nvidia/gpus), or CUDA_VISIBLE_DEVICES hiding every device.
+ */
+export function gpuVisibility(env: NodeJS.ProcessEnv = process.env): { visible: number; reason?: string } {
+  const cvd = env.CUDA_VISIBLE_DEVICES;
+  if (cvd !== undefined && (cvd.trim() === '' || cvd.trim() === '-1')) {
+    return { visible: 0, reason: `CUDA_VISIBLE_DEVICES=${JSON.stringify(cvd)} hides every GPU` };
+  }
+  const dir = '/proc/driver/nvidia/gpus';
+  const gpus = existsSync(dir) ? readdirSync(dir).length : 0;
+  if (gpus === 0) return { visible: 0, reason: 'no NVIDIA GPU or driver found (/proc/driver/nvidia/gpus is empty)' };
+  const listed = cvd === undefined ? gpus : Math.min(gpus, cvd.split(',').filter((d) => d.trim() !== '').length);
+  return { visible: listed };
+}
+
+function withGpuCheck(info: BackendInfo): BackendInfo {
+  const gpuBuilt =
+    info.name === 'tensorflow-gpu' || installedBinding('@tensorflow/tfjs-node-gpu').binding !== undefined;
+  if (!gpuBuilt || (info.name !== 'tensorflow-gpu' && info.name !== 'tensorflow')) return info;
+  const { visible, reason } = gpuVisibility();
+  return visible > 0 ? info : { ...info, noGpuReason: reason ?? 'no GPU visible' };
 }
 
 async function setOrThrow(backend: string): Promise<void> {
@@ -115,7 +163,12 @@ function logChoice(info: BackendInfo, fromEnv: boolean): void {
     : info.fallbackReasons.length > 0
       ? ` (skipped ${info.fallbackReasons.join('; ')})`
       : '';
-  process.stderr.write(`dpt-sweep: TF.js backend ${info.name}${why}\n`);
+  const cpuOnly = !info.noGpuReason
+    ? ''
+    : info.name === 'tensorflow-gpu'
+      ? `; ${info.noGpuReason}, so it runs on the CPU`
+      : `; the CUDA build is installed, but ${info.noGpuReason}`;
+  process.stderr.write(`dpt-sweep: TF.js backend ${info.name}${why}${cpuOnly}\n`);
 }
 
 function oneLine(err: unknown): string {

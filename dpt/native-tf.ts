@@ -3,9 +3,10 @@
  * what their build left behind: a manifest per flavour on success, a one-line reason on failure. Backend selection
  * and `dpt-sweep doctor` read these; nothing here loads TensorFlow.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export type NativeFlavour = 'cpu' | 'gpu';
 export const NATIVE_FLAVOURS: readonly NativeFlavour[] = ['cpu', 'gpu'];
@@ -70,4 +71,24 @@ export function lastFailure(flavour: NativeFlavour, env: NodeJS.ProcessEnv = pro
   const file = failureFile(flavour, env);
   if (!existsSync(file)) return undefined;
   return readFileSync(file, 'utf8').trim() || undefined;
+}
+
+/**
+ * The installed package's folder and whether its binding was built. Importing a tfjs-node package without its binding
+ * registers ~170 kernels before failing, which then collide (noisily) with the other package's, so backend selection
+ * asks this first.
+ */
+export function installedBinding(pkg: string): { packageDir?: string; binding?: string } {
+  let packageDir: string;
+  try {
+    packageDir = dirname(createRequire(import.meta.url).resolve(`${pkg}/package.json`));
+  } catch {
+    return {};
+  }
+  const libDir = join(packageDir, 'lib');
+  if (!existsSync(libDir)) return { packageDir };
+  const napi = readdirSync(libDir)
+    .filter((d) => /^napi-v\d+$/.test(d) && existsSync(join(libDir, d, 'tfjs_binding.node')))
+    .sort((a, b) => Number(b.slice(6)) - Number(a.slice(6)));
+  return napi[0] ? { packageDir, binding: join(libDir, napi[0], 'tfjs_binding.node') } : { packageDir };
 }

@@ -104,7 +104,8 @@ export async function obtainTemporal(opts: ObtainTemporalOptions = {}): Promise<
   throw new TemporalUnavailableError(`no Temporal server obtainable; tried: ${tried.join('; ')}`, tried);
 }
 
-function findTemporalCli(env: NodeJS.ProcessEnv, cwd: string, tried: string[]): string | undefined {
+/** The Temporal CLI the dev server would start from, without building anything; `tried` says where it looked. */
+export function findTemporalCli(env: NodeJS.ProcessEnv, cwd: string, tried: string[]): string | undefined {
   if (env.TEMPORAL_CLI_PATH) {
     if (isExecutable(env.TEMPORAL_CLI_PATH)) return env.TEMPORAL_CLI_PATH;
     tried.push(`TEMPORAL_CLI_PATH=${env.TEMPORAL_CLI_PATH} (not an executable file)`);

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activateBackend, type BackendName } from '../../../dpt/backend.ts';
+import { backendsUnderTest } from '../../support/backends.ts';
 import { type LoadedClip, loadClip } from '../../../dpt/clip/model.ts';
 import { FIXTURES } from './fixtures.ts';
 
@@ -41,7 +42,7 @@ function expectClose(analytic: number[], numeric: number[]) {
   expect(Math.max(...analytic.map(Math.abs))).toBeGreaterThan(1e-4);
 }
 
-describe.each(['cpu', 'wasm'] as BackendName[])('gradients through the CLIP encoders on %s', (backend) => {
+describe.each(backendsUnderTest<BackendName>(['cpu', 'wasm']))('gradients through the CLIP encoders on %s', (backend) => {
   let clip: LoadedClip;
   beforeAll(async () => {
     await activateBackend(backend);

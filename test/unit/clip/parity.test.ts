@@ -4,11 +4,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { activateBackend } from '../../../dpt/backend.ts';
 import { loadClip } from '../../../dpt/clip/model.ts';
 import { zeroShotClassifier, zeroShotLogits } from '../../../dpt/clip/zero-shot.ts';
+import { backendsUnderTest } from '../../support/backends.ts';
 import { FIXTURES, MODEL_NAMES, maxAbsDiff, readReference, referencePixels } from './fixtures.ts';
 
 const TOLERANCE: Record<string, number> = { fp32: 1e-4, fp16: 1e-4, bf16: 1e-4 };
 
-const BACKENDS = ['cpu', 'wasm'] as const;
+const BACKENDS = backendsUnderTest(['cpu', 'wasm']);
 
 describe.each(MODEL_NAMES.flatMap((name) => BACKENDS.map((backend) => ({ name, backend }))))(
   'CLIP parity with transformers on $name ($backend backend)',

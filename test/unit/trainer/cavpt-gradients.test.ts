@@ -2,13 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PythonRandom } from '../../../data/python-random.ts';
 import { activateBackend } from '../../../dpt/backend.ts';
+import { backendsUnderTest } from '../../support/backends.ts';
 import { selectRows, stopGradient } from '../../../dpt/ops.ts';
 import { ParamStore } from '../../../dpt/params.ts';
 import { CavptModule } from '../../../dpt/prompts/cavpt.ts';
 
 const absSum = (t: tf.Tensor) => tf.sum(tf.abs(t)).dataSync()[0]!;
 
-for (const backend of ['cpu', 'wasm'] as const) {
+for (const backend of backendsUnderTest(['cpu', 'wasm'])) {
   describe(`CAVPT module on ${backend}`, () => {
     let store: ParamStore;
     let module: CavptModule;

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PythonRandom } from '../../../data/python-random.ts';
 import { activateBackend } from '../../../dpt/backend.ts';
+import { backendsUnderTest } from '../../support/backends.ts';
 import { type LoadedClip, loadClip } from '../../../dpt/clip/index.ts';
 import { cavptMask } from '../../../dpt/losses.ts';
 import { type ClassContext, indexTensor, PromptedClip, VPT_CTX_KEY } from '../../../dpt/methods/model.ts';
@@ -14,7 +15,7 @@ import { TINY_CLASSES, TINY_CLIP_DIR, tinyConfig } from './support/tiny-task.ts'
 
 const absSum = (t: tf.Tensor | undefined) => (t ? tf.sum(tf.abs(t)).dataSync()[0]! : 0);
 
-for (const backend of ['cpu', 'wasm'] as const) {
+for (const backend of backendsUnderTest(['cpu', 'wasm'])) {
   describe(`DPT gradients on the tiny CLIP (${backend})`, () => {
     let clip: LoadedClip;
     let pixels: tf.Tensor4D;
