@@ -2,10 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PythonRandom } from '../../../data/python-random.ts';
 import { activateBackend } from '../../../dpt/backend.ts';
-import { backendsUnderTest } from '../../support/backends.ts';
 import { selectRows, stopGradient } from '../../../dpt/ops.ts';
 import { ParamStore } from '../../../dpt/params.ts';
 import { CavptModule } from '../../../dpt/prompts/cavpt.ts';
+import { backendsUnderTest } from '../../support/backends.ts';
 
 const absSum = (t: tf.Tensor) => tf.sum(tf.abs(t)).dataSync()[0]!;
 

@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PythonRandom } from '../../../data/python-random.ts';
 import { activateBackend } from '../../../dpt/backend.ts';
-import { backendsUnderTest } from '../../support/backends.ts';
 import { type LoadedClip, loadClip } from '../../../dpt/clip/index.ts';
 import { cavptMask } from '../../../dpt/losses.ts';
 import { type ClassContext, indexTensor, PromptedClip, VPT_CTX_KEY } from '../../../dpt/methods/model.ts';
@@ -11,6 +10,7 @@ import { Sgd } from '../../../dpt/optim/sgd.ts';
 import { PARAM_GROUPS } from '../../../dpt/params.ts';
 import { TEXT_CTX_KEY } from '../../../dpt/prompts/text-prompt.ts';
 import { trainBatch } from '../../../dpt/trainer/step.ts';
+import { backendsUnderTest } from '../../support/backends.ts';
 import { TINY_CLASSES, TINY_CLIP_DIR, tinyConfig } from './support/tiny-task.ts';
 
 const absSum = (t: tf.Tensor | undefined) => (t ? tf.sum(tf.abs(t)).dataSync()[0]! : 0);
