@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { ChildMessage, ParentMessage } from '../worker/trainer-protocol.ts';
 
@@ -73,12 +74,24 @@ export class TrainerPool {
     );
   }
 
+  /**
+   * A GPU slot sees its GPU only. CPU slots share the cores: libtensorflow would give each trainer a thread per core,
+   * so N trainers would run N× as many threads as cores and slow each other down; each gets its share instead
+   * (TF_NUM_INTRAOP_THREADS, read by libtensorflow; a value the user set wins).
+   */
+  private deviceEnv(slot: Slot): NodeJS.ProcessEnv {
+    if (slot.device !== undefined) return { CUDA_VISIBLE_DEVICES: slot.device };
+    if (process.env.TF_NUM_INTRAOP_THREADS) return {};
+    const share = Math.max(1, Math.floor(availableParallelism() / this.slots.length));
+    return { TF_NUM_INTRAOP_THREADS: String(share) };
+  }
+
   private spawn(slot: Slot): ChildProcess {
     const child = fork(TRAINER_ENTRY, [], {
       execArgv: ['--import', 'tsx'],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
-      env: { ...process.env, ...(slot.device === undefined ? {} : { CUDA_VISIBLE_DEVICES: slot.device }) },
+      env: { ...process.env, ...this.deviceEnv(slot) },
     });
     child.once('exit', () => {
       if (slot.child === child) slot.child = undefined;
