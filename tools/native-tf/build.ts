@@ -54,6 +54,8 @@ export interface BuildRequest {
   napiVersion: number;
   /** Final folder (see dpt/native-tf.ts nativeBuildDir). */
   buildDir: string;
+  /** Replace a build already there (a forced rebuild). */
+  replace?: boolean;
   log: (line: string) => void;
 }
 
@@ -120,7 +122,7 @@ export function buildNative(req: BuildRequest): NativeManifest {
       bytes: diskBytes(work),
     };
     writeFileSync(join(work, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    publish(work, req.buildDir);
+    publish(work, req.buildDir, req.replace === true);
     return readManifest(req.buildDir) ?? manifest;
   } catch (err) {
     if (err instanceof NativeBuildError) throw err;
@@ -283,10 +285,17 @@ function availableCores(): number {
   }
 }
 
-/** Another install may have published the same build meanwhile: theirs is as good as ours. */
-function publish(work: string, buildDir: string): void {
-  if (existsSync(buildDir) && readManifest(buildDir)) return;
-  rmSync(buildDir, { recursive: true, force: true });
+/**
+ * Another install may have published the same build meanwhile: theirs is as good as ours, unless this is a forced
+ * rebuild, which moves the old one aside first (processes that have its libraries loaded keep them).
+ */
+function publish(work: string, buildDir: string, replace: boolean): void {
+  if (!replace && readManifest(buildDir)) return;
+  if (existsSync(buildDir)) {
+    const aside = `${work}-old`;
+    renameSync(buildDir, aside);
+    rmSync(aside, { recursive: true, force: true });
+  }
   try {
     renameSync(work, buildDir);
   } catch (err) {

@@ -102,7 +102,15 @@ function installFlavour(
     if (!manifest) {
       if (!wanted) return undefined;
       log(`building ${label} into ${buildDir} (once per machine; later installs reuse it)`);
-      manifest = buildNative({ flavour, packageDir, tfjsNodeVersion: pkg.version, napiVersion, buildDir, log });
+      manifest = buildNative({
+        flavour,
+        packageDir,
+        tfjsNodeVersion: pkg.version,
+        napiVersion,
+        buildDir,
+        log,
+        replace: force,
+      });
     }
     linkInto(packageDir, buildDir);
     checkLoads(pkgName);
