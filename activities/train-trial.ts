@@ -46,7 +46,11 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
       });
       let progress = { epoch: checkpoint?.epoch ?? 0, loss: Number.NaN };
       ctx.heartbeat(progress);
-      const heartbeat = setInterval(() => ctx.heartbeat(progress), options.heartbeatEveryMs);
+      // At least three heartbeats per heartbeat timeout, whatever the worker was configured with: a slow trainer start
+      // (loading libtensorflow) must not look like a dead worker.
+      const timeoutMs = ctx.info.heartbeatTimeoutMs ?? Number.POSITIVE_INFINITY;
+      const every = Math.max(100, Math.min(options.heartbeatEveryMs, Math.floor(timeoutMs / 3)));
+      const heartbeat = setInterval(() => ctx.heartbeat(progress), every);
 
       let done: { results: EvalReport[]; backend: string } | undefined;
       let failure: { kind: FailureKind; message: string } | undefined;
@@ -83,9 +87,18 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
         clearInterval(heartbeat);
       }
 
-      const endAttempt = (outcome: 'succeeded' | 'failed' | 'cancelled', error: string | null = null) =>
+      const endAttempt = (outcome: 'succeeded' | 'failed' | 'cancelled' | 'timed_out', error: string | null = null) =>
         finishAttempt(db.pool, trialId, attempt, outcome, new Date(), error);
 
+      if (ctx.cancellationSignal.aborted && ctx.cancellationDetails?.cancelRequested !== true) {
+        // Not a user's cancel: the server gave this attempt up (a missed heartbeat) or the worker is stopping. Another
+        // attempt follows, so the trial goes back to the queue instead of ending as cancelled.
+        const reason: unknown = ctx.cancellationSignal.reason;
+        const why = reason instanceof Error ? reason.message : String(reason ?? 'TIMED_OUT');
+        await endAttempt('timed_out', why);
+        await transitionTrial(db.pool, trialId, 'queued', {});
+        throw new CancelledFailure(why);
+      }
       if (ctx.cancellationSignal.aborted) {
         await endAttempt('cancelled', 'cancelled');
         await transitionTrial(db.pool, trialId, 'cancelled', { error: 'cancelled' });
