@@ -150,10 +150,10 @@ export function referencePython(): string | undefined {
 
 /**
  * Environment for the PyTorch child. torch.set_num_threads sizes its OpenMP pool, but Debian's torch multiplies
- * matrices in OpenBLAS (pthreads build), which sizes its own pool from these variables. OMP_WAIT_POLICY=PASSIVE
- * (unless the caller set one): with libgomp's default spinning, on a machine whose cores other work also uses, a
- * worker descheduled by the kernel stalls every barrier while its partner burns the slice; measured here on the DPT
- * step at batch 2 with 2 threads, 7-12 s a step spinning against 1.5 s passive (1 thread: 2.4 s).
+ * matrices in OpenBLAS (pthreads build), which sizes its own pool from these variables. OMP_WAIT_POLICY is left as
+ * the caller has it, so that PyTorch runs as its users get it. On a machine whose cores other work also uses, pass
+ * OMP_WAIT_POLICY=PASSIVE: with libgomp's spinning a descheduled worker stalls every barrier while its partner burns
+ * the slice (measured on a loaded machine, DPT step at batch 2, 2 threads: 7-12 s a step spinning, 1.5 s passive).
  */
 export function torchEnv(threads: number): NodeJS.ProcessEnv {
   const t = String(threads);
@@ -162,14 +162,13 @@ export function torchEnv(threads: number): NodeJS.ProcessEnv {
     OMP_NUM_THREADS: t,
     OPENBLAS_NUM_THREADS: t,
     MKL_NUM_THREADS: t,
-    OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE',
   };
 }
 
 /** How the PyTorch child's threads were set, for the report. */
 export function torchEnvSummary(threads: number): string {
   const e = torchEnv(threads);
-  return `OMP_NUM_THREADS=${e.OMP_NUM_THREADS} OPENBLAS_NUM_THREADS=${e.OPENBLAS_NUM_THREADS} OMP_WAIT_POLICY=${e.OMP_WAIT_POLICY}`;
+  return `OMP_NUM_THREADS=${e.OMP_NUM_THREADS} OPENBLAS_NUM_THREADS=${e.OPENBLAS_NUM_THREADS} OMP_WAIT_POLICY=${e.OMP_WAIT_POLICY ?? '(unset)'}`;
 }
 
 /**
