@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { concatChunks, sliceRows, TEXT_CHUNK_SIZE } from '../text-chunks.ts';
 import type { TextConfig } from './config.ts';
 import {
   type BlockWeights,
@@ -73,8 +74,19 @@ export class TextTower {
     });
   }
 
-  encode(ids: Int32Array[] | tf.Tensor2D, eotIndex: number[]): tf.Tensor2D {
-    return tf.tidy(() => this.encodeEmbeddings(this.tokenEmbedding(ids), eotIndex));
+  /**
+   * Token ids → [N, projDim], `chunkSize` texts per pass: one pass over a whole class list (ImageNet's 1000 prompts)
+   * would hold every text's intermediates of a layer at once.
+   */
+  encode(ids: Int32Array[] | tf.Tensor2D, eotIndex: number[], chunkSize = TEXT_CHUNK_SIZE): tf.Tensor2D {
+    const n = Array.isArray(ids) ? ids.length : ids.shape[0];
+    if (eotIndex.length !== n) throw new Error(`${eotIndex.length} EOT indices for ${n} sequences`);
+    return concatChunks(n, chunkSize, (range) =>
+      tf.tidy(() => {
+        const part = Array.isArray(ids) ? ids.slice(range.start, range.start + range.size) : sliceRows(ids, range);
+        return this.encodeEmbeddings(this.tokenEmbedding(part), eotIndex.slice(range.start, range.start + range.size));
+      }),
+    );
   }
 
   private idsToTensor(ids: Int32Array[]): tf.Tensor2D {

@@ -8,6 +8,7 @@ import type { RandomSource } from '../prompts/init.ts';
 import { normalInit } from '../prompts/init.ts';
 import { dptPlan, type LayerPlan, noPromptPlan, vptOnlyPlan } from '../prompts/layer-plan.ts';
 import { cleanClassname, type TextPromptClasses, TextPromptLearner } from '../prompts/text-prompt.ts';
+import { checkChunkSize, concatChunks, TEXT_CHUNK_SIZE } from '../text-chunks.ts';
 import type { Method, TrialConfig } from '../trial-config.ts';
 
 /**
@@ -39,6 +40,14 @@ export interface LossParts {
   correct: number;
 }
 
+export interface PromptedClipOptions {
+  /**
+   * Classes per pass of the text tower, for the learned and the hand-crafted features alike (default
+   * TEXT_CHUNK_SIZE, see dpt/text-chunks.ts for why); Infinity runs every class at once (the unchunked path).
+   */
+  textChunkSize?: number;
+}
+
 export interface TrainInputs {
   pixels: tf.Tensor4D;
   labels: Int32Array;
@@ -52,6 +61,7 @@ export class PromptedClip {
   readonly textLearner?: TextPromptLearner;
   readonly cavpt: CavptModule[] = [];
   readonly vptLength: number;
+  readonly textChunkSize: number;
 
   constructor(
     readonly clip: ClipLike,
@@ -60,14 +70,17 @@ export class PromptedClip {
     /** number of classes of the SOURCE dataset: the width of the CAVPT classifier */
     readonly numClasses: number,
     rng: RandomSource,
+    options: PromptedClipOptions = {},
   ) {
+    this.textChunkSize = options.textChunkSize ?? TEXT_CHUNK_SIZE;
+    checkChunkSize(this.textChunkSize);
     const { method } = settings;
     const { vision, text } = clip;
     this.plan = planFor(method, settings, vision.numLayers);
     this.vptLength = settings.vpt.length;
     // Initialisation order (one generator): text ctx, VPT ctx, CAVPT modules in order.
     if (method === 'coop' || method === 'vlp' || method === 'dpt') {
-      this.textLearner = new TextPromptLearner(this.store, text, tokenizer, settings.text, rng);
+      this.textLearner = new TextPromptLearner(this.store, text, tokenizer, settings.text, rng, this.textChunkSize);
     }
     if (this.plan.vptRows > 0 && this.vptLength > 0) {
       this.store.add(VPT_CTX_KEY, 'visual', normalInit(rng, [this.plan.vptRows, this.vptLength, vision.width], 0.02));
@@ -95,12 +108,15 @@ export class PromptedClip {
 
   buildClassContext(classnames: string[], template: string): ClassContext {
     if (classnames.length === 0) throw new Error('class list is empty');
-    const handFeatures = tf.tidy(() => {
-      const texts = classnames.map((name) => template.replace('{}', cleanClassname(name)));
-      const { ids, eotIndex } = this.tokenizer.encode(texts);
-      const emb = this.clip.text.tokenEmbedding(ids);
-      return l2Normalize(this.clip.text.encodeEmbeddings(emb, eotIndex)) as tf.Tensor2D;
-    });
+    const texts = classnames.map((name) => template.replace('{}', cleanClassname(name)));
+    const { ids, eotIndex } = this.tokenizer.encode(texts);
+    // Frozen and computed once, without a tape; chunked so the text tower's intermediates stay bounded too.
+    const handFeatures = concatChunks(ids.length, this.textChunkSize, ({ start, size }) =>
+      tf.tidy(() => {
+        const emb = this.clip.text.tokenEmbedding(ids.slice(start, start + size));
+        return l2Normalize(this.clip.text.encodeEmbeddings(emb, eotIndex.slice(start, start + size))) as tf.Tensor2D;
+      }),
+    );
     const textClasses = this.textLearner?.buildClasses(classnames);
     return {
       classnames,

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TextLike, TokenizerLike } from '../clip-like.ts';
 import type { ParamStore } from '../params.ts';
+import { checkpointedChunks } from '../recompute.ts';
+import { type ChunkRange, checkChunkSize, sliceRows, TEXT_CHUNK_SIZE } from '../text-chunks.ts';
 import { normalInit, type RandomSource } from './init.ts';
 
 /**
@@ -43,7 +45,10 @@ export class TextPromptLearner {
     private readonly tokenizer: TokenizerLike,
     options: TextPromptOptions,
     rng: RandomSource,
+    /** classes per text-tower pass (dpt/text-chunks.ts); Infinity runs every class at once, the old way */
+    readonly chunkSize: number = TEXT_CHUNK_SIZE,
   ) {
+    checkChunkSize(chunkSize);
     const init = options.ctxInit.trim().replace(/_/g, ' ');
     if (init) {
       const nTokens = tokenizer.tokenize(init).length;
@@ -93,12 +98,26 @@ export class TextPromptLearner {
     };
   }
 
-  /** Learned, unnormalised text features [C, projDim] (differentiable w.r.t. the ctx). */
+  /**
+   * Learned, unnormalised text features [C, projDim] (differentiable w.r.t. the ctx), `chunkSize` classes per
+   * text-tower pass; under a gradient tape the chunks are checkpointed (dpt/recompute.ts), so the tape's memory does
+   * not grow with the class count.
+   */
   features(classes: TextPromptClasses): tf.Tensor2D {
     const ctx = this.store.get(TEXT_CTX_KEY);
-    const c = classes.classnames.length;
-    const tiled = tf.tile(tf.expandDims(ctx, 0), [c, 1, 1]);
-    const embeddings = tf.concat([classes.prefix, tiled, classes.suffix], 1) as tf.Tensor3D;
-    return this.text.encodeEmbeddings(embeddings, classes.eotIndex);
+    return checkpointedChunks(ctx, classes.classnames.length, this.chunkSize, (range) =>
+      this.chunkFeatures(ctx, classes, range),
+    );
+  }
+
+  private chunkFeatures(ctx: tf.Tensor, classes: TextPromptClasses, range: ChunkRange): tf.Tensor2D {
+    return tf.tidy(() => {
+      const tiled = tf.tile(tf.expandDims(ctx, 0), [range.size, 1, 1]);
+      const embeddings = tf.concat(
+        [sliceRows(classes.prefix, range), tiled, sliceRows(classes.suffix, range)],
+        1,
+      ) as tf.Tensor3D;
+      return this.text.encodeEmbeddings(embeddings, classes.eotIndex.slice(range.start, range.start + range.size));
+    });
   }
 }
