@@ -60,6 +60,13 @@ export interface BuildRequest {
 }
 
 export function buildNative(req: BuildRequest): NativeManifest {
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    // The pinned wheels are manylinux x86_64 builds; another platform would download them and fail later, obscurely.
+    throw new NativeBuildError(
+      `the pinned libtensorflow wheels are for linux-x64, this is ${process.platform}-${process.arch}`,
+      'set DPT_TF_BUILD=none to skip the build (training uses wasm/cpu)',
+    );
+  }
   const started = Date.now();
   const root = nativeCacheRoot();
   mkdirSync(root, { recursive: true });
@@ -73,7 +80,7 @@ export function buildNative(req: BuildRequest): NativeManifest {
     req.log(
       `downloading ${wheels.length === 1 ? mainWheel.requirement : `${mainWheel.requirement} and ${CUDA_WHEELS.length} CUDA 12 wheels`} from PyPI (${mb})`,
     );
-    downloadWheels(wheels, wheelDir);
+    downloadWheels(wheels, wheelDir, req.flavour);
 
     const libDir = join(work, 'deps', 'lib');
     const includeDir = join(work, 'deps', 'include');
@@ -140,7 +147,7 @@ export function buildNative(req: BuildRequest): NativeManifest {
 }
 
 /** pip checks every file against its pinned hash (--require-hashes) and fetches exactly the pinned platform build. */
-function downloadWheels(wheels: WheelPin[], dest: string): void {
+function downloadWheels(wheels: WheelPin[], dest: string, flavour: NativeFlavour): void {
   mkdirSync(dest, { recursive: true });
   const requirements = join(dest, 'requirements.txt');
   writeFileSync(requirements, wheels.map((w) => `${w.requirement} --hash=sha256:${w.sha256}\n`).join(''));
@@ -155,7 +162,7 @@ function downloadWheels(wheels: WheelPin[], dest: string): void {
       'install Python 3 with pip (Debian: apt-get install python3-pip)',
     ),
     failed: 'pip could not download the pinned TensorFlow wheel from PyPI',
-    fix: 'check that PyPI is reachable (or set PIP_INDEX_URL to a mirror), then run `npx dpt-sweep setup cpu`',
+    fix: `check that PyPI is reachable (or set PIP_INDEX_URL to a mirror), then run \`npx dpt-sweep setup ${flavour}\``,
   });
   for (const w of wheels) {
     if (!existsSync(join(dest, w.file))) {
@@ -242,13 +249,13 @@ function compileBinding(req: BuildRequest, work: string): void {
     {
       missing: new NativeBuildError('node-gyp could not be started', 'reinstall npm (it bundles node-gyp)'),
       failed: 'node-gyp could not compile the tfjs-node binding',
-      fix: 'install a C++ toolchain and make (Debian: apt-get install build-essential python3), then run `npx dpt-sweep setup cpu`',
+      fix: `install a C++ toolchain and make (Debian: apt-get install build-essential python3), then run \`npx dpt-sweep setup ${req.flavour}\``,
     },
   );
   if (!existsSync(join(modulePath, 'tfjs_binding.node'))) {
     throw new NativeBuildError(
       'node-gyp finished without producing tfjs_binding.node',
-      'run `npx dpt-sweep setup cpu --verbose` and read its output',
+      `run \`DPT_NATIVE_VERBOSE=1 npx dpt-sweep setup ${req.flavour}\` and read its output`,
     );
   }
   rmSync(join(work, 'build'), { recursive: true, force: true });

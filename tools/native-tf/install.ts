@@ -113,7 +113,7 @@ function installFlavour(
       });
     }
     linkInto(packageDir, buildDir);
-    checkLoads(pkgName);
+    checkLoads(pkgName, flavour);
     rmSync(failureFile(flavour), { force: true });
     const how = reused ? 'cached' : `built in ${manifest.buildSeconds} s`;
     const line = `${label} ready (${pkgName}, libtensorflow ${manifest.tensorflowVersion}, ${how}): ${buildDir}`;
@@ -157,7 +157,7 @@ function isPresent(path: string): boolean {
 }
 
 /** Loading in a child keeps 1 GB of libraries out of the installing process and catches a broken build now. */
-function checkLoads(pkgName: string): void {
+function checkLoads(pkgName: string, flavour: NativeFlavour): void {
   const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(pkgName)})`], {
     cwd: projectRoot,
     encoding: 'utf8',
@@ -167,7 +167,7 @@ function checkLoads(pkgName: string): void {
     const detail = (r.stderr || r.stdout || '').split('\n').find((l) => /Error/.test(l)) ?? `exit ${r.status}`;
     throw new NativeBuildError(
       `the build does not load (${detail.trim().slice(0, 240)})`,
-      'rebuild it with `npx dpt-sweep setup cpu --force`',
+      `rebuild it with \`npx dpt-sweep setup ${flavour} --force\``,
     );
   }
 }
