@@ -131,11 +131,21 @@ export function gpuVisibility(env: NodeJS.ProcessEnv = process.env): { visible: 
   if (cvd !== undefined && (cvd.trim() === '' || cvd.trim() === '-1')) {
     return { visible: 0, reason: `CUDA_VISIBLE_DEVICES=${JSON.stringify(cvd)} hides every GPU` };
   }
-  const dir = '/proc/driver/nvidia/gpus';
-  const gpus = existsSync(dir) ? readdirSync(dir).length : 0;
-  if (gpus === 0) return { visible: 0, reason: 'no NVIDIA GPU or driver found (/proc/driver/nvidia/gpus is empty)' };
+  const gpus = nvidiaGpuCount();
+  if (gpus === 0)
+    return { visible: 0, reason: 'no NVIDIA GPU or driver found (no /proc/driver/nvidia/gpus, no /dev/nvidiaN)' };
   const listed = cvd === undefined ? gpus : Math.min(gpus, cvd.split(',').filter((d) => d.trim() !== '').length);
   return { visible: listed };
+}
+
+/** The driver lists its GPUs under /proc; some containers expose only the device files, so those count too. */
+function nvidiaGpuCount(): number {
+  const proc = '/proc/driver/nvidia/gpus';
+  if (existsSync(proc)) {
+    const n = readdirSync(proc).length;
+    if (n > 0) return n;
+  }
+  return existsSync('/dev') ? readdirSync('/dev').filter((d) => /^nvidia\d+$/.test(d)).length : 0;
 }
 
 function withGpuCheck(info: BackendInfo): BackendInfo {
