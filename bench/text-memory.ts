@@ -31,43 +31,20 @@ import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs';
 import { PythonRandom } from '../data/python-random.ts';
 import { activateBackend } from '../dpt/backend.ts';
-import type { ClipConfig } from '../dpt/clip/config.ts';
 import { ClipModel, ClipTokenizer } from '../dpt/clip/index.ts';
-import { type CanonicalWeights, expectedOpenAi } from '../dpt/clip/weights.ts';
 import { PromptedClip } from '../dpt/methods/model.ts';
 import { Sgd } from '../dpt/optim/sgd.ts';
 import { PARAM_GROUPS } from '../dpt/params.ts';
 import { TEXT_CHUNK_SIZE } from '../dpt/text-chunks.ts';
 import { trainBatch } from '../dpt/trainer/step.ts';
 import { parseTrialConfig } from '../dpt/trial-config.ts';
+import { arg } from './harness.ts';
+import { randomClipWeights, vitBConfig } from './random-clip.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const GIB = 1024 ** 3;
 
-const VIT_B16: ClipConfig = {
-  vision: {
-    width: 768,
-    layers: 12,
-    heads: 12,
-    mlpDim: 3072,
-    patchSize: 16,
-    imageSize: 224,
-    layerNormEps: 1e-5,
-    activation: 'quick_gelu',
-  },
-  text: {
-    width: 512,
-    layers: 12,
-    heads: 8,
-    mlpDim: 2048,
-    contextLength: 77,
-    vocabSize: 49408,
-    layerNormEps: 1e-5,
-    activation: 'quick_gelu',
-  },
-  projDim: 512,
-  source: 'bench',
-};
+const VIT_B16 = vitBConfig(16);
 
 type Mode = 'chunked' | 'unchunked';
 
@@ -87,30 +64,6 @@ interface Case {
   rssBeforeStepBytes?: number;
   maxRssBytes: number;
   error?: string;
-}
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
-}
-
-/** Deterministic pseudo-random weights at CLIP-like scale (LayerNorm gains 1); values do not change the cost. */
-function randomWeights(config: ClipConfig): CanonicalWeights {
-  let state = 2024;
-  const weights: CanonicalWeights = new Map();
-  for (const [name, shape] of expectedOpenAi(config)) {
-    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    if (/ln_(1|2|pre|post|final)\.weight$/.test(name)) data.fill(1);
-    else if (name === 'logit_scale') data.fill(Math.log(100));
-    else {
-      for (let i = 0; i < data.length; i++) {
-        state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-        data[i] = (state / 2 ** 32 - 0.5) * 0.04;
-      }
-    }
-    weights.set(name, { shape, data });
-  }
-  return weights;
 }
 
 /**
@@ -148,7 +101,7 @@ async function measure(classes: number, mode: Mode, batch: number, chunk: number
   }
   await activateBackend('tensorflow');
   const chunkSize = mode === 'chunked' ? chunk : Number.POSITIVE_INFINITY;
-  const clip = new ClipModel(VIT_B16, randomWeights(VIT_B16));
+  const clip = new ClipModel(VIT_B16, randomClipWeights(VIT_B16));
   const tokenizer = await ClipTokenizer.fromFile(
     path.join(root, 'test/fixtures/clip/tokenizer-full/tokenizer.json.gz'),
     VIT_B16.text.contextLength,

@@ -32,9 +32,7 @@ import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs';
 import { PythonRandom } from '../data/python-random.ts';
 import { activateBackend, BACKEND_NAMES, type BackendName } from '../dpt/backend.ts';
-import type { ClipConfig } from '../dpt/clip/config.ts';
 import { ClipModel, ClipTokenizer, loadClip } from '../dpt/clip/index.ts';
-import { type CanonicalWeights, expectedOpenAi } from '../dpt/clip/weights.ts';
 import { PromptedClip } from '../dpt/methods/model.ts';
 import { Sgd } from '../dpt/optim/sgd.ts';
 import { PARAM_GROUPS } from '../dpt/params.ts';
@@ -57,53 +55,11 @@ import {
   torchMode,
   tsxArgs,
 } from './harness.ts';
+import { randomClipWeights, vitBConfig } from './random-clip.ts';
 
 const root = repoRoot;
 
-const VIT_B32: ClipConfig = {
-  vision: {
-    width: 768,
-    layers: 12,
-    heads: 12,
-    mlpDim: 3072,
-    patchSize: 32,
-    imageSize: 224,
-    layerNormEps: 1e-5,
-    activation: 'quick_gelu',
-  },
-  text: {
-    width: 512,
-    layers: 12,
-    heads: 8,
-    mlpDim: 2048,
-    contextLength: 77,
-    vocabSize: 49408,
-    layerNormEps: 1e-5,
-    activation: 'quick_gelu',
-  },
-  projDim: 512,
-  source: 'bench',
-};
-
-/** Deterministic pseudo-random weights at CLIP-like scale (LayerNorm gains 1); values do not affect speed. */
-function randomWeights(config: ClipConfig): CanonicalWeights {
-  let state = 12345;
-  const weights: CanonicalWeights = new Map();
-  for (const [name, shape] of expectedOpenAi(config)) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const data = new Float32Array(n);
-    if (/ln_.*weight|ln_(pre|post|final)\.weight/.test(name)) data.fill(1);
-    else if (name === 'logit_scale') data.fill(Math.log(100));
-    else {
-      for (let i = 0; i < n; i++) {
-        state = (state * 1103515245 + 12345) >>> 0;
-        data[i] = (state / 2 ** 32 - 0.5) * 0.04;
-      }
-    }
-    weights.set(name, { shape, data });
-  }
-  return weights;
-}
+const VIT_B32 = vitBConfig(32);
 
 interface Measurement {
   model: string;
@@ -227,7 +183,7 @@ const loadTiny = async () => {
   return { model, tokenizer };
 };
 const loadVit = async () => ({
-  model: new ClipModel(VIT_B32, randomWeights(VIT_B32)),
+  model: new ClipModel(VIT_B32, randomClipWeights(VIT_B32)),
   tokenizer: await ClipTokenizer.fromFile(path.join(root, 'test/fixtures/clip/tokenizer-full/tokenizer.json.gz'), 77),
 });
 const tinyName = 'tiny-a (ViT 2×32, 32px, 4 classes)';
