@@ -1,4 +1,5 @@
 import type { Database } from '../db/client.ts';
+import { closeTrial, linkReusableTrials, setSweepStatus } from '../db/repositories.ts';
 import type { OrchestrationActivities, RunnableTrial, SweepCounts } from './contracts.ts';
 
 /**
@@ -11,19 +12,7 @@ export function createOrchestrationActivities(db: Database): OrchestrationActivi
     async planSweep(sweepId) {
       const sweep = await prisma.sweep.findUnique({ where: { id: sweepId } });
       if (!sweep) throw new Error(`sweep ${sweepId} not found`);
-      if (sweep.reuseResults) {
-        // Link each pending trial to the oldest succeeded trial with the same identity in another sweep.
-        await prisma.$executeRaw`
-          UPDATE "Trial" AS t
-             SET status = 'reused', "reusedFromId" = src.id, "finishedAt" = now(), "updatedAt" = now()
-            FROM (SELECT DISTINCT ON ("configKey") id, "configKey"
-                    FROM "Trial"
-                   WHERE status = 'succeeded' AND "sweepId" <> ${sweepId}
-                   ORDER BY "configKey", "finishedAt", id) AS src
-           WHERE t."sweepId" = ${sweepId}
-             AND t.status IN ('pending', 'queued')
-             AND t."configKey" = src."configKey"`;
-      }
+      if (sweep.reuseResults) await linkReusableTrials(db.pool, sweepId);
       const byStatus = await statusCounts(db, sweepId);
       return {
         total: byStatus.total,
@@ -48,18 +37,15 @@ export function createOrchestrationActivities(db: Database): OrchestrationActivi
     },
 
     async recordTrialFailure(trialId, message, cancelled) {
-      await prisma.trial.updateMany({
-        where: { id: trialId, status: { notIn: ['succeeded', 'reused'] } },
-        data: { status: cancelled ? 'cancelled' : 'failed', error: message, finishedAt: new Date() },
-      });
+      await closeTrial(db.pool, trialId, cancelled ? 'cancelled' : 'failed', message);
     },
 
     async markSweepStatus(sweepId, status) {
-      await prisma.sweep.update({ where: { id: sweepId }, data: { status, finishedAt: null } });
+      await setSweepStatus(db.pool, sweepId, status);
     },
 
     async finishSweep(sweepId, status): Promise<SweepCounts> {
-      await prisma.sweep.update({ where: { id: sweepId }, data: { status, finishedAt: new Date() } });
+      await setSweepStatus(db.pool, sweepId, status);
       const byStatus = await statusCounts(db, sweepId);
       return {
         total: byStatus.total,

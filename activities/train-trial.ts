@@ -1,7 +1,7 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import { beginAttempt } from '../db/attempts.ts';
 import type { Database } from '../db/client.ts';
 import {
+  beginAttempt,
   finishAttempt,
   loadLatestCheckpoint,
   saveCheckpoint,

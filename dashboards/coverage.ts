@@ -1,9 +1,9 @@
 import { cellStats, type Factor, type FactorValue } from '../db/ablation.ts';
 import type { Queryable } from '../db/migrate.ts';
-import { sweepFactorValues, VARIATION_FACTORS } from './queries.ts';
+import { sweepFactorValues } from './queries.ts';
 
 /**
- * The missing-cell map: every planned cell of a sweep (rows = method and the variation factors, columns = dataset and,
+ * The missing-cell map: every planned cell of a sweep (rows = method and the factors it varies, columns = dataset and,
  * when swept, shots) with how many of its planned seeds have a result. Counted by db/ablation.ts cellStats.
  */
 
@@ -43,9 +43,10 @@ const columnLabel = (factors: Factor[], values: FactorValue[]) =>
 export async function coverageMap(db: Queryable, sweepId: string): Promise<CoverageMap> {
   const values = await sweepFactorValues(db, sweepId);
   const varying = (factor: string) => (values[factor]?.length ?? 0) > 1;
-  const rowFactors: Factor[] = ['method', ...VARIATION_FACTORS.filter(varying)];
   const columnFactors: Factor[] = varying('shots') ? ['dataset', 'shots'] : ['dataset'];
-  const report = await cellStats(db, { sweepIds: [sweepId], factors: [...rowFactors, ...columnFactors] });
+  // Rows: the method and every factor cellStats finds varying inside a (method, column) cell — the sweep's arms.
+  const report = await cellStats(db, { sweepIds: [sweepId], factors: ['method', ...columnFactors] });
+  const rowFactors: Factor[] = ['method', ...report.added];
 
   const axis = (factors: Factor[]) => {
     const keys = new Map<string, FactorValue[]>();

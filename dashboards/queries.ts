@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { FACTORS } from '../db/ablation.ts';
+import {
+  FACTOR_DEFS,
+  FACTORS,
+  type FactorType,
+  type FactorValue,
+  TRIAL_FACTOR_NAMES,
+  type TrialFactorName,
+} from '../db/ablation.ts';
 import type { Queryable } from '../db/migrate.ts';
 import { TRIAL_STATUSES } from '../db/repositories.ts';
 
@@ -77,33 +84,25 @@ export async function findSweep(db: Queryable, nameOrId: string): Promise<SweepS
   return sweeps.find((sweep) => sweep.name === nameOrId || sweep.id === nameOrId) ?? null;
 }
 
-const { method, dataset, backbone, shots, lr, cavptMode, cavptLayers, cavptLength, kN, alpha, beta, epochs } = FACTORS;
-
 /**
  * Columns of the trial table: what the client may sort and filter by, with their SQL and parameter types. The
- * factors come from the aggregation queries' own table, so a trial column means the same SQL in both places.
+ * factors come from the aggregation queries' own table (one per entry of sweep/factors.ts), so a trial column means
+ * the same SQL in both places.
  */
+const FACTOR_COLUMNS = Object.fromEntries(TRIAL_FACTOR_NAMES.map((name) => [name, FACTORS[name]])) as Record<
+  TrialFactorName,
+  { sql: string; type: FactorType }
+>;
 const COLUMNS = {
   id: { sql: 't.id', type: 'text' },
   status: { sql: 't.status::text', type: 'text' },
-  method,
-  dataset,
-  backbone,
-  shots,
+  ...FACTOR_COLUMNS,
   seed: { sql: 't.seed', type: 'int' },
-  lr,
-  cavptMode,
-  cavptLayers,
-  cavptLength,
-  kN,
-  alpha,
-  beta,
-  epochs,
   top1: { sql: 'r.top1', type: 'float8' },
   durationMs: { sql: 't."durationMs"', type: 'int' },
   attempts: { sql: 't.attempts', type: 'int' },
   error: { sql: 't.error', type: 'text' },
-} as const;
+} as const satisfies Record<string, { sql: string; type: FactorType }>;
 
 export type TrialColumn = keyof typeof COLUMNS;
 export const TRIAL_COLUMNS = Object.keys(COLUMNS) as TrialColumn[];
@@ -133,28 +132,16 @@ export const trialPageSchema = z
   .strict();
 export type TrialPageQuery = z.input<typeof trialPageSchema>;
 
-export interface TrialRow {
+export type TrialRow = Record<TrialFactorName, FactorValue> & {
   id: string;
   status: string;
-  method: string;
-  dataset: string;
-  backbone: string;
-  shots: number;
   seed: number;
-  lr: number;
-  cavptMode: string | null;
-  cavptLayers: number | null;
-  cavptLength: number | null;
-  kN: number | null;
-  alpha: number | null;
-  beta: number | null;
-  epochs: number;
   /** Top-1 on the source dataset's test split (through the reused trial when this one reuses results). */
   top1: number | null;
   durationMs: number | null;
   attempts: number;
   error: string | null;
-}
+};
 
 export interface TrialPage {
   total: number;
@@ -238,20 +225,25 @@ export async function learningCurve(db: Queryable, trialId: string): Promise<Cur
 }
 
 /**
- * Hyperparameter factors a sweep may vary besides method, dataset and shots (seed is a replicate, never one).
- * The charts' series, the missing-cell map's rows and the parallel-coordinates axes all choose from this list.
+ * Hyperparameter factors a sweep may vary besides method, dataset and shots (seed is a replicate, never one): the
+ * sweep axes of sweep/factors.ts and the backbone.
  */
-export const VARIATION_FACTORS = [
-  'backbone',
-  'lr',
-  'cavptMode',
-  'cavptLayers',
-  'cavptLength',
-  'kN',
-  'alpha',
-  'beta',
-  'epochs',
-] as const satisfies readonly TrialColumn[];
+export const VARIATION_FACTORS: TrialFactorName[] = TRIAL_FACTOR_NAMES.filter(
+  (name) => !['method', 'dataset', 'shots'].includes(name),
+);
+
+export interface FactorColumn {
+  name: TrialFactorName;
+  /** How the sweep file writes it (`cavpt.layers`), or the column name for method, dataset, backbone and shots. */
+  label: string;
+}
+
+/** The factor columns of a sweep's trial table: method, dataset and shots, then every other factor the sweep varies. */
+export function tableFactors(values: Record<string, Array<string | number>>): FactorColumn[] {
+  return FACTOR_DEFS.filter(
+    (def) => ['method', 'dataset', 'shots'].includes(def.name) || (values[def.name]?.length ?? 0) > 1,
+  ).map((def) => ({ name: def.name, label: def.axis ?? def.name }));
+}
 
 /** Factors a parallel-coordinates axis may show. */
 const PARALLEL_FACTORS: TrialColumn[] = ['method', 'dataset', 'shots', ...VARIATION_FACTORS];

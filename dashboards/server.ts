@@ -13,6 +13,8 @@ import {
   PARALLEL_LINE_LIMIT,
   parallelCoordinates,
   type SweepSummary,
+  sweepFactorValues,
+  tableFactors,
   trialPage,
   trialPageSchema,
 } from './queries.ts';
@@ -92,7 +94,12 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     }
     if (resource === 'sweeps' && id !== undefined && sub === undefined) {
       const sweep = await sweepOr404(id);
-      return { ...sweep, temporalUrl: workflowUrl(sweep), views: await availableViews(db.pool, sweep.id) };
+      return {
+        ...sweep,
+        temporalUrl: workflowUrl(sweep),
+        views: await availableViews(db.pool, sweep.id),
+        factors: tableFactors(await sweepFactorValues(db.pool, sweep.id)),
+      };
     }
     if (resource === 'sweeps' && id !== undefined && sub === 'trials' && subId === undefined) {
       const sweep = await sweepOr404(id);

@@ -1,6 +1,6 @@
 import { averageOver, type CellReport, cellStats, type Factor, type FactorValue } from '../db/ablation.ts';
 import type { Queryable } from '../db/migrate.ts';
-import { sweepFactorValues, VARIATION_FACTORS } from './queries.ts';
+import { sweepFactorValues } from './queries.ts';
 
 /**
  * The paper's ablation views, aggregated on the server with db/ablation.ts. Error bars are the sample std over seeds
@@ -35,9 +35,6 @@ const VIEWS = {
 
 export type ViewName = keyof typeof VIEWS;
 export const VIEW_NAMES = Object.keys(VIEWS) as ViewName[];
-
-/** Factors that may vary inside a sweep and split the series of a chart (dataset has panels of its own). */
-const SERIES_FACTORS: Factor[] = ['method', 'shots', ...VARIATION_FACTORS];
 
 export interface ViewPoint {
   x: FactorValue;
@@ -101,15 +98,12 @@ export async function computeView(db: Queryable, sweepId: string, name: ViewName
       `view ${name} needs a factor this sweep did not vary; available views: ${available.join(', ') || '(none)'}`,
     );
   }
-  const shape = await sweepShape(db, sweepId);
   const view = VIEWS[name];
-  const fixed = view.kind === 'line' ? [view.x] : view.kind === 'heatmap' ? ['alpha', 'beta'] : [];
-  const seriesFactors = SERIES_FACTORS.filter(
-    (factor) => !fixed.includes(factor) && (factor === 'method' || shape.varying(factor)),
-  );
-  if (view.kind === 'line') return lineView(db, sweepId, name, view, seriesFactors);
-  if (view.kind === 'heatmap') return heatmapView(db, sweepId, name, view.title, seriesFactors);
-  return dgView(db, sweepId, name, view.title, seriesFactors);
+  // Series are per method; cellStats adds whatever else varies inside a point (db/ablation.ts), so none pools settings.
+  const series: Factor[] = ['method'];
+  if (view.kind === 'line') return lineView(db, sweepId, name, view, series);
+  if (view.kind === 'heatmap') return heatmapView(db, sweepId, name, view.title, series);
+  return dgView(db, sweepId, name, view.title, series);
 }
 
 const seriesName = (key: Record<string, FactorValue>, factors: Factor[]) =>
@@ -137,9 +131,10 @@ async function lineView(
   sweepId: string,
   name: ViewName,
   view: LineView,
-  seriesFactors: Factor[],
+  requested: Factor[],
 ): Promise<ViewResult> {
-  const report = await cellStats(db, { sweepIds: [sweepId], factors: [view.x, ...seriesFactors, 'dataset'] });
+  const report = await cellStats(db, { sweepIds: [sweepId], factors: [view.x, ...requested, 'dataset'] });
+  const seriesFactors = [...requested, ...report.added];
   const stdOf = propagatedStd(report);
   const average = averageOver(report, 'dataset');
   const panels: ViewPanel[] = [
@@ -197,12 +192,13 @@ async function heatmapView(
   sweepId: string,
   name: ViewName,
   title: string,
-  seriesFactors: Factor[],
+  requested: Factor[],
 ): Promise<ViewResult> {
   const report = await cellStats(db, {
     sweepIds: [sweepId],
-    factors: ['alpha', 'beta', ...seriesFactors, 'dataset'],
+    factors: ['alpha', 'beta', ...requested, 'dataset'],
   });
+  const seriesFactors = [...requested, ...report.added];
   const stdOf = propagatedStd(report);
   const series = groupSeries(averageOver(report, 'dataset'), seriesFactors, (cell) =>
     cell.mean === null
@@ -232,9 +228,10 @@ async function dgView(
   sweepId: string,
   name: ViewName,
   title: string,
-  seriesFactors: Factor[],
+  requested: Factor[],
 ): Promise<ViewResult> {
-  const report = await cellStats(db, { sweepIds: [sweepId], factors: ['evalDataset', ...seriesFactors] });
+  const report = await cellStats(db, { sweepIds: [sweepId], factors: ['evalDataset', ...requested] });
+  const seriesFactors = [...requested, ...report.added];
   const series = groupSeries(report.cells, seriesFactors, (cell) =>
     cell.mean === null
       ? null

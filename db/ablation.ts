@@ -1,32 +1,37 @@
 import { z } from 'zod';
+import {
+  FACTOR_DEFS,
+  type FactorType,
+  type FactorValue,
+  TRIAL_FACTOR_NAMES,
+  type TrialFactorName,
+} from '../sweep/factors.ts';
 import type { Queryable } from './migrate.ts';
 
 /**
  * Seed-as-replicate aggregation, written once for the CLI and the dashboard. Factors map to SQL through this fixed
- * table only; request text never reaches the SQL string, values always travel as parameters.
+ * table only, built from the one factor list (sweep/factors.ts); request text never reaches the SQL string, values
+ * always travel as parameters.
  */
-export const FACTORS = {
+interface FactorSql {
+  sql: string;
+  type: FactorType;
+}
+const trialColumns = Object.fromEntries(
+  FACTOR_DEFS.map((def): [TrialFactorName, FactorSql] => [def.name, { sql: `t."${def.name}"`, type: def.type }]),
+) as Record<TrialFactorName, FactorSql>;
+
+export const FACTORS: Record<Factor, FactorSql> = {
   sweep: { sql: 's."name"', type: 'text' },
-  method: { sql: 't."method"', type: 'text' },
-  dataset: { sql: 't."dataset"', type: 'text' },
-  backbone: { sql: 't."backbone"', type: 'text' },
-  shots: { sql: 't."shots"', type: 'int' },
-  lr: { sql: 't."lr"', type: 'float8' },
-  lrText: { sql: 't."lrText"', type: 'float8' },
-  cavptMode: { sql: 't."cavptMode"', type: 'text' },
-  cavptLayers: { sql: 't."cavptLayers"', type: 'int' },
-  cavptLength: { sql: 't."cavptLength"', type: 'int' },
-  kN: { sql: 't."kN"', type: 'int' },
-  alpha: { sql: 't."alpha"', type: 'float8' },
-  beta: { sql: 't."beta"', type: 'float8' },
-  epochs: { sql: 't."epochs"', type: 'int' },
+  ...trialColumns,
   /** The evaluation dataset (domain generalization); without it only the source dataset's own split counts. */
   evalDataset: { sql: 'ev."evalDataset"', type: 'text' },
-} as const;
+};
 
-export type Factor = keyof typeof FACTORS;
-export const FACTOR_NAMES = Object.keys(FACTORS) as Factor[];
-export type FactorValue = string | number | null;
+export type Factor = 'sweep' | TrialFactorName | 'evalDataset';
+export const FACTOR_NAMES: Factor[] = ['sweep', ...TRIAL_FACTOR_NAMES, 'evalDataset'];
+export type { FactorType, FactorValue, TrialFactorName };
+export { FACTOR_DEFS, TRIAL_FACTOR_NAMES };
 
 const factorSchema = z.enum(FACTOR_NAMES as [Factor, ...Factor[]]);
 
@@ -57,37 +62,50 @@ export interface Cell {
 }
 
 export interface CellReport {
+  /** The requested factors, then the ones added because they vary inside a requested cell (`added`). */
   factors: Factor[];
+  /**
+   * Factors that were not asked for but take more than one value inside some requested cell: the report is split by
+   * them, so that no cell pools two settings as if they were seeds. Callers show them as extra rows or series.
+   */
+  added: Factor[];
   cells: Cell[];
   /** Planned cells without a single result. */
   missing: Cell[];
 }
 
-/**
- * Mean, population std, sample std and n over seeds for each cell (the distinct values of `factors`) of the given
- * sweeps. The expected cells come from the sweeps' trials, so cells with no result yet are listed with n = 0.
- * A trial that reuses another's results is read through `reusedFromId`; the same configKey in two sweeps counts once
- * unless `sweep` is a factor.
- */
-export async function cellStats(db: Queryable, query: CellQuery): Promise<CellReport> {
-  const { sweepIds, factors, split, where } = cellQuerySchema.parse(query);
-  const params: unknown[] = [sweepIds, split];
-  const exprs = factors.map((factor) => FACTORS[factor].sql);
-  const columns = factors.map((_, i) => `f${i}`);
-  const select = exprs.map((expr, i) => `${expr} AS f${i}`);
+/** Trials of one cell differ in a setting that no factor records, so no table can keep them apart. */
+export class PoolingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PoolingError';
+  }
+}
+
+/** Config fields that do not change what a trial learns on its source dataset (sweep/canonical.ts), and the seed. */
+const NOT_SETTINGS = ['seed', 'root', 'splitCacheDir', 'checkpointEvery', 'preset', 'evalDatasets', 'evalBatchSize'];
+
+/** The trials of the query as SQL pieces shared by the statements of one cellStats call. */
+interface TrialScope {
+  params: unknown[];
+  /** `WITH trials AS (...)` */
+  cte: string;
+  /** `FROM trials t` with its joins (the sweep's name, one row per evaluation dataset when needed) */
+  from: (needsEval: boolean) => string;
+  /** the query's filters, or '' */
+  filterWhere: string;
+}
+
+function trialScope(query: z.output<typeof cellQuerySchema>, factors: Factor[]): TrialScope {
+  const { sweepIds, where } = query;
+  const params: unknown[] = [sweepIds];
   const filters = Object.entries(where).map(([factor, values]) => {
     const spec = FACTORS[factor as Factor];
     params.push(values);
     return `${spec.sql} = ANY($${params.length}::${spec.type}[])`;
   });
-  // Without evalDataset in play each trial counts on its own source dataset: no unnest, no per-row array.
-  const perEval = factors.includes('evalDataset') || 'evalDataset' in where;
-  const evalJoin = perEval ? 'CROSS JOIN LATERAL unnest(t."evalDatasets") AS ev("evalDataset")' : '';
-  const evalColumn = perEval ? 'ev."evalDataset"' : 't."dataset"';
   const sweepJoin = factors.includes('sweep') || 'sweep' in where ? 'JOIN "Sweep" s ON s."id" = t."sweepId"' : '';
   const dedupe = factors.includes('sweep') ? 't."sweepId", t."configKey"' : 't."configKey"';
-  const groupBy = columns.length > 0 ? columns.join(', ') : '()';
-
   // One configKey is one experiment: listed by two sweeps it still counts once (unique per sweep already).
   const trialColumns = [
     'id',
@@ -97,25 +115,127 @@ export async function cellStats(db: Queryable, query: CellQuery): Promise<CellRe
     'seed',
     'reusedFromId',
     'evalDatasets',
-    ...Object.values(FACTORS).flatMap((spec) => (spec.sql.startsWith('t.') ? [spec.sql.slice(3, -1)] : [])),
+    'config',
+    ...TRIAL_FACTOR_NAMES,
   ].map((column) => `t."${column}"`);
   const trials =
     sweepIds.length === 1
       ? `SELECT ${trialColumns.join(', ')} FROM "Trial" t WHERE t."sweepId" = ANY($1::text[])`
       : `SELECT DISTINCT ON (${dedupe}) ${trialColumns.join(', ')} FROM "Trial" t WHERE t."sweepId" = ANY($1::text[])
           ORDER BY ${dedupe}, t."createdAt", t."id"`;
+  return {
+    params,
+    cte: `WITH trials AS (${trials})`,
+    from: (needsEval) =>
+      `FROM trials t ${sweepJoin}
+       ${needsEval ? 'CROSS JOIN LATERAL unnest(t."evalDatasets") AS ev("evalDataset")' : ''}`,
+    filterWhere: filters.length > 0 ? `WHERE ${filters.join(' AND ')}` : '',
+  };
+}
+
+/**
+ * The trial factors that vary inside some cell of `shown`, added one at a time in the factor list's order (a factor
+ * that varies only because an added one does, like CoOp's lr with its lrText, is then no longer added).
+ */
+async function hiddenFactors(db: Queryable, scope: TrialScope, shown: Factor[], needsEval: boolean): Promise<Factor[]> {
+  const added: Factor[] = [];
+  for (;;) {
+    const grouping = [...shown, ...added];
+    const candidates = TRIAL_FACTOR_NAMES.filter((name) => !grouping.includes(name));
+    if (candidates.length === 0) return added;
+    const varies = candidates.map((name, i) => {
+      const sql = FACTORS[name].sql;
+      return `count(DISTINCT ${sql}) + max(CASE WHEN ${sql} IS NULL THEN 1 ELSE 0 END) > 1 AS v${i}`;
+    });
+    const groupBy = grouping.length > 0 ? grouping.map((factor) => FACTORS[factor].sql).join(', ') : '()';
+    const { rows } = await db.query<Record<string, boolean | null>>(
+      `${scope.cte}
+       SELECT ${candidates.map((_, i) => `bool_or(g.v${i}) AS v${i}`).join(', ')}
+         FROM (SELECT ${varies.join(', ')} ${scope.from(needsEval)} ${scope.filterWhere} GROUP BY ${groupBy}) g`,
+      scope.params,
+    );
+    const row = rows[0] ?? {};
+    const next = candidates.find((_, i) => row[`v${i}`] === true);
+    if (next === undefined) return added;
+    added.push(next);
+  }
+}
+
+/** Refuses when, after every factor is in play, one cell still holds trials whose settings differ (PoolingError). */
+async function assertOneSettingPerCell(
+  db: Queryable,
+  scope: TrialScope,
+  factors: Factor[],
+  needsEval: boolean,
+): Promise<void> {
+  const groupBy = factors.length > 0 ? factors.map((factor) => FACTORS[factor].sql).join(', ') : '()';
+  const setting = `(t."config" - '{${NOT_SETTINGS.join(',')}}'::text[])`;
+  const { rows } = await db.query<{ pair: unknown[] }>(
+    `${scope.cte}
+     SELECT (array_agg(DISTINCT ${setting}))[1:2] AS pair ${scope.from(needsEval)} ${scope.filterWhere}
+      GROUP BY ${groupBy} HAVING count(DISTINCT ${setting}) > 1 LIMIT 1`,
+    scope.params,
+  );
+  const pair = rows[0]?.pair;
+  if (pair === undefined) return;
+  const differences = differingPaths(pair[0], pair[1]);
+  const shown = differences
+    .slice(0, 3)
+    .map((d) => `${d.path} (${d.values.map((v) => JSON.stringify(v) ?? 'unset').join(' vs ')})`);
+  throw new PoolingError(
+    `cannot aggregate without pooling different settings: trials of one cell differ in ${shown.join(', ')}${differences.length > 3 ? ` and ${differences.length - 3} more` : ''}, which is not a factor; look at these sweeps one at a time`,
+  );
+}
+
+interface Difference {
+  path: string;
+  values: [unknown, unknown];
+}
+
+function differingPaths(a: unknown, b: unknown, at = ''): Difference[] {
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (isObject(a) && isObject(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    return keys.flatMap((key) => differingPaths(a[key], b[key], at === '' ? key : `${at}.${key}`));
+  }
+  return JSON.stringify(a) === JSON.stringify(b) ? [] : [{ path: at || '(config)', values: [a, b] }];
+}
+
+/**
+ * Mean, population std, sample std and n over seeds for each cell (the distinct values of `factors`) of the given
+ * sweeps. The expected cells come from the sweeps' trials, so cells with no result yet are listed with n = 0.
+ * A trial that reuses another's results is read through `reusedFromId`; the same configKey in two sweeps counts once
+ * unless `sweep` is a factor. Never pools settings: factors that vary inside a requested cell are added to the report
+ * (`added`), and trials that differ in a setting no factor records make it throw PoolingError.
+ */
+export async function cellStats(db: Queryable, query: CellQuery): Promise<CellReport> {
+  const parsed = cellQuerySchema.parse(query);
+  const { where } = parsed;
+  // Without evalDataset in play each trial counts on its own source dataset: no unnest, no per-row array.
+  const perEval = parsed.factors.includes('evalDataset') || 'evalDataset' in where;
+  const scope = trialScope(parsed, parsed.factors);
+  const added = await hiddenFactors(db, scope, parsed.factors, perEval);
+  const factors = [...parsed.factors, ...added];
+  await assertOneSettingPerCell(db, scope, factors, perEval);
+
+  const params = [...scope.params, parsed.split];
+  const splitParam = `$${params.length}`;
+  const exprs = factors.map((factor) => FACTORS[factor].sql);
+  const columns = factors.map((_, i) => `f${i}`);
+  const select = exprs.map((expr, i) => `${expr} AS f${i}`);
+  const evalColumn = perEval ? 'ev."evalDataset"' : 't."dataset"';
+  const groupBy = columns.length > 0 ? columns.join(', ') : '()';
 
   // Single pass: planned (cell, seed) rows left-joined to their results, so cells without results stay listed.
   const sql = `
-    WITH trials AS (${trials}),
+    ${scope.cte},
     per_seed AS (
       SELECT ${[...select, 't."seed" AS seed'].join(', ')}, avg(r."top1") AS top1
-        FROM trials t
-        ${sweepJoin}
-        ${evalJoin}
+        ${scope.from(perEval)}
         LEFT JOIN "TrialResult" r
-          ON r."trialId" = COALESCE(t."reusedFromId", t."id") AND r."evalDataset" = ${evalColumn} AND r."split" = $2
-       ${filters.length > 0 ? `WHERE ${filters.join(' AND ')}` : ''}
+          ON r."trialId" = COALESCE(t."reusedFromId", t."id") AND r."evalDataset" = ${evalColumn} AND r."split" = ${splitParam}
+       ${scope.filterWhere}
        GROUP BY ${[...exprs, 't."seed"'].join(', ')}
     )
     SELECT ${[...columns, 'count(*)::int AS expected_n'].join(', ')},
@@ -144,7 +264,7 @@ export async function cellStats(db: Queryable, query: CellQuery): Promise<CellRe
       seeds: row.seeds as number[],
     };
   });
-  return { factors, cells, missing: cells.filter((cell) => cell.n === 0) };
+  return { factors, added, cells, missing: cells.filter((cell) => cell.n === 0) };
 }
 
 export interface AveragedCell {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { z } from 'zod';
+import { FACTOR_DEFS, type FactorDef, type FactorValue, type TrialFactorName } from '../sweep/factors.ts';
 import { DatabaseError } from './errors.ts';
 import type { Queryable } from './migrate.ts';
 
@@ -87,44 +88,51 @@ export async function setSweepStatus(
   );
 }
 
+function factorSchema(def: FactorDef): z.ZodType<FactorValue> {
+  const value: z.ZodType<string | number> =
+    // Every numeric setting (counts, rates, weights) is >= 0.
+    def.type === 'text'
+      ? z.string().min(1)
+      : def.type === 'int'
+        ? z.number().int().nonnegative()
+        : z.number().nonnegative();
+  return def.nullable ? value.nullable().default(null) : value;
+}
+
+/** A planned trial: its identity, its resolved config and its factors (sweep/factors.ts; nullable ones may be left out). */
+export type TrialInput = {
+  configKey: string;
+  seed: number;
+  /** The code version the trial was planned with (part of its configKey); workers with other code refuse it. */
+  codeVersion?: string | null;
+  evalDatasets?: string[];
+  config: unknown;
+  method: string;
+  dataset: string;
+  backbone: string;
+  shots: number;
+} & Partial<Record<TrialFactorName, FactorValue>>;
+type PlannedTrial = Required<Omit<TrialInput, 'evalDatasets'>> &
+  Pick<TrialInput, 'evalDatasets'> &
+  Record<TrialFactorName, FactorValue>;
+
 const trialSchema = z.object({
   configKey: z.string().regex(/^[0-9a-f]{16,64}$/, 'configKey must be a hex digest'),
-  method: z.string().min(1),
-  dataset: z.string().min(1),
-  backbone: z.string().min(1),
-  shots: z.number().int().nonnegative(),
   seed: z.number().int(),
-  lr: z.number().nonnegative(),
-  lrText: z.number().nonnegative().nullable().default(null),
-  cavptMode: z.string().min(1).nullable().default(null),
-  cavptLayers: z.number().int().nonnegative().nullable().default(null),
-  cavptLength: z.number().int().nonnegative().nullable().default(null),
-  kN: z.number().int().nonnegative().nullable().default(null),
-  alpha: z.number().nullable().default(null),
-  beta: z.number().nullable().default(null),
-  epochs: z.number().int().nonnegative(),
+  codeVersion: z.string().min(1).nullable().default(null),
   evalDatasets: z.array(z.string().min(1)).min(1).optional(),
   config: z.unknown(),
-});
-export type TrialInput = z.input<typeof trialSchema>;
+  ...Object.fromEntries(FACTOR_DEFS.map((def) => [def.name, factorSchema(def)])),
+}) as unknown as z.ZodType<PlannedTrial, TrialInput>;
 
-const TRIAL_COLUMNS = [
-  'configKey',
-  'method',
-  'dataset',
-  'backbone',
-  'shots',
-  'seed',
-  'lr',
-  'lrText',
-  'cavptMode',
-  'cavptLayers',
-  'cavptLength',
-  'kN',
-  'alpha',
-  'beta',
-  'epochs',
+/** Column lists of the planned-trial insert: the fixed ones, then one per factor of sweep/factors.ts. */
+const PLAIN_COLUMNS = [
+  { name: 'configKey', type: 'text' },
+  { name: 'seed', type: 'int' },
+  { name: 'codeVersion', type: 'text' },
+  ...FACTOR_DEFS.map((def) => ({ name: def.name, type: def.type })),
 ] as const;
+const quote = (name: string) => `"${name}"`;
 
 /**
  * Inserts the planned trials of a sweep in one statement; trials already planned (same configKey) are left as they
@@ -134,18 +142,16 @@ export async function planTrials(db: Queryable, sweepId: string, inputs: TrialIn
   const trials = inputs.map((input) => trialSchema.parse(input));
   const ids = trials.map((trial) => trialIdFor(sweepId, trial.configKey));
   if (trials.length === 0) return ids;
-  const columns = TRIAL_COLUMNS.map((column) => trials.map((trial) => trial[column]));
+  const columns = PLAIN_COLUMNS.map((column) => trials.map((trial) => trial[column.name]));
+  const arrays = PLAIN_COLUMNS.map((column, i) => `$${i + 3}::${column.type}[]`);
+  const n = PLAIN_COLUMNS.length;
   await db.query(
-    `INSERT INTO "Trial" (id, "sweepId", "configKey", method, dataset, backbone, shots, seed, lr, "lrText", "cavptMode",
-                          "cavptLayers", "cavptLength", "kN", alpha, beta, epochs, "evalDatasets", config, "updatedAt")
-     SELECT u.id, $1, u.key, u.method, u.dataset, u.backbone, u.shots, u.seed, u.lr, u.lr_text, u.mode, u.layers,
-            u.length, u.kn, u.alpha, u.beta, u.epochs,
+    `INSERT INTO "Trial" (id, "sweepId", ${PLAIN_COLUMNS.map((c) => quote(c.name)).join(', ')}, "evalDatasets", config,
+                          "updatedAt")
+     SELECT u.id, $1, ${PLAIN_COLUMNS.map((_, i) => `u.c${i}`).join(', ')},
             ARRAY(SELECT jsonb_array_elements_text(u.evals)), u.config, now()
-       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[], $9::float8[],
-                   $10::float8[], $11::text[], $12::int[], $13::int[], $14::int[], $15::float8[], $16::float8[],
-                   $17::int[], $18::jsonb[], $19::jsonb[])
-         AS u(id, key, method, dataset, backbone, shots, seed, lr, lr_text, mode, layers, length, kn, alpha, beta,
-              epochs, evals, config)
+       FROM unnest($2::text[], ${arrays.join(', ')}, $${n + 3}::jsonb[], $${n + 4}::jsonb[])
+         AS u(id, ${PLAIN_COLUMNS.map((_, i) => `c${i}`).join(', ')}, evals, config)
      ON CONFLICT ("sweepId", "configKey") DO NOTHING`,
     [
       sweepId,
@@ -162,6 +168,9 @@ export interface TransitionFields {
   backend?: string;
   workerId?: string;
   error?: string;
+  /** Provenance reported by the run that succeeded: sha256 of the CLIP weights, hash of the few-shot picks. */
+  weightsSha256?: string;
+  splitHash?: string;
 }
 
 /**
@@ -180,70 +189,104 @@ export async function transitionTrial(
     `WITH moved AS (
        UPDATE "Trial" SET status = $2::"TrialStatus", "updatedAt" = now(),
               backend = COALESCE($4, backend), "workerId" = COALESCE($5, "workerId"),
+              "weightsSha256" = COALESCE($7, "weightsSha256"), "splitHash" = COALESCE($8, "splitHash"),
               error = CASE WHEN $2 IN ('failed', 'cancelled') THEN $6 WHEN $2 = 'succeeded' THEN NULL ELSE error END,
               "startedAt" = CASE WHEN $2 = 'running' THEN now() ELSE "startedAt" END,
               "finishedAt" = CASE WHEN $2 IN ('succeeded', 'failed', 'cancelled') THEN now()
                                   WHEN $2 IN ('queued', 'running') THEN NULL ELSE "finishedAt" END,
               "durationMs" = CASE WHEN $2 IN ('succeeded', 'failed', 'cancelled') AND "startedAt" IS NOT NULL
-                                  THEN (extract(epoch FROM now() - "startedAt") * 1000)::int ELSE "durationMs" END,
-              attempts = attempts + CASE WHEN $2 = 'running' THEN 1 ELSE 0 END
+                                  THEN (extract(epoch FROM now() - "startedAt") * 1000)::int ELSE "durationMs" END
         WHERE id = $1 AND status::text = ANY($3::text[])
         RETURNING status)
      SELECT status FROM moved
      UNION ALL SELECT status FROM "Trial" WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM moved)`,
-    [trialId, to, from, fields.backend ?? null, fields.workerId ?? null, fields.error ?? null],
+    [
+      trialId,
+      to,
+      from,
+      fields.backend ?? null,
+      fields.workerId ?? null,
+      fields.error ?? null,
+      fields.weightsSha256 ?? null,
+      fields.splitHash ?? null,
+    ],
   );
   if (rows.length === 0) throw new Error(`trial ${trialId} does not exist`);
   return rows[0]?.status === to;
 }
 
-/** A succeeded trial with this configKey in another sweep whose results can stand in for a new training run. */
-export async function findReusableTrial(
+/**
+ * Ends a trial whose activity gave up (retries exhausted, non-retryable, timed out, cancelled) from whatever state it
+ * was left in; a trial that already succeeded or reuses results keeps its result.
+ */
+export async function closeTrial(
   db: Queryable,
-  configKey: string,
-  exceptSweepId: string,
-): Promise<string | null> {
-  const { rows } = await db.query<{ id: string }>(
-    `SELECT id FROM "Trial"
-      WHERE "configKey" = $1 AND status = 'succeeded' AND "reusedFromId" IS NULL AND "sweepId" <> $2
-      ORDER BY "finishedAt", id LIMIT 1`,
-    [configKey, exceptSweepId],
-  );
-  return rows[0]?.id ?? null;
-}
-
-/** Marks a planned trial as reusing `fromTrialId`'s results (read through reusedFromId; nothing is copied). */
-export async function linkReusedTrial(db: Queryable, trialId: string, fromTrialId: string): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `UPDATE "Trial" t SET status = 'reused', "reusedFromId" = $2, "updatedAt" = now(), "finishedAt" = now()
-       FROM "Trial" src
-      WHERE t.id = $1 AND src.id = $2 AND src."configKey" = t."configKey" AND src.status = 'succeeded'
-        AND t.status IN ('pending', 'queued')`,
-    [trialId, fromTrialId],
-  );
-  if ((rowCount ?? 0) > 0) return true;
-  const { rows } = await db.query<{ reusedFromId: string | null }>(`SELECT "reusedFromId" FROM "Trial" WHERE id = $1`, [
-    trialId,
-  ]);
-  return rows[0]?.reusedFromId === fromTrialId;
-}
-
-const attemptSchema = z.object({
-  trialId: z.string().min(1),
-  attempt: z.number().int().positive(),
-  workerId: z.string().nullable().default(null),
-  backend: z.string().nullable().default(null),
-  startedAt: z.date(),
-});
-
-/** Records the start of an attempt (Temporal's attempt number); a retried report of the same start changes nothing. */
-export async function startAttempt(db: Queryable, input: z.input<typeof attemptSchema>): Promise<void> {
-  const a = attemptSchema.parse(input);
+  trialId: string,
+  status: 'failed' | 'cancelled',
+  error: string,
+): Promise<void> {
   await db.query(
-    `INSERT INTO "TrialAttempt" ("trialId", attempt, "workerId", backend, "startedAt")
-     VALUES ($1, $2, $3, $4, $5) ON CONFLICT ("trialId", attempt) DO NOTHING`,
-    [a.trialId, a.attempt, a.workerId, a.backend, a.startedAt],
+    `UPDATE "Trial" SET status = $2::"TrialStatus", error = $3, "finishedAt" = now(), "updatedAt" = now()
+      WHERE id = $1 AND status NOT IN ('succeeded', 'reused')
+        AND (status, error) IS DISTINCT FROM ($2::"TrialStatus", $3)`,
+    [trialId, status, error],
   );
+}
+
+/**
+ * Makes a sweep's unfinished trials runnable again (failed, cancelled, and running ones left behind by a workflow
+ * that is gone); returns how many. The caller checks that no workflow of the sweep is running.
+ */
+export async function requeueUnfinishedTrials(db: Queryable, sweepId: string): Promise<number> {
+  const { rowCount } = await db.query(
+    `UPDATE "Trial" SET status = 'queued', error = NULL, "finishedAt" = NULL, "updatedAt" = now()
+      WHERE "sweepId" = $1 AND status IN ('failed', 'cancelled', 'running')`,
+    [sweepId],
+  );
+  return rowCount ?? 0;
+}
+
+/**
+ * Links every pending or queued trial of the sweep to the oldest succeeded trial with the same identity (configKey)
+ * in another sweep instead of retraining it (read through reusedFromId; nothing is copied). Returns how many.
+ */
+export async function linkReusableTrials(db: Queryable, sweepId: string): Promise<number> {
+  const { rowCount } = await db.query(
+    `UPDATE "Trial" AS t
+        SET status = 'reused', "reusedFromId" = src.id, "finishedAt" = now(), "updatedAt" = now()
+       FROM (SELECT DISTINCT ON ("configKey") id, "configKey"
+               FROM "Trial"
+              WHERE status = 'succeeded' AND "sweepId" <> $1
+              ORDER BY "configKey", "finishedAt", id) AS src
+      WHERE t."sweepId" = $1 AND t.status IN ('pending', 'queued') AND t."configKey" = src."configKey"`,
+    [sweepId],
+  );
+  return rowCount ?? 0;
+}
+
+/**
+ * Opens the next attempt of a trial and returns its number (1, 2, …) across every activity that ever ran the trial,
+ * including those of earlier workflow runs (a resumed sweep continues the count); Trial.attempts follows it. Temporal
+ * runs at most one attempt of a trial at a time, so an attempt still marked running belongs to a worker that died:
+ * it is closed as timed out.
+ */
+export async function beginAttempt(db: Queryable, trialId: string, workerId: string | null): Promise<number> {
+  const { rows } = await db.query<{ attempt: number }>(
+    `WITH stale AS (
+       UPDATE "TrialAttempt" SET outcome = 'timed_out', "endedAt" = now(),
+              error = COALESCE(error, 'worker stopped answering (no end reported)')
+        WHERE "trialId" = $1 AND outcome = 'running'
+        RETURNING attempt),
+     opened AS (
+       INSERT INTO "TrialAttempt" ("trialId", attempt, "workerId", "startedAt")
+       SELECT $1, COALESCE((SELECT max(attempt) FROM "TrialAttempt" WHERE "trialId" = $1), 0) + 1, $2, now()
+       RETURNING attempt),
+     counted AS (
+       UPDATE "Trial" t SET attempts = o.attempt, "updatedAt" = now() FROM opened o WHERE t.id = $1 RETURNING t.id)
+     SELECT attempt FROM opened`,
+    [trialId, workerId],
+  );
+  return rows[0]!.attempt;
 }
 
 export async function finishAttempt(

@@ -18,6 +18,11 @@ export interface AxisDef {
   target: string;
   /** methods whose training this value changes; elsewhere it is reset to the default (see expand.ts) */
   methods: readonly Method[];
+  /**
+   * The Trial column that stores it as a factor (sweep/factors.ts), and its name in `results --by`, the dashboard and
+   * export. Adding an axis is this entry, the column in prisma/schema.prisma and a migration.
+   */
+  column: string;
   options?: readonly string[];
   min?: number;
   /** exclusive lower bound (learning rates) */
@@ -31,14 +36,28 @@ const TEXT: readonly Method[] = ['coop', 'vlp', 'dpt'];
 const WARMUP_LOSS: readonly Method[] = ['vlp', 'dpt'];
 const DPT: readonly Method[] = ['dpt'];
 
-function int(min: number, max: number, target: string, methods: readonly Method[]): AxisDef {
-  return { kind: 'int', expectation: `an integer >= ${min}`, target, methods, min, max };
+type Column<C extends string> = AxisDef & { column: C };
+
+function int<C extends string>(
+  column: C,
+  min: number,
+  max: number,
+  target: string,
+  methods: readonly Method[],
+): Column<C> {
+  return { kind: 'int', expectation: `an integer >= ${min}`, target, methods, min, max, column };
 }
-function float(min: number, max: number, target: string, methods: readonly Method[]): AxisDef {
-  return { kind: 'float', expectation: `a number >= ${min}`, target, methods, min, max };
+function float<C extends string>(
+  column: C,
+  min: number,
+  max: number,
+  target: string,
+  methods: readonly Method[],
+): Column<C> {
+  return { kind: 'float', expectation: `a number >= ${min}`, target, methods, min, max, column };
 }
-function positive(max: number, target: string, methods: readonly Method[]): AxisDef {
-  return { kind: 'float', expectation: 'a number > 0', target, methods, above: 0, max };
+function positive<C extends string>(column: C, max: number, target: string, methods: readonly Method[]): Column<C> {
+  return { kind: 'float', expectation: 'a number > 0', target, methods, above: 0, max, column };
 }
 
 export const AXES = {
@@ -48,36 +67,40 @@ export const AXES = {
     target: 'method',
     methods: METHODS,
     options: METHODS,
+    column: 'method',
   },
   /** visual prompts and CAVPT (OPTIM.LR) */
-  lr: positive(10, 'optim.lrVisual', VISUAL),
-  lrText: positive(10, 'optim.lrText', TEXT),
+  lr: positive('lr', 10, 'optim.lrVisual', VISUAL),
+  lrText: positive('lrText', 10, 'optim.lrText', TEXT),
   'cavpt.mode': {
     kind: 'enum',
     expectation: `one of ${CAVPT_MODES.join(', ')}`,
     target: 'cavpt.mode',
     methods: DPT,
     options: CAVPT_MODES,
+    column: 'cavptMode',
   },
   /** depth: how many ViT blocks carry CAVPT */
-  'cavpt.layers': int(1, 64, 'cavpt.layers', DPT),
-  'cavpt.length': int(0, 1000, 'cavpt.kN', DPT),
-  kN: int(1, 1000, 'cavpt.kN', DPT),
+  'cavpt.layers': int('cavptLayers', 1, 64, 'cavpt.layers', DPT),
+  'cavpt.length': int('cavptLength', 0, 1000, 'cavpt.kN', DPT),
+  kN: int('kN', 1, 1000, 'cavpt.kN', DPT),
   /** learnable key/value tokens of each CAVPT module (10 in the official code) */
-  'cavpt.ctxTokens': int(0, 1000, 'cavpt.ctxTokens', DPT),
-  alpha: float(0, 100, 'loss.alpha', DPT),
-  beta: float(0, 100, 'loss.beta', WARMUP_LOSS),
-  epochs: int(1, 100_000, 'optim.epochs', TRAINED),
+  'cavpt.ctxTokens': int('cavptCtxTokens', 0, 1000, 'cavpt.ctxTokens', DPT),
+  alpha: float('alpha', 0, 100, 'loss.alpha', DPT),
+  beta: float('beta', 0, 100, 'loss.beta', WARMUP_LOSS),
+  epochs: int('epochs', 1, 100_000, 'optim.epochs', TRAINED),
   /** C: epochs of the general-knowledge warm-up loss */
-  warmupEpochs: int(0, 100_000, 'loss.warmupEpochs', WARMUP_LOSS),
+  warmupEpochs: int('warmupEpochs', 0, 100_000, 'loss.warmupEpochs', WARMUP_LOSS),
   /** constant-LR warm-up epochs of the visual/CAVPT optimisers */
-  lrWarmupEpochs: int(0, 100_000, 'optim.lrWarmupEpochs', VISUAL),
-  'vpt.length': int(0, 1000, 'vpt.length', VISUAL),
-  'text.nCtx': int(1, 77, 'text.nCtx', TEXT),
-  batchSize: int(1, 100_000, 'optim.batchSize', TRAINED),
+  lrWarmupEpochs: int('lrWarmupEpochs', 0, 100_000, 'optim.lrWarmupEpochs', VISUAL),
+  'vpt.length': int('vptLength', 0, 1000, 'vpt.length', VISUAL),
+  'text.nCtx': int('textNCtx', 1, 77, 'text.nCtx', TEXT),
+  batchSize: int('batchSize', 1, 100_000, 'optim.batchSize', TRAINED),
 } as const satisfies Record<string, AxisDef>;
 
 export type AxisKey = keyof typeof AXES;
+/** The factor columns the axes are stored in. */
+export type AxisColumn = (typeof AXES)[AxisKey]['column'];
 export const AXIS_KEYS = Object.keys(AXES) as AxisKey[];
 export type AxisValue = string | number;
 /** A set of sweep-file assignments, e.g. `{ 'cavpt.length': 5, lr: 0.002 }`. */

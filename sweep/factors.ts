@@ -1,49 +1,98 @@
 import type { Method, TrialConfig } from '../dpt/trial-config.ts';
+import { AXES, type AxisColumn, type AxisDef, type AxisKey } from './axes.ts';
 import { datasetSizes } from './datasets.ts';
 
 /**
- * The typed factor columns the database stores next to a trial's JSON config (ARCHITECTURE §4), so that ablation
- * queries group by columns instead of digging in JSON. A factor the trial's method does not use is null (CoOp has no
- * CAVPT, zero-shot has no learning rate), which keeps "not applicable" apart from any real value. Pure.
+ * THE list of a trial's factors: every setting a sweep can set or vary, stored as a typed column of "Trial" (one
+ * column per factor, db/README.md says why) so that ablation queries group and filter by columns instead of digging
+ * in JSON. Everything that names factors derives from this list: the columns `planTrials` writes
+ * (db/repositories.ts), the factor table of the ablation queries (db/ablation.ts), `results --by`, the dashboard's
+ * trial columns, filters and series, export's columns; test/unit/sweep/factors.test.ts checks prisma/schema.prisma
+ * against it.
+ *
+ * The first four are set by the sweep's own keys (method, datasets, model, shots); the rest are the sweep axes
+ * (sweep/axes.ts), each stored in its `column`. A factor the trial's method does not read is null, which keeps "not
+ * applicable" apart from every real value. The seed is a replicate, never a factor. Pure.
  */
-export interface TrialFactors {
-  method: Method;
-  dataset: string;
-  shots: number;
-  seed: number;
-  /** the visual/CAVPT learning rate; for CoOp, which trains only text prompts, the text learning rate */
-  lr: number | null;
-  cavptMode: string | null;
-  cavptLayers: number | null;
-  /** effective number of class-aware prompts: min(K_N, classes of the dataset), as the trainer uses it */
-  cavptLength: number | null;
-  /** K_N as configured (SELECTED_COVPT.CPN) */
-  kN: number | null;
-  alpha: number | null;
-  beta: number | null;
-  epochs: number | null;
+export type FactorType = 'text' | 'int' | 'float8';
+export type FactorValue = string | number | null;
+export type TrialFactorName = 'dataset' | 'backbone' | 'shots' | AxisColumn;
+
+export interface FactorDef {
+  name: TrialFactorName;
+  type: FactorType;
+  /** The sweep-file key that sets it, when it is an axis. */
+  axis: AxisKey | null;
+  /** Null only where the method does not read the setting (axes); method, dataset, backbone and shots never are. */
+  nullable: boolean;
+  valueOf(config: TrialConfig): FactorValue;
 }
 
-const USES_WARMUP_LOSS: readonly Method[] = ['vlp', 'dpt'];
+/** Axis values stored as something other than the configured value. */
+const STORED_AS: Partial<Record<AxisKey, (config: TrialConfig) => FactorValue>> = {
+  // CoOp trains only text prompts, so its one learning rate stands in the learning-rate column too.
+  lr: (config) =>
+    config.method === 'zeroshot' ? null : config.method === 'coop' ? config.optim.lrText : config.optim.lrVisual,
+  // The trainer uses K = min(K_N, classes) class-aware prompts (DPT_SPEC §5); K_N as configured is the kN column.
+  'cavpt.length': (config) =>
+    config.method === 'dpt' ? Math.min(config.cavpt.kN, datasetSizes(config.dataset).classes) : null,
+};
+
+/** The CLIP weights' folder name, e.g. "clip-vit-base-patch32" for /models/clip-vit-base-patch32/. */
+export function backboneOf(model: string): string {
+  const parts = model.split(/[\\/]+/).filter((part) => part !== '');
+  return parts[parts.length - 1] ?? model;
+}
+
+function axisFactor(key: AxisKey): FactorDef {
+  const def: AxisDef = AXES[key];
+  const path = def.target.split('.');
+  const configured = (config: TrialConfig): FactorValue => {
+    if (!def.methods.includes(config.method)) return null;
+    let node: unknown = config;
+    for (const part of path) node = (node as Record<string, unknown>)[part];
+    return node as FactorValue;
+  };
+  return {
+    name: def.column as AxisColumn,
+    type: def.kind === 'enum' ? 'text' : def.kind === 'int' ? 'int' : 'float8',
+    axis: key,
+    nullable: key !== 'method',
+    valueOf: STORED_AS[key] ?? configured,
+  };
+}
+
+const method = axisFactor('method');
+export const FACTOR_DEFS: readonly FactorDef[] = [
+  method,
+  { name: 'dataset', type: 'text', axis: null, nullable: false, valueOf: (config) => config.dataset },
+  { name: 'backbone', type: 'text', axis: null, nullable: false, valueOf: (config) => backboneOf(config.model) },
+  { name: 'shots', type: 'int', axis: null, nullable: false, valueOf: (config) => config.shots },
+  ...(Object.keys(AXES) as AxisKey[]).filter((key) => key !== 'method').map(axisFactor),
+];
+
+export const TRIAL_FACTOR_NAMES: readonly TrialFactorName[] = FACTOR_DEFS.map((def) => def.name);
+
+export function factorDef(name: TrialFactorName): FactorDef {
+  const def = FACTOR_DEFS.find((entry) => entry.name === name);
+  if (def === undefined) throw new Error(`no factor ${name}`);
+  return def;
+}
+
+/** A factor by its column name or by its sweep-file key (`vpt.length` → vptLength). */
+export function factorNamed(name: string): TrialFactorName | undefined {
+  return FACTOR_DEFS.find((def) => def.name === name || def.axis === name)?.name;
+}
+
+export type TrialFactors = Record<TrialFactorName, FactorValue> & {
+  method: Method;
+  dataset: string;
+  backbone: string;
+  shots: number;
+  seed: number;
+};
 
 export function trialFactors(config: TrialConfig): TrialFactors {
-  const { method } = config;
-  const trains = method !== 'zeroshot';
-  const dpt = method === 'dpt';
-  const lr = !trains ? null : method === 'coop' ? config.optim.lrText : config.optim.lrVisual;
-  const classes = datasetSizes(config.dataset).classes;
-  return {
-    method,
-    dataset: config.dataset,
-    shots: config.shots,
-    seed: config.seed,
-    lr,
-    cavptMode: dpt ? config.cavpt.mode : null,
-    cavptLayers: dpt ? config.cavpt.layers : null,
-    cavptLength: dpt ? Math.min(config.cavpt.kN, classes) : null,
-    kN: dpt ? config.cavpt.kN : null,
-    alpha: dpt ? config.loss.alpha : null,
-    beta: USES_WARMUP_LOSS.includes(method) ? config.loss.beta : null,
-    epochs: trains ? config.optim.epochs : null,
-  };
+  const values = Object.fromEntries(FACTOR_DEFS.map((def) => [def.name, def.valueOf(config)]));
+  return { ...values, seed: config.seed } as TrialFactors;
 }

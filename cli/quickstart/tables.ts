@@ -1,6 +1,6 @@
 import { type CellReport, cellStats, type Factor, type FactorValue } from '../../db/ablation.ts';
 import type { Queryable } from '../../db/migrate.ts';
-import type { TrialFactors } from '../../sweep/factors.ts';
+import { FACTOR_DEFS, type TrialFactors } from '../../sweep/factors.ts';
 import { buildPivot } from '../results/pivot.ts';
 import { renderPivot } from '../results/render.ts';
 import { VIEWS, type ViewDefinition } from '../results/views.ts';
@@ -8,8 +8,10 @@ import { VIEWS, type ViewDefinition } from '../results/views.ts';
 /** The planned trials' factor columns, as `planSweep` gives them. */
 export type PlannedFactors = Pick<TrialFactors, 'method'> & Partial<Record<Factor, FactorValue>>;
 
-/** Factors that can take a second value inside one method's trials of a sweep (the ablation arms). */
-const ARM_FACTORS: Factor[] = ['lr', 'cavptMode', 'cavptLayers', 'cavptLength', 'kN', 'alpha', 'beta', 'epochs'];
+/** Factors that can take a second value inside one method's trials of a sweep (the ablation arms): the axes. */
+const ARM_FACTORS: Factor[] = FACTOR_DEFS.filter((def) => def.axis !== null && def.axis !== 'method').map(
+  (d) => d.name,
+);
 
 /** Two columns of one knob (SELECTED_COVPT.CPN): a table over one of them lets the other vary with it. */
 const SAME_KNOB: Partial<Record<Factor, Factor>> = { cavptLength: 'kN', kN: 'cavptLength' };
@@ -48,7 +50,7 @@ export async function quickstartTables(
   planned: PlannedFactors[],
 ): Promise<string> {
   const methods = [...new Set(planned.map((f) => f.method))];
-  const report: CellReport = { factors: ['method', 'shots', 'dataset'], cells: [], missing: [] };
+  const report: CellReport = { factors: ['method', 'shots', 'dataset'], added: [], cells: [], missing: [] };
   for (const method of methods) {
     const where = {
       method: [method],
@@ -60,8 +62,14 @@ export async function quickstartTables(
     const part = await cellStats(db, { sweepIds: [sweep.id], factors: ['method', 'shots', 'dataset'], where });
     report.cells.push(...part.cells);
     report.missing.push(...part.missing);
+    for (const factor of part.added) if (!report.added.includes(factor)) report.added.push(factor);
   }
-  const fewshot = buildPivot(report, { rowFactors: ['method', 'shots'], column: 'dataset', average: 'all' });
+  report.factors.push(...report.added);
+  const fewshot = buildPivot(report, {
+    rowFactors: ['method', 'shots', ...report.added],
+    column: 'dataset',
+    average: 'all',
+  });
   const out = [
     renderPivot(fewshot, 'table', {
       caption: `top-1 accuracy (%) on the test split of ${sweep.name} — ${VIEWS.fewshot.title}, each method at its base setting`,
@@ -75,7 +83,11 @@ export async function quickstartTables(
     const where = { ...view.where, method: ['dpt'], ...baseSetting(dpt, view.rows) };
     const rowFactors: Factor[] = [...view.rows, 'shots'];
     const cells = await cellStats(db, { sweepIds: [sweep.id], factors: [...rowFactors, view.column], where });
-    const pivot = buildPivot(cells, { rowFactors, column: view.column, average: view.average });
+    const pivot = buildPivot(cells, {
+      rowFactors: [...rowFactors, ...cells.added],
+      column: view.column,
+      average: view.average,
+    });
     out.push(
       renderPivot(pivot, 'table', {
         caption: `top-1 accuracy (%) on the test split of ${sweep.name} — ${view.title} (DPT)`,

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { TRIAL_FACTOR_NAMES } from '../../db/ablation.ts';
 import type { Queryable } from '../../db/migrate.ts';
 import { csvLine } from './render.ts';
 
@@ -12,29 +13,20 @@ const KINDS: ExportKind[] = ['trials', 'results', 'epochs'];
 
 const iso = (column: string) => `to_char(${column}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
-/** Column lists of each file; timestamps are stored in UTC and written as ISO 8601. */
+/** Column lists of each file; timestamps are stored in UTC and written as ISO 8601. Factors: sweep/factors.ts. */
 const TRIAL_SELECT = [
   't.id',
   's.name AS sweep',
   't."configKey"',
-  't.method',
-  't.dataset',
-  't.backbone',
-  't.shots',
+  ...TRIAL_FACTOR_NAMES.map((name) => `t."${name}"`),
   't.seed',
-  't.lr',
-  't."lrText"',
-  't."cavptMode"',
-  't."cavptLayers"',
-  't."cavptLength"',
-  't."kN"',
-  't.alpha',
-  't.beta',
-  't.epochs',
   't."evalDatasets"',
   't.status::text AS status',
   't.attempts',
+  't."codeVersion"',
   't.backend',
+  't."weightsSha256"',
+  't."splitHash"',
   't."workerId"',
   `${iso('t."startedAt"')} AS "startedAt"`,
   `${iso('t."finishedAt"')} AS "finishedAt"`,

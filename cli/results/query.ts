@@ -1,5 +1,6 @@
-import { cellStats, FACTOR_NAMES, type Factor } from '../../db/ablation.ts';
+import { cellStats, FACTOR_NAMES, type Factor, PoolingError } from '../../db/ablation.ts';
 import type { Queryable } from '../../db/migrate.ts';
+import { factorNamed } from '../../sweep/factors.ts';
 import { UserError } from '../errors.ts';
 import { buildPivot, type Pivot } from './pivot.ts';
 import { factorValues, resolveSweeps, UnknownSweepError, variedFactors } from './sweeps.ts';
@@ -35,11 +36,17 @@ export async function resultsPivot(db: Queryable, request: ResultsRequest): Prom
   if (request.view !== undefined && !isViewName(request.view))
     throw new UserError(`unknown view ${request.view}; valid views: ${VIEW_NAMES.join(', ')}`);
   const view = request.view === undefined ? null : VIEWS[request.view as keyof typeof VIEWS];
-  const by = request.by?.map((name) => name.trim()).filter((name) => name !== '');
-  for (const name of by ?? []) {
-    if (!(FACTOR_NAMES as string[]).includes(name))
-      throw new UserError(`unknown factor ${name} in --by; valid factors: ${FACTOR_NAMES.join(', ')}`);
-  }
+  const by = request.by
+    ?.map((name) => name.trim())
+    .filter((name) => name !== '')
+    .map((name): Factor => {
+      const factor = (FACTOR_NAMES as string[]).includes(name) ? (name as Factor) : factorNamed(name);
+      if (factor === undefined)
+        throw new UserError(
+          `unknown factor ${name} in --by; valid factors: ${FACTOR_NAMES.join(', ')} (or a sweep-file key such as vpt.length)`,
+        );
+      return factor;
+    });
 
   const sweeps = await resolveSweeps(db, request.sweeps).catch((err: unknown) => {
     throw err instanceof UnknownSweepError ? new UserError(err.message) : err;
@@ -68,17 +75,21 @@ export async function resultsPivot(db: Queryable, request: ResultsRequest): Prom
       );
   }
   const column: Factor = view?.column ?? 'dataset';
-  const rowFactors = (by as Factor[] | undefined) ?? (view ? [...view.rows] : varied);
-  if (rowFactors.includes(column))
+  // Without --by or a view the rows are whatever the sweeps vary inside a dataset column (cellStats adds them).
+  const asked = by ?? (view ? [...view.rows] : []);
+  if (asked.includes(column))
     throw new UserError(`${column} is the column factor of this table; --by takes other factors`);
-  if (new Set(rowFactors).size !== rowFactors.length) throw new UserError('--by names a factor twice');
+  if (new Set(asked).size !== asked.length) throw new UserError('--by names a factor twice');
 
   const report = await cellStats(db, {
     sweepIds,
-    factors: [...rowFactors, column],
+    factors: [...asked, column],
     where: view?.where ?? {},
     split: request.split ?? 'test',
+  }).catch((err: unknown) => {
+    throw err instanceof PoolingError ? new UserError(err.message) : err;
   });
+  const rowFactors = [...asked, ...report.added];
   const pivot = buildPivot(report, {
     rowFactors,
     column,
@@ -86,7 +97,12 @@ export async function resultsPivot(db: Queryable, request: ResultsRequest): Prom
     // Domain generalization puts the source datasets first and averages the targets only.
     leadingColumns: column === 'evalDataset' ? (values.get('dataset') ?? []) : [],
   });
-  const caption = `top-1 accuracy (%) on the ${request.split ?? 'test'} split of ${sweepNames}${view ? ` — ${view.title}` : ''}`;
+  // Rows the request did not name are said, so that nobody mistakes them for the view's own.
+  const extra =
+    asked.length > 0 && report.added.length > 0
+      ? ` (rows also split by ${report.added.join(', ')}, which ${report.added.length === 1 ? 'varies' : 'vary'} within them)`
+      : '';
+  const caption = `top-1 accuracy (%) on the ${request.split ?? 'test'} split of ${sweepNames}${view ? ` — ${view.title}` : ''}${extra}`;
   return { pivot, caption, view };
 }
 

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
-import { basename } from 'node:path';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { Queryable } from '../../db/migrate.ts';
 import { planTrials, sweepIdFor, type TrialInput, upsertSweep } from '../../db/repositories.ts';
 import type { TrialConfig } from '../../dpt/trial-config.ts';
-import { canonicalJson, configKey } from '../../sweep/identity.ts';
+import type { SweepPlan } from '../../sweep/expand.ts';
+import { configKey, specHash } from '../../sweep/identity.ts';
 import { loadSweepFile } from '../../sweep/load.ts';
 import { ORCHESTRATOR_QUEUE } from '../../worker/workers.ts';
 import type { SweepProgress, SweepWorkflowInput } from '../../workflows/sweep.ts';
@@ -45,32 +45,8 @@ export interface Launched {
 /** Validates the file, writes the sweep and its trials (idempotently) and starts — or finds — its workflow. */
 export async function launchSweep(stack: Stack, file: string, options: LaunchOptions = {}): Promise<Launched> {
   const { plan } = await loadSweepFile(file, { force: options.force ?? false });
-  const version = codeVersion();
+  const { sweepId, maxParallel, trials } = await writeSweepPlan(stack.db.pool, plan, options);
   const spec = plan.file;
-  const maxParallel = options.maxParallel ?? spec.resources.maxParallel;
-  const sweepId = sweepIdFor(spec.name);
-  const workflowId = workflowIdFor(sweepId);
-  await upsertSweep(stack.db.pool, {
-    name: spec.name,
-    spec,
-    specHash: createHash('sha256').update(canonicalJson(spec)).digest('hex'),
-    maxParallel,
-    reuseResults: options.noReuse ? false : spec.reuse,
-    codeVersion: version,
-    workflowId,
-  });
-  const trials: TrialInput[] = plan.trials.map(({ config, factors }) => ({
-    ...factors,
-    configKey: configKey(config, version, splitIdFor(config)),
-    backbone: basename(config.model),
-    // A method that trains nothing has no learning rate or epochs; the columns store 0 for "not applicable".
-    lr: factors.lr ?? 0,
-    epochs: factors.epochs ?? 0,
-    evalDatasets: [config.dataset, ...config.evalDatasets],
-    config,
-  }));
-  await planTrials(stack.db.pool, sweepId, trials);
-
   const started = await startSweepWorkflow(stack, {
     sweepId,
     name: spec.name,
@@ -78,7 +54,39 @@ export async function launchSweep(stack: Stack, file: string, options: LaunchOpt
     taskQueue: spec.resources.taskQueue,
     ...(options.heartbeatTimeout ? { heartbeatTimeout: options.heartbeatTimeout } : {}),
   });
-  return { sweepId, name: spec.name, workflowId, trials: trials.length, started };
+  return { sweepId, name: spec.name, workflowId: workflowIdFor(sweepId), trials, started };
+}
+
+/**
+ * The database half of a launch: the sweep row and one planned trial per expanded trial, each with its factors
+ * (sweep/factors.ts), its identity and the code version it was planned with. Idempotent.
+ */
+export async function writeSweepPlan(
+  db: Queryable,
+  plan: SweepPlan,
+  options: Pick<LaunchOptions, 'noReuse' | 'maxParallel'> = {},
+): Promise<{ sweepId: string; maxParallel: number; trials: number }> {
+  const version = codeVersion();
+  const spec = plan.file;
+  const maxParallel = options.maxParallel ?? spec.resources.maxParallel;
+  const sweepId = await upsertSweep(db, {
+    name: spec.name,
+    spec,
+    specHash: specHash(spec),
+    maxParallel,
+    reuseResults: options.noReuse ? false : spec.reuse,
+    codeVersion: version,
+    workflowId: workflowIdFor(sweepIdFor(spec.name)),
+  });
+  const trials: TrialInput[] = plan.trials.map(({ config, factors }) => ({
+    ...factors,
+    configKey: configKey(config, version, splitIdFor(config)),
+    codeVersion: version,
+    evalDatasets: [config.dataset, ...config.evalDatasets],
+    config,
+  }));
+  await planTrials(db, sweepId, trials);
+  return { sweepId, maxParallel, trials: trials.length };
 }
 
 /** Starts the sweep's workflow; returns false when it is already running (launch and resume are idempotent). */

@@ -1,4 +1,5 @@
 import type { Database } from '../../db/client.ts';
+import { requeueUnfinishedTrials } from '../../db/repositories.ts';
 import { workflowIdFor } from './launch.ts';
 import type { Stack } from './stack.ts';
 
@@ -62,9 +63,5 @@ export async function resetForResume(stack: Stack, sweepId: string): Promise<num
     .then((d) => d.status.name === 'RUNNING')
     .catch(() => false);
   if (running) throw new Error(`sweep ${sweepId} is still running; resume applies to a sweep that has ended`);
-  const { count } = await stack.db.prisma.trial.updateMany({
-    where: { sweepId, status: { in: ['failed', 'cancelled', 'running'] } },
-    data: { status: 'queued', error: null, finishedAt: null },
-  });
-  return count;
+  return requeueUnfinishedTrials(stack.db.pool, sweepId);
 }

@@ -6,18 +6,10 @@ const app = document.getElementById('app');
 // Drawing 10k parallel-coordinate lines took about a second of the page's main thread; 2k keep the shape readable.
 const PARALLEL_LINES = 2000;
 const STATUSES = ['pending', 'queued', 'running', 'succeeded', 'failed', 'cancelled', 'reused'];
-const COLUMNS = [
-  ['status', 'status'],
-  ['method', 'method'],
-  ['dataset', 'dataset'],
-  ['shots', 'shots'],
+// The trial table's columns around the factor columns, which the server lists per sweep (sweep/factors.ts).
+const LEADING_COLUMNS = [['status', 'status']];
+const TRAILING_COLUMNS = [
   ['seed', 'seed'],
-  ['lr', 'lr'],
-  ['cavptLayers', 'depth'],
-  ['cavptLength', 'length'],
-  ['kN', 'K_N'],
-  ['alpha', 'α'],
-  ['beta', 'β'],
   ['top1', 'top-1 %'],
   ['durationMs', 'duration'],
   ['attempts', 'attempts'],
@@ -104,6 +96,11 @@ async function sweepsPage() {
 
 async function sweepPage(name) {
   const sweep = await getJson(`/api/sweeps/${encodeURIComponent(name)}`);
+  const COLUMNS = [
+    ...LEADING_COLUMNS,
+    ...sweep.factors.map((factor) => [factor.name, factor.label]),
+    ...TRAILING_COLUMNS,
+  ];
   const state = { page: 1, pageSize: 50, sort: 'id', dir: 'asc', filters: {} };
   const tableHost = el('div', { id: 'trials' });
   const curveHost = el('div', { class: 'chart', id: 'curve', hidden: '' });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from '../../../db/migrate.ts';
 import {
+  beginAttempt,
   planTrials,
   type TrialInput,
   transitionTrial,
@@ -75,6 +76,7 @@ const base = (
 });
 
 async function succeed(db: Queryable, trialId: string, dataset: string, correct: number, durationMs: number) {
+  await beginAttempt(db, trialId, 'w1');
   await transitionTrial(db, trialId, 'running');
   await upsertResults(db, trialId, [{ evalDataset: dataset, split: 'test', correct, total: 100 }]);
   await transitionTrial(db, trialId, 'succeeded');
@@ -112,6 +114,7 @@ export async function seedDashboard(db: Queryable): Promise<Seeded> {
     const name = `${trial.method}/${trial.dataset}/${trial.shots}/${trial.seed}`;
     fewshotTrials[name] = id;
     if (name === 'coop/dtd/1/2') {
+      await beginAttempt(db, id, 'w1');
       await transitionTrial(db, id, 'running');
       await transitionTrial(db, id, 'failed', { error: 'CUDA out of memory' });
       await db.query(`UPDATE "Trial" SET "durationMs" = 250 WHERE id = $1`, [id]);

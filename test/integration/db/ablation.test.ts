@@ -1,10 +1,15 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { averageOver, cellStats } from '../../../db/ablation.ts';
-import { linkReusedTrial, planTrials, transitionTrial, upsertResults, upsertSweep } from '../../../db/repositories.ts';
+import {
+  linkReusableTrials,
+  planTrials,
+  transitionTrial,
+  upsertResults,
+  upsertSweep,
+} from '../../../db/repositories.ts';
 import { describeWith } from '../../support/env.ts';
 import { BACKENDS, type TestDatabase } from './backends.ts';
 
-let counter = 0;
 const trial = (dataset: string, cavptLength: number, seed: number, extra: Record<string, unknown> = {}) => ({
   configKey: `${dataset}-${cavptLength}-${seed}`
     .split('')
@@ -20,7 +25,8 @@ const trial = (dataset: string, cavptLength: number, seed: number, extra: Record
   lr: 0.01,
   cavptLength,
   epochs: 100,
-  config: { n: counter++ },
+  // Settings are the factors above; the config differs only in the seed, as a planned trial's does.
+  config: { seed },
   ...extra,
 });
 
@@ -74,7 +80,10 @@ for (const backend of BACKENDS) {
       // Sweep B re-plans eurosat/len 10/seed 1 (same configKey) and reuses A's result instead of retraining.
       sweepB = await upsertSweep(pool, { name: 'abl-b', spec: {}, specHash: 'b', maxParallel: 2, codeVersion: 'v' });
       const [reusing] = (await planTrials(pool, sweepB, [trial('eurosat', 10, 1)])) as [string];
-      expect(await linkReusedTrial(pool, reusing, ids[3] as string)).toBe(true);
+      expect(await linkReusableTrials(pool, sweepB)).toBe(1);
+      expect((await pool.query(`SELECT "reusedFromId" FROM "Trial" WHERE id = $1`, [reusing])).rows[0]).toEqual({
+        reusedFromId: ids[3],
+      });
       // Domain generalization: trained on imagenet, evaluated on imagenet and imagenet_v2.
       sweepDg = await upsertSweep(pool, { name: 'dg', spec: {}, specHash: 'd', maxParallel: 2, codeVersion: 'v' });
       const [dg] = (await planTrials(pool, sweepDg, [

@@ -150,10 +150,11 @@ describeWith(
     expect(byDefault.pivot.rowFactors).toEqual(['method']);
     const both = await resultsPivot(db.pool, { sweeps: ['fs', 'len'] });
     expect(both.pivot.rowFactors).toEqual(['method', 'cavptLength']);
+    // --by shots alone would pool coop and dpt as if they were seeds: the method becomes an extra row, and says so.
     const by = await resultsPivot(db.pool, { sweeps: ['fs'], by: ['shots'] });
-    expect(by.pivot.rowFactors).toEqual(['shots']);
-    // Seeds stay the replicates: caltech101 per seed (80+90)/2, (82+91)/2, (87+95)/2 -> mean 87.5 over n = 3.
-    expect(by.pivot.rows[0]?.entries[0]).toMatchObject({ mean: 87.5, n: 3, expectedN: 3 });
+    expect(by.pivot.rowFactors).toEqual(['shots', 'method']);
+    expect(by.caption).toMatch(/rows also split by method, which varies within them/);
+    expect(by.pivot.rows.map((row) => row.entries[0]?.mean)).toEqual([83, 92]);
     const len = await resultsPivot(db.pool, { sweeps: [sweepIds.len as string], view: 'cavpt-length' });
     expect(len.pivot.rows.map((row) => [row.key[0], row.entries[0]?.mean, row.entries[0]?.best])).toEqual([
       [1, 55, false],
@@ -214,7 +215,9 @@ describeWith(
     // Quoted fields (the config holds commas and quotes) keep one record per line here.
     const trials = read('trials').trimEnd().split('\n');
     expect(trials).toHaveLength(19);
-    expect(trials[0]).toMatch(/^id,sweep,configKey,method,dataset,.*status,attempts,backend,.*durationMs,error,/);
+    expect(trials[0]).toMatch(
+      /^id,sweep,configKey,method,dataset,.*status,attempts,codeVersion,backend,weightsSha256,splitHash,.*durationMs,error,/,
+    );
     expect(trials.filter((line) => line.includes(',succeeded,'))).toHaveLength(12);
     expect(trials[1]).toContain('"{""note"":""has \\""quotes\\"", commas""}"');
     expect(read('results').trimEnd().split('\n')).toHaveLength(13);

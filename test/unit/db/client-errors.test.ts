@@ -59,6 +59,7 @@ describe('averageOver', () => {
   });
   const report: CellReport = {
     factors: ['dataset', 'shots'],
+    added: [],
     cells: [cell('a', 1, 50), cell('b', 1, 70), cell('c', 1, null), cell('a', 16, 90)],
     missing: [],
   };

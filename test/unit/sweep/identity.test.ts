@@ -110,25 +110,43 @@ describe('trialFactors', () => {
     expect(t.factors).toEqual({
       method: 'dpt',
       dataset: 'eurosat',
+      backbone: 'clip',
       shots: 4,
       seed: 2,
       lr: 0.01,
+      lrText: 0.002,
       cavptMode: 'bottom-up',
       cavptLayers: 4,
       cavptLength: 10,
       kN: 20,
+      cavptCtxTokens: 10,
       alpha: 0.3,
       beta: 0.1,
       epochs: 100,
+      warmupEpochs: 30,
+      lrWarmupEpochs: 10,
+      vptLength: 10,
+      textNCtx: 16,
+      batchSize: 32,
     });
   });
 
   it('leaves factors a method does not use null', () => {
     const p = plan({ base: '  preset: paper', vary: 'vary:\n  mode: grid\n  method: [zeroshot, coop, vlp]' });
     const [zs, coop, vlp] = p.trials.map((t) => t.factors);
-    expect(zs).toMatchObject({ lr: null, epochs: null, cavptMode: null, kN: null, alpha: null, beta: null });
-    expect(coop).toMatchObject({ lr: 0.002, epochs: 60, cavptLength: null, alpha: null, beta: null });
-    expect(vlp).toMatchObject({ lr: 0.01, beta: 0.1, alpha: null, cavptLayers: null });
+    expect(zs).toMatchObject({
+      lr: null,
+      lrText: null,
+      epochs: null,
+      batchSize: null,
+      textNCtx: null,
+      vptLength: null,
+    });
+    expect(zs).toMatchObject({ cavptMode: null, kN: null, alpha: null, beta: null, warmupEpochs: null });
+    expect(coop).toMatchObject({ lr: 0.002, lrText: 0.002, epochs: 60, cavptLength: null, alpha: null, beta: null });
+    expect(coop).toMatchObject({ vptLength: null, lrWarmupEpochs: null, warmupEpochs: null, textNCtx: 16 });
+    expect(vlp).toMatchObject({ lr: 0.01, beta: 0.1, alpha: null, cavptLayers: null, cavptCtxTokens: null });
+    expect(vlp).toMatchObject({ vptLength: 10, textNCtx: 16, warmupEpochs: 30, batchSize: 32 });
     for (const t of p.trials) expect(trialFactors(t.config)).toEqual(t.factors);
   });
 });
