@@ -1,4 +1,5 @@
 import { PythonRandom } from '../data/python-random.ts';
+import { type ModelSizes, type TrialProblem, trialProblems } from '../dpt/trainable.ts';
 import {
   METHODS,
   type Method,
@@ -32,6 +33,11 @@ export const HARD_TRIAL_LIMIT = 1_000_000;
 export interface PlanOptions {
   force?: boolean;
   limit?: number;
+  /**
+   * Sizes of `base.model` when they could be read (sweep/load.ts does): with them every cell is also checked against
+   * the model (CAVPT depth, VPT layers, text context length); without, those checks are left to the trainer.
+   */
+  model?: ModelSizes;
 }
 
 export interface ExpandedTrial {
@@ -108,7 +114,7 @@ export function planSweep(file: SweepFile, options: PlanOptions = {}, source = '
   if (issues.length > 0) throw new SweepFileError(issues, source);
 
   const variations = materialiseVariations(file.vary);
-  const plan = resolveTrials(file, datasets, variations, source);
+  const plan = resolveTrials(file, datasets, variations, source, options.model);
   return plan;
 }
 
@@ -333,7 +339,13 @@ interface Located {
   example: string;
 }
 
-function resolveTrials(file: SweepFile, datasets: DatasetCell[], variations: Assignment[], source: string): SweepPlan {
+function resolveTrials(
+  file: SweepFile,
+  datasets: DatasetCell[],
+  variations: Assignment[],
+  source: string,
+  model: ModelSizes | undefined,
+): SweepPlan {
   const trials: ExpandedTrial[] = [];
   const seen = new Set<string>();
   const cellsSeen = new Set<string>();
@@ -359,6 +371,12 @@ function resolveTrials(file: SweepFile, datasets: DatasetCell[], variations: Ass
           resolved = resetUnused(resolved, reference);
         } catch (err) {
           recordProblem(problems, err, file, variation, v, context);
+          return;
+        }
+        // Checked after the resets, so a value the method never reads cannot make its cell fail.
+        const unrunnable = trialProblems(resolved, model);
+        if (unrunnable.length > 0) {
+          for (const problem of unrunnable) locateProblem(problems, problem, file, variation, v, context);
           return;
         }
         warnings.inspect(resolved);
@@ -464,13 +482,25 @@ function recordProblem(
     const sep = text.indexOf(': ');
     const trialPath = sep > 0 ? text.slice(0, sep) : '';
     const detail = sep > 0 ? text.slice(sep + 2) : text;
-    const path = sweepPathFor(trialPath, file, variation, v);
     const message = `expected a value the trainer accepts, got a rejection from its schema: ${trialPath ? `${trialPath}: ` : ''}${detail}`;
-    const key = `${path}\u0000${message}`;
-    const known = problems.get(key);
-    if (known) known.cells += 1;
-    else problems.set(key, { path, message, cells: 1, example: context });
+    locateProblem(problems, { path: trialPath, message }, file, variation, v, context);
   }
+}
+
+/** Report a problem of a trial-config path at the sweep-file key that set it, merged with the same one elsewhere. */
+function locateProblem(
+  problems: Map<string, Located>,
+  problem: TrialProblem,
+  file: SweepFile,
+  variation: Assignment,
+  v: number,
+  context: string,
+): void {
+  const path = sweepPathFor(problem.path, file, variation, v);
+  const key = `${path}\u0000${problem.message}`;
+  const known = problems.get(key);
+  if (known) known.cells += 1;
+  else problems.set(key, { path, message: problem.message, cells: 1, example: context });
 }
 
 function sweepPathFor(trialPath: string, file: SweepFile, variation: Assignment, v: number): string {
@@ -480,7 +510,9 @@ function sweepPathFor(trialPath: string, file: SweepFile, variation: Assignment,
   }
   if (axis && (file.base as Record<string, unknown>)[axis] !== undefined) return `base.${axis}`;
   if (trialPath && file.base.trial && hasPath(file.base.trial, trialPath.split('.'))) return `base.trial.${trialPath}`;
-  if (file.base.preset === 'none') return axis ? `base.${axis}` : 'base.preset';
+  // A default that does not fit (the text context of a small model) is fixed where the sweep vocabulary sets it.
+  if (axis) return `base.${axis}`;
+  if (file.base.preset === 'none') return 'base.preset';
   return trialPath ? `base.trial.${trialPath}` : '(expansion)';
 }
 

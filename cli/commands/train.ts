@@ -5,6 +5,8 @@ import YAML from 'yaml';
 import { DatasetError } from '../../data/errors.ts';
 import { ClipLoadError } from '../../dpt/clip/errors.ts';
 import { NonFiniteLossError } from '../../dpt/losses.ts';
+import { readModelSizes } from '../../dpt/model-sizes.ts';
+import { assertTrainable, type ModelSizes } from '../../dpt/trainable.ts';
 import { CheckpointError } from '../../dpt/trainer/checkpoint.ts';
 import { runTrial, TrialDataError } from '../../dpt/trainer/run-trial.ts';
 import type { EpochMetrics, TrialOutcome } from '../../dpt/trainer/types.ts';
@@ -67,10 +69,22 @@ export async function loadTrialFile(file: string, overrides: string[] = []): Pro
       if (eq <= 0) throw new UserError(`--set ${item}: expected key=value`);
       setPath(target, item.slice(0, eq), YAML.parse(item.slice(eq + 1)));
     }
-    return parseTrialConfig(target);
+    const config = parseTrialConfig(target);
+    // The sweep planner's rules, so a single trial is refused with the same messages before anything loads.
+    assertTrainable(config, await modelSizes(config.model));
+    return config;
   } catch (err) {
     if (err instanceof TrialConfigError) throw new UserError(`${file}: ${err.message}`);
     throw err;
+  }
+}
+
+/** The model's sizes when readable; otherwise loadClip reports the model's problem itself when the trial starts. */
+async function modelSizes(dir: string): Promise<ModelSizes | undefined> {
+  try {
+    return await readModelSizes(dir);
+  } catch {
+    return undefined;
   }
 }
 

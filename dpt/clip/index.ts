@@ -1,5 +1,6 @@
 export type { Activation, ClipConfig, TextConfig, VisionConfig } from './config.ts';
 export { ClipLoadError } from './errors.ts';
+export { findTokenizer, type LocatedClip, locateClip } from './locate.ts';
 export { ClipModel, type LoadClipOptions, type LoadedClip, loadClip } from './model.ts';
 export { encodeSafetensors, hfConfigJson, type SaveHfOptions, saveHf, toHfTensors } from './save-hf.ts';
 export { fillTemplate, TEMPLATES, type TemplateDataset } from './templates.ts';

@@ -9,6 +9,7 @@ import { normalInit } from '../prompts/init.ts';
 import { dptPlan, type LayerPlan, noPromptPlan, vptOnlyPlan } from '../prompts/layer-plan.ts';
 import { cleanClassname, type TextPromptClasses, TextPromptLearner } from '../prompts/text-prompt.ts';
 import { checkChunkSize, concatChunks, TEXT_CHUNK_SIZE } from '../text-chunks.ts';
+import { type PromptSettings, promptProblems, throwIfAny } from '../trainable.ts';
 import type { Method, TrialConfig } from '../trial-config.ts';
 
 /**
@@ -21,7 +22,7 @@ import type { Method, TrialConfig } from '../trial-config.ts';
  */
 export const VPT_CTX_KEY = 'vpt.ctx';
 
-export type MethodSettings = Pick<TrialConfig, 'method' | 'text' | 'vpt' | 'cavpt'>;
+export type MethodSettings = PromptSettings;
 
 /** Everything that depends on the class list: rebuilt for each evaluation target (§4.5). */
 export interface ClassContext {
@@ -76,6 +77,14 @@ export class PromptedClip {
     checkChunkSize(this.textChunkSize);
     const { method } = settings;
     const { vision, text } = clip;
+    // A TrialConfigError before any tensor exists, so the trainer reports a config failure instead of a crash.
+    throwIfAny(
+      promptProblems(settings, {
+        visionLayers: vision.numLayers,
+        textContextLength: text.contextLength,
+        countTokens: (words) => tokenizer.tokenize(words).length,
+      }),
+    );
     this.plan = planFor(method, settings, vision.numLayers);
     this.vptLength = settings.vpt.length;
     // Initialisation order (one generator): text ctx, VPT ctx, CAVPT modules in order.

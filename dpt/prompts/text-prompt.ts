@@ -3,6 +3,13 @@ import type { TextLike, TokenizerLike } from '../clip-like.ts';
 import type { ParamStore } from '../params.ts';
 import { checkpointedChunks } from '../recompute.ts';
 import { type ChunkRange, checkChunkSize, sliceRows, TEXT_CHUNK_SIZE } from '../text-chunks.ts';
+import {
+  emptyCtxInitProblem,
+  normalisedCtxInit,
+  TEXT_PROMPT_FRAME_TOKENS,
+  textContextProblem,
+  throwIfAny,
+} from '../trainable.ts';
 import { normalInit, type RandomSource } from './init.ts';
 
 /**
@@ -38,6 +45,8 @@ export function cleanClassname(name: string): string {
 export class TextPromptLearner {
   readonly nCtx: number;
   private readonly placeholder: string;
+  /** the config key that sets the context length, for errors */
+  private readonly ctxPath: 'text.ctxInit' | 'text.nCtx';
 
   constructor(
     private readonly store: ParamStore,
@@ -49,10 +58,15 @@ export class TextPromptLearner {
     readonly chunkSize: number = TEXT_CHUNK_SIZE,
   ) {
     checkChunkSize(chunkSize);
-    const init = options.ctxInit.trim().replace(/_/g, ' ');
+    const init = normalisedCtxInit(options.ctxInit);
+    this.ctxPath = init ? 'text.ctxInit' : 'text.nCtx';
+    const nTokens = init ? tokenizer.tokenize(init).length : options.nCtx;
+    // Refused as config errors (dpt/trainable.ts), before any tensor exists: no retry can fix them.
+    if (init && nTokens === 0) throwIfAny([emptyCtxInitProblem(options.ctxInit)]);
+    if (nTokens > text.contextLength - TEXT_PROMPT_FRAME_TOKENS) {
+      throwIfAny([textContextProblem(this.ctxPath, nTokens, text.contextLength)]);
+    }
     if (init) {
-      const nTokens = tokenizer.tokenize(init).length;
-      if (nTokens === 0) throw new Error(`text.ctxInit "${options.ctxInit}" produces no tokens`);
       this.nCtx = nTokens;
       this.placeholder = init;
       const ctx = tf.tidy(() => {
@@ -73,9 +87,12 @@ export class TextPromptLearner {
     const { ids, eotIndex } = this.tokenizer.encode(prompts);
     for (const [c, eot] of eotIndex.entries()) {
       if (eot < 1 + this.nCtx + 1) {
-        throw new Error(
-          `class "${classnames[c]}": its prompt is truncated by the ${this.text.contextLength}-token context`,
-        );
+        throwIfAny([
+          {
+            path: this.ctxPath,
+            message: `expected a context that leaves room for class "${classnames[c]}" in the model's ${this.text.contextLength}-token text context, got ${this.nCtx} context tokens`,
+          },
+        ]);
       }
     }
     const { prefix, suffix } = tf.tidy(() => {

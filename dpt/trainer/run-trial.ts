@@ -5,6 +5,7 @@ import { type ClassContext, PromptedClip } from '../methods/model.ts';
 import { learningRateAt } from '../optim/schedule.ts';
 import { Sgd } from '../optim/sgd.ts';
 import { PARAM_GROUPS } from '../params.ts';
+import { assertTrainable } from '../trainable.ts';
 import type { TrialConfig } from '../trial-config.ts';
 import { epochBatchesFor } from './batching.ts';
 import {
@@ -48,6 +49,8 @@ export class TrialDataError extends Error {
  * Deterministic: given the same config, backend and (optional) checkpoint, the result is bit-identical.
  */
 export async function runTrial(config: TrialConfig, options: RunTrialOptions = {}): Promise<TrialOutcome> {
+  // Refused before any I/O: such a trial would crash at its first step or train nothing (dpt/trainable.ts).
+  assertTrainable(config);
   const deps = await resolveDeps(options.deps);
   const { signal } = options;
   const backend = await deps.initBackend();
@@ -57,6 +60,16 @@ export async function runTrial(config: TrialConfig, options: RunTrialOptions = {
   signal?.throwIfAborted();
 
   const { model: clip, tokenizer } = await deps.loadClip(config.model);
+  try {
+    assertTrainable(config, {
+      visionLayers: clip.vision.numLayers,
+      textContextLength: clip.text.contextLength,
+      countTokens: (words) => tokenizer.tokenize(words).length,
+    });
+  } catch (err) {
+    clip.dispose();
+    throw err;
+  }
   const rng = new PythonRandom(config.seed);
   const model = new PromptedClip(clip, tokenizer, config, source.classnames.length, rng);
   const ctx = model.buildClassContext(source.classnames, source.template);

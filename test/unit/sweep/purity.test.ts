@@ -11,6 +11,7 @@ const WORKFLOW_SAFE = [
   'sweep/factors.ts',
   'sweep/summary.ts',
   'sweep/estimate.ts',
+  'dpt/trainable.ts',
 ];
 const BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 

@@ -79,6 +79,15 @@ describe('dpt-sweep train (real files: generated CoOp-layout dataset, tiny CLIP 
     expect(bad.stdout).toBe('');
   });
 
+  it("refuses a config that trains nothing or does not fit the model, with the planner's messages, before training", async () => {
+    const bad = await cli(['train', trial, '--set', 'optim.epochs=0', '--set', 'cavpt.layers=3']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trimEnd().split('\n')).toEqual([
+      `dpt-sweep: ${trial}: invalid trial config: cavpt.layers: expected an integer <= 2, the model's vision blocks, got 3; optim.epochs: expected an integer >= 1 for method dpt, got 0: a trial of 0 epochs trains nothing`,
+    ]);
+    expect(bad.stdout).toBe('');
+  });
+
   it('exits non-zero on a NaN/Inf loss and on missing images, printing no result', async () => {
     const nan = await cli(['train', trial, '--json', '--set', 'optim.lrVisual=1e38']);
     expect(nan.code).not.toBe(0);
