@@ -8,10 +8,38 @@ import { embeddedPaths, embeddedUrl } from '../../../db/embedded.ts';
 import { isDatabaseError } from '../../../db/errors.ts';
 import { applyMigrations, listMigrations } from '../../../db/migrate.ts';
 import { renderSchemaSql, SCHEMA_PATH } from '../../../db/schema-sql.ts';
+import { planSweepText } from '../../../sweep/expand.ts';
+import { TRIAL_FACTOR_NAMES } from '../../../sweep/factors.ts';
 import { describeWith } from '../../support/env.ts';
 import { BACKENDS, type TestDatabase } from './backends.ts';
 
 const run = promisify(execFile);
+
+/** Every method, with settings away from the defaults, so that each filled factor is checked against a real value. */
+const OLD_SWEEP = `
+name: old
+base:
+  method: dpt
+  preset: none
+  model: ./models/clip-vit-base-patch32
+  dataRoot: ./data
+  epochs: 7
+  warmupEpochs: 2
+  lrWarmupEpochs: 1
+  lr: 0.02
+  lrText: 0.004
+  batchSize: 8
+  cavpt.ctxTokens: 6
+  vpt.length: 3
+  text.nCtx: 5
+  cavpt.length: 4
+datasets: [eurosat]
+shots: [2]
+seeds: [1, 2]
+vary:
+  mode: grid
+  method: [zeroshot, coop, vpt, vlp, dpt]
+`;
 
 for (const backend of BACKENDS) {
   describeWith(
@@ -84,6 +112,80 @@ for (const backend of BACKENDS) {
         expect(drifted.indexes.filter((line) => !migrated.indexes.includes(line))).toHaveLength(1);
       } finally {
         await scratch.dispose();
+      }
+    });
+
+    it('upgrading a database of the first schema with data in it fills every new factor from the stored config', async () => {
+      const old = await backend.create({ migrations: 'skip' });
+      try {
+        const [init] = listMigrations();
+        await applyMigrations(old.db.pool, [init as NonNullable<typeof init>]);
+        // Rows as the first schema's launch wrote them: no lrText, 0 for a zero-shot trial's lr and epochs, and one
+        // start counted for a trial that crashed and was retried twice.
+        const plan = planSweepText(OLD_SWEEP, 'old.yaml');
+        await old.db.pool.query(
+          `INSERT INTO "Sweep" (id, name, spec, "specHash", "maxParallel", "codeVersion", "updatedAt")
+           VALUES ('s_old', 'old', '{}', 'h', 1, 'v', now())`,
+        );
+        for (const [i, { config, factors }] of plan.trials.entries()) {
+          await old.db.pool.query(
+            `INSERT INTO "Trial" (id, "sweepId", "configKey", method, dataset, backbone, shots, seed, lr, "cavptMode",
+                                  "cavptLayers", "cavptLength", "kN", alpha, beta, epochs, "evalDatasets", config,
+                                  status, attempts, "updatedAt")
+             VALUES ($1, 's_old', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                     'succeeded', 1, now())`,
+            [
+              `t${i}`,
+              `${i}`.padStart(64, '0'),
+              factors.method,
+              factors.dataset,
+              factors.backbone,
+              factors.shots,
+              factors.seed,
+              factors.lr ?? 0,
+              factors.cavptMode,
+              factors.cavptLayers,
+              factors.cavptLength,
+              factors.kN,
+              factors.alpha,
+              factors.beta,
+              factors.epochs ?? 0,
+              [config.dataset],
+              JSON.stringify(config),
+            ],
+          );
+          await old.db.pool.query(
+            `INSERT INTO "TrialResult" ("trialId", "evalDataset", split, top1, correct, total, "updatedAt")
+             VALUES ($1, $2, 'test', $3, $4, 100, now())`,
+            [`t${i}`, config.dataset, 40 + i, 40 + i],
+          );
+        }
+        for (const attempt of [1, 2, 3]) {
+          await old.db.pool.query(
+            `INSERT INTO "TrialAttempt" ("trialId", attempt, "startedAt", outcome) VALUES ('t0', $1, now(), $2)`,
+            [attempt, attempt === 3 ? 'succeeded' : 'timed_out'],
+          );
+        }
+
+        expect(await applyMigrations(old.db.pool)).toEqual(
+          listMigrations()
+            .slice(1)
+            .map((m) => m.name),
+        );
+        const { rows } = await old.db.pool.query<Record<string, unknown>>(
+          `SELECT t.*, r.correct FROM "Trial" t JOIN "TrialResult" r ON r."trialId" = t.id ORDER BY t.id`,
+        );
+        expect(rows).toHaveLength(plan.trials.length);
+        const expected = plan.trials.map(({ factors }) => factors);
+        const stored = rows.map((row) => Object.fromEntries([...TRIAL_FACTOR_NAMES, 'seed'].map((n) => [n, row[n]])));
+        expect(stored).toEqual(rows.map((row) => expected[Number(String(row.id).slice(1))]));
+        // Nothing lost: the results are still there, and the attempt count is the attempt rows'.
+        expect(rows.map((row) => row.correct)).toEqual(rows.map((row) => 40 + Number((row.id as string).slice(1))));
+        expect(rows.find((row) => row.id === 't0')?.attempts).toBe(3);
+        const methods = new Set(rows.map((row) => row.method));
+        expect([...methods].sort()).toEqual(['coop', 'dpt', 'vlp', 'vpt', 'zeroshot']);
+      } finally {
+        await old.dispose();
       }
     });
 
