@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { PoolingError } from '../db/ablation.ts';
 import type { Database } from '../db/client.ts';
 import { coverageMap } from './coverage.ts';
 import {
@@ -156,6 +157,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       if (error instanceof HttpError) send(res, error.status, { error: error.message, ...error.extra });
+      else if (error instanceof PoolingError) send(res, 400, { error: error.message });
       else if (error instanceof z.ZodError) send(res, 400, { error: error.issues.map(formatIssue).join('; ') });
       else {
         process.stderr.write(`dashboard: ${error instanceof Error ? (error.stack ?? error.message) : error}\n`);

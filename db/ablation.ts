@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NON_IDENTITY_FIELDS } from '../sweep/canonical.ts';
 import {
   FACTOR_DEFS,
   type FactorType,
@@ -82,8 +83,8 @@ export class PoolingError extends Error {
   }
 }
 
-/** Config fields that do not change what a trial learns on its source dataset (sweep/canonical.ts), and the seed. */
-const NOT_SETTINGS = ['seed', 'root', 'splitCacheDir', 'checkpointEvery', 'preset', 'evalDatasets', 'evalBatchSize'];
+/** Config fields that cannot change what a trial learns or scores on its source dataset, and the seed. */
+const NOT_SETTINGS = [...NON_IDENTITY_FIELDS, 'seed', 'evalDatasets', 'evalBatchSize'];
 
 /** The trials of the query as SQL pieces shared by the statements of one cellStats call. */
 interface TrialScope {

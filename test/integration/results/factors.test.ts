@@ -171,6 +171,22 @@ describeWith(
     expect(byLr.caption).toMatch(/rows also split by lrText/);
   });
 
+  it('refuses, in one line naming the setting, to pool two sweeps that differ in a setting no factor records', async () => {
+    const momentum = (value: number) =>
+      sweepText(`momentum-${value}`, {}).replace('trial:\n', `trial:\n    optim:\n      momentum: ${value}\n`);
+    await seedSweep(momentum(0.9), (_, seed) => 60 + seed);
+    await seedSweep(momentum(0.5), (_, seed) => 40 + seed);
+    const error = await run('node', [CLI, 'results', 'momentum-0.9', 'momentum-0.5'], {
+      env: { ...process.env, DATABASE_URL: scratch.url },
+    }).catch((err: { code: number; stderr: string }) => err);
+    expect((error as { code: number }).code).toBe(2);
+    const stderr = (error as { stderr: string }).stderr.trim();
+    expect(stderr.split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/differ in optim\.momentum \((0\.9 vs 0\.5|0\.5 vs 0\.9)\), which is not a factor/);
+    // Each sweep alone is one setting.
+    expect((await results('momentum-0.5')).rows[0]?.cells.eurosat?.mean).toBeCloseTo(42, 10);
+  });
+
   it('examples/lr.yaml stores its 5 x 3 learning-rate grid as 15 distinct (lr, lrText) cells per dataset', async () => {
     const plan = planSweepText(await readFile('examples/lr.yaml', 'utf8'), 'examples/lr.yaml');
     const cells = new Set(plan.trials.map((t) => `${t.factors.dataset}/${t.factors.lr}/${t.factors.lrText}`));
