@@ -9,7 +9,7 @@ import {
   upsertEpochMetrics,
   upsertResults,
 } from '../db/repositories.ts';
-import type { ChildMessage, EvalReport, FailureKind } from '../worker/trainer-protocol.ts';
+import type { ChildMessage, EvalReport, FailureKind, Provenance } from '../worker/trainer-protocol.ts';
 import type { TrainingActivities, TrialSummary } from './contracts.ts';
 import type { TrainerExit, TrainerPool } from './trainer-pool.ts';
 
@@ -26,7 +26,8 @@ export interface TrainingActivityOptions {
  * trainTrial: one attempt at one trial. The training itself runs in a forked trainer process; this activity, on the
  * worker's event loop, heartbeats from a timer (that is also how cancellation reaches it), writes epoch metrics,
  * checkpoints and results as idempotent upserts, and records the attempt. An attempt resumes from the newest stored
- * checkpoint, so a trial whose worker died continues where the last checkpoint left it.
+ * checkpoint, so a trial whose worker died continues where the last checkpoint left it. On success the trial row gets
+ * what reproduces its result: the backend, the sha256 of the CLIP weights and the hash of the few-shot picks.
  */
 export function createTrainingActivities(db: Database, options: TrainingActivityOptions): TrainingActivities {
   const { prisma } = db;
@@ -52,7 +53,7 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
       const every = Math.max(100, Math.min(options.heartbeatEveryMs, Math.floor(timeoutMs / 3)));
       const heartbeat = setInterval(() => ctx.heartbeat(progress), every);
 
-      let done: { results: EvalReport[]; backend: string } | undefined;
+      let done: ({ results: EvalReport[]; backend: string } & Provenance) | undefined;
       let failure: { kind: FailureKind; message: string } | undefined;
       const onMessage = async (message: ChildMessage): Promise<void> => {
         switch (message.type) {
@@ -64,7 +65,12 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
             await saveCheckpoint(db.pool, trialId, message.epoch, message.bytes);
             return;
           case 'done':
-            done = { results: message.results, backend: message.backend };
+            done = {
+              results: message.results,
+              backend: message.backend,
+              weightsSha256: message.weightsSha256,
+              splitHash: message.splitHash,
+            };
             return;
           case 'failed':
             failure = { kind: message.kind, message: message.message };
@@ -107,7 +113,11 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
       if (done) {
         await upsertResults(db.pool, trialId, done.results);
         await endAttempt('succeeded');
-        await transitionTrial(db.pool, trialId, 'succeeded', { backend: done.backend });
+        await transitionTrial(db.pool, trialId, 'succeeded', {
+          backend: done.backend,
+          weightsSha256: done.weightsSha256,
+          ...(done.splitHash === null ? {} : { splitHash: done.splitHash }),
+        });
         return { trialId, status: 'succeeded', ...(await sourceTop1(db, trialId, trial.dataset)) };
       }
       const message =

@@ -1,9 +1,14 @@
+import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { launchSweep, workflowIdFor } from '../../../cli/sweeps/launch.ts';
+import { loadDataset } from '../../../data/datasets/index.ts';
+import { fewShotSplit } from '../../../data/fewshot.ts';
+import { codeVersion } from '../../../worker/code-version.ts';
 import type { sweepWorkflow } from '../../../workflows/sweep.ts';
 import { describeWith, realPostgresUrl } from '../../support/env.ts';
-import { createHarness, type Harness, tinyBase } from './harness.ts';
+import { createHarness, type Harness, TINY_CLIP_DIR, tinyBase } from './harness.ts';
 
 describeWith(
   'PostgreSQL + Temporal',
@@ -47,6 +52,22 @@ describeWith(
       expect(t.attemptsLog.map((a) => a.outcome)).toEqual(['succeeded']);
       if (t.method !== 'zeroshot') expect(t.epochMetrics.map((m) => m.epoch).sort()).toEqual([0, 1]);
     }
+
+    // Provenance: what reproduces each result, besides its config.
+    const weights = createHash('sha256')
+      .update(await readFile(path.join(TINY_CLIP_DIR, 'model.safetensors')))
+      .digest('hex');
+    const eurosat = await loadDataset('eurosat', h.dataRoot);
+    for (const t of trials) {
+      const picks = await fewShotSplit(eurosat, t.shots, t.seed);
+      expect({ codeVersion: t.codeVersion, weightsSha256: t.weightsSha256, splitHash: t.splitHash }).toEqual({
+        codeVersion: codeVersion(),
+        weightsSha256: weights,
+        splitHash: picks.splitId,
+      });
+      expect(t.backend).toMatch(/^(tensorflow|tensorflow-gpu|wasm|cpu)$/);
+    }
+    expect(new Set(trials.map((t) => t.splitHash)).size).toBe(4); // one per (shots, seed)
   });
 
   it('launching the same file again trains nothing', async () => {
