@@ -2,6 +2,7 @@ import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activ
 import type { Database } from '../db/client.ts';
 import {
   beginAttempt,
+  closeTrial,
   finishAttempt,
   loadLatestCheckpoint,
   saveCheckpoint,
@@ -15,6 +16,11 @@ import type { TrainerExit, TrainerPool } from './trainer-pool.ts';
 
 export interface TrainingActivityOptions {
   workerId: string;
+  /**
+   * The code version this worker trains with (worker/code-version.ts), compared with the one each trial was planned
+   * with: a trial planned with other code is refused, never trained.
+   */
+  codeVersion: string;
   /** Trainer processes, one per slot (each pinned to its GPU). */
   trainers: TrainerPool;
   /** Checkpoint every N epochs (1 = every epoch). */
@@ -41,6 +47,15 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
       }
 
       const attempt = await beginAttempt(db.pool, trialId, options.workerId);
+      // The code version is part of the trial's identity (configKey) and is stamped on its row at planning; a result
+      // trained by other code would carry a version that did not produce it. Rows planned before versions were
+      // recorded (null) are trained by whichever code runs them.
+      if (trial.codeVersion !== null && trial.codeVersion !== options.codeVersion) {
+        const message = codeVersionMismatch(trial.codeVersion, options.codeVersion);
+        await finishAttempt(db.pool, trialId, attempt, 'failed', new Date(), message);
+        await closeTrial(db.pool, trialId, 'failed', message);
+        throw ApplicationFailure.nonRetryable(message, 'CodeVersionMismatch');
+      }
       await transitionTrial(db.pool, trialId, 'running', { workerId: options.workerId });
       const checkpoint = await loadLatestCheckpoint(db.pool, trialId).catch((err: unknown) => {
         throw ApplicationFailure.nonRetryable(err instanceof Error ? err.message : String(err), 'InvalidTrialData');
@@ -139,6 +154,14 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
 async function sourceTop1(db: Database, trialId: string, dataset: string): Promise<{ top1?: number }> {
   const row = await db.prisma.trialResult.findFirst({ where: { trialId, evalDataset: dataset, split: 'test' } });
   return row ? { top1: row.top1 } : {};
+}
+
+/** One line naming both versions and the two ways out. */
+export function codeVersionMismatch(planned: string, worker: string): string {
+  return (
+    `trial was planned with code ${planned} but this worker runs ${worker}; run workers from the same checkout as ` +
+    'the launch, or relaunch the sweep to plan it with this code'
+  );
 }
 
 function lastLine(text: string): string {

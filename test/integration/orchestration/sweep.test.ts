@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { codeVersionMismatch } from '../../../activities/train-trial.ts';
 import { launchSweep, workflowIdFor } from '../../../cli/sweeps/launch.ts';
 import { loadDataset } from '../../../data/datasets/index.ts';
 import { fewShotSplit } from '../../../data/fewshot.ts';
@@ -89,5 +90,44 @@ describeWith(
     const result = await h.stack.client.workflow.getHandle<typeof sweepWorkflow>(workflowIdFor(sweepId)).result();
     expect(result.run.launched).toBe(6);
     expect(result.counts).toMatchObject({ total: 18, succeeded: 18 });
+  });
+
+  it('a worker running other code refuses the trial, non-retryably, before training it', async () => {
+    // A worker of another checkout, on its own queue so that it gets only this sweep's trial.
+    const queue = `${h.gpuQueue}-other-code`;
+    const other = '0.0.0+0123456789ab';
+    await h.startGpuWorker({ queue, codeVersion: other, workerId: 'other-code' });
+    const refused = await h.writeSweep('other-code', {
+      base: { ...tinyBase(h.dataRoot), method: 'dpt' },
+      datasets: ['eurosat'],
+      shots: [1],
+      seeds: [99],
+      resources: { maxParallel: 1, taskQueue: queue },
+    });
+    const launched = await launchSweep(h.stack, refused);
+    const result = await h.stack.client.workflow
+      .getHandle<typeof sweepWorkflow>(workflowIdFor(launched.sweepId))
+      .result();
+    expect(result.status).toBe('failed');
+    expect(result.counts).toMatchObject({ total: 1, failed: 1, succeeded: 0 });
+
+    const trial = await h.stack.db.prisma.trial.findFirstOrThrow({
+      where: { sweepId: launched.sweepId },
+      include: { results: true, epochMetrics: true, checkpoints: true, attemptsLog: true },
+    });
+    const message = codeVersionMismatch(codeVersion(), other);
+    expect(message).toContain(codeVersion());
+    expect(trial.status).toBe('failed');
+    expect(trial.error).toContain(message);
+    expect(trial.attemptsLog).toHaveLength(1);
+    expect(trial.attemptsLog[0]).toMatchObject({ outcome: 'failed', error: message, workerId: 'other-code' });
+    expect(trial.epochMetrics).toEqual([]);
+    expect(trial.results).toEqual([]);
+    expect(trial.checkpoints).toEqual([]);
+    expect({ backend: trial.backend, weightsSha256: trial.weightsSha256, splitHash: trial.splitHash }).toEqual({
+      backend: null,
+      weightsSha256: null,
+      splitHash: null,
+    });
   });
 });
