@@ -53,5 +53,9 @@ export interface TrainingActivities {
   trainTrial(trialId: string): Promise<TrialSummary>;
 }
 
-/** Error types that mean "bad input": retrying cannot help. */
-export const NON_RETRYABLE_TRIAL_ERRORS = ['InvalidTrialConfig', 'InvalidTrialData'] as const;
+/**
+ * Error types that retrying cannot help, given to the training activities' retry policy: bad input, and a trial
+ * planned with other code than the worker's (workers of mixed checkouts are an operator's mistake to fix, not to
+ * retry around; `resume` runs the trial again once they agree).
+ */
+export const NON_RETRYABLE_TRIAL_ERRORS = ['InvalidTrialConfig', 'InvalidTrialData', 'CodeVersionMismatch'] as const;

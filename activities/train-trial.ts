@@ -2,6 +2,7 @@ import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activ
 import type { Database } from '../db/client.ts';
 import {
   beginAttempt,
+  closeTrial,
   finishAttempt,
   loadLatestCheckpoint,
   saveCheckpoint,
@@ -9,12 +10,17 @@ import {
   upsertEpochMetrics,
   upsertResults,
 } from '../db/repositories.ts';
-import type { ChildMessage, EvalReport, FailureKind } from '../worker/trainer-protocol.ts';
+import type { ChildMessage, EvalReport, FailureKind, Provenance } from '../worker/trainer-protocol.ts';
 import type { TrainingActivities, TrialSummary } from './contracts.ts';
 import type { TrainerExit, TrainerPool } from './trainer-pool.ts';
 
 export interface TrainingActivityOptions {
   workerId: string;
+  /**
+   * The code version this worker trains with (worker/code-version.ts), compared with the one each trial was planned
+   * with: a trial planned with other code is refused, never trained.
+   */
+  codeVersion: string;
   /** Trainer processes, one per slot (each pinned to its GPU). */
   trainers: TrainerPool;
   /** Checkpoint every N epochs (1 = every epoch). */
@@ -26,7 +32,8 @@ export interface TrainingActivityOptions {
  * trainTrial: one attempt at one trial. The training itself runs in a forked trainer process; this activity, on the
  * worker's event loop, heartbeats from a timer (that is also how cancellation reaches it), writes epoch metrics,
  * checkpoints and results as idempotent upserts, and records the attempt. An attempt resumes from the newest stored
- * checkpoint, so a trial whose worker died continues where the last checkpoint left it.
+ * checkpoint, so a trial whose worker died continues where the last checkpoint left it. On success the trial row gets
+ * what reproduces its result: the backend, the sha256 of the CLIP weights and the hash of the few-shot picks.
  */
 export function createTrainingActivities(db: Database, options: TrainingActivityOptions): TrainingActivities {
   const { prisma } = db;
@@ -40,6 +47,15 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
       }
 
       const attempt = await beginAttempt(db.pool, trialId, options.workerId);
+      // The code version is part of the trial's identity (configKey) and is stamped on its row at planning; a result
+      // trained by other code would carry a version that did not produce it. Rows planned before versions were
+      // recorded (null) are trained by whichever code runs them.
+      if (trial.codeVersion !== null && trial.codeVersion !== options.codeVersion) {
+        const message = codeVersionMismatch(trial.codeVersion, options.codeVersion);
+        await finishAttempt(db.pool, trialId, attempt, 'failed', new Date(), message);
+        await closeTrial(db.pool, trialId, 'failed', message);
+        throw ApplicationFailure.nonRetryable(message, 'CodeVersionMismatch');
+      }
       await transitionTrial(db.pool, trialId, 'running', { workerId: options.workerId });
       const checkpoint = await loadLatestCheckpoint(db.pool, trialId).catch((err: unknown) => {
         throw ApplicationFailure.nonRetryable(err instanceof Error ? err.message : String(err), 'InvalidTrialData');
@@ -52,7 +68,7 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
       const every = Math.max(100, Math.min(options.heartbeatEveryMs, Math.floor(timeoutMs / 3)));
       const heartbeat = setInterval(() => ctx.heartbeat(progress), every);
 
-      let done: { results: EvalReport[]; backend: string } | undefined;
+      let done: ({ results: EvalReport[]; backend: string } & Provenance) | undefined;
       let failure: { kind: FailureKind; message: string } | undefined;
       const onMessage = async (message: ChildMessage): Promise<void> => {
         switch (message.type) {
@@ -64,7 +80,12 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
             await saveCheckpoint(db.pool, trialId, message.epoch, message.bytes);
             return;
           case 'done':
-            done = { results: message.results, backend: message.backend };
+            done = {
+              results: message.results,
+              backend: message.backend,
+              weightsSha256: message.weightsSha256,
+              splitHash: message.splitHash,
+            };
             return;
           case 'failed':
             failure = { kind: message.kind, message: message.message };
@@ -107,7 +128,11 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
       if (done) {
         await upsertResults(db.pool, trialId, done.results);
         await endAttempt('succeeded');
-        await transitionTrial(db.pool, trialId, 'succeeded', { backend: done.backend });
+        await transitionTrial(db.pool, trialId, 'succeeded', {
+          backend: done.backend,
+          weightsSha256: done.weightsSha256,
+          ...(done.splitHash === null ? {} : { splitHash: done.splitHash }),
+        });
         return { trialId, status: 'succeeded', ...(await sourceTop1(db, trialId, trial.dataset)) };
       }
       const message =
@@ -129,6 +154,14 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
 async function sourceTop1(db: Database, trialId: string, dataset: string): Promise<{ top1?: number }> {
   const row = await db.prisma.trialResult.findFirst({ where: { trialId, evalDataset: dataset, split: 'test' } });
   return row ? { top1: row.top1 } : {};
+}
+
+/** One line naming both versions and the two ways out. */
+export function codeVersionMismatch(planned: string, worker: string): string {
+  return (
+    `trial was planned with code ${planned} but this worker runs ${worker}; run workers from the same checkout as ` +
+    'the launch, or relaunch the sweep to plan it with this code'
+  );
 }
 
 function lastLine(text: string): string {

@@ -1,8 +1,9 @@
 import { DatasetError } from '../data/errors.ts';
 import { ClipLoadError } from '../dpt/clip/errors.ts';
+import { loadClip } from '../dpt/clip/model.ts';
+import { sha256OfWeightFiles } from '../dpt/clip/weights-digest.ts';
 import { NonFiniteLossError } from '../dpt/losses.ts';
 import { CheckpointError } from '../dpt/trainer/checkpoint.ts';
-import { defaultDeps } from '../dpt/trainer/default-deps.ts';
 import type { LoadedClip } from '../dpt/trainer/deps.ts';
 import { runTrial, TrialDataError } from '../dpt/trainer/run-trial.ts';
 import { parseTrialConfig, TrialConfigError } from '../dpt/trial-config.ts';
@@ -11,7 +12,8 @@ import type { ChildMessage, FailureKind, ParentMessage } from './trainer-protoco
 /**
  * A trainer process: serves trials one after another for the worker that forked it (activities/trainer-pool.ts), so
  * TF.js never blocks the worker's event loop (heartbeats, polling and cancellation stay responsive) and killing a
- * trial kills exactly its training. The frozen CLIP weights of the last model are kept between trials.
+ * trial kills exactly its training. The frozen CLIP weights of the last model are kept between trials, with their
+ * sha256, so a 600 MB checkpoint is read and hashed once per process rather than once per trial.
  */
 
 function send(message: ChildMessage): Promise<void> {
@@ -28,36 +30,69 @@ export function classifyFailure(err: unknown): FailureKind {
   return 'infrastructure';
 }
 
-let cachedClip: { dir: string; clip: LoadedClip } | undefined;
+interface CachedClip {
+  dir: string;
+  clip: LoadedClip;
+  /** sha256 of the weight files this CLIP was loaded from (dpt/clip/weights-digest.ts). */
+  weightsSha256: string;
+}
 
-/** The frozen CLIP of the previous trial when it is the same model; runTrial's dispose must not free it. */
-async function loadClipCached(dir: string): Promise<LoadedClip> {
+let cachedClip: CachedClip | undefined;
+
+/** The CLIP of `dir` and its weights' digest, loaded and hashed only when the previous trial used another model. */
+async function loadClipCached(dir: string): Promise<CachedClip> {
   if (cachedClip?.dir !== dir) {
     cachedClip?.clip.model.dispose();
     cachedClip = undefined;
-    cachedClip = { dir, clip: await defaultDeps.loadClip(dir) };
+    const { model, tokenizer, weightFiles } = await loadClip(dir);
+    // Hashed from the files loadClip just read, so the digest names the weights this model holds.
+    const weightsSha256 = await sha256OfWeightFiles(weightFiles).catch((err: unknown) => {
+      model.dispose();
+      throw err;
+    });
+    cachedClip = { dir, clip: { model, tokenizer }, weightsSha256 };
   }
-  const { model, tokenizer } = cachedClip.clip;
-  const shared = new Proxy(model, {
+  return cachedClip;
+}
+
+/** The cached model behind a proxy whose dispose does nothing: runTrial disposes its CLIP, the cache keeps it. */
+function shared({ model, tokenizer }: LoadedClip): LoadedClip {
+  const proxy = new Proxy(model, {
     get(target, key) {
       if (key === 'dispose') return () => {};
       const value: unknown = Reflect.get(target, key, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
-  return { model: shared, tokenizer };
+  return { model: proxy, tokenizer };
 }
 
 async function train(message: ParentMessage): Promise<void> {
   const config = parseTrialConfig(message.config);
+  let weightsSha256: string | undefined;
   const outcome = await runTrial(config, {
     checkpointEvery: message.checkpointEvery,
     ...(message.resumeFrom ? { resumeFrom: message.resumeFrom } : {}),
-    deps: { loadClip: loadClipCached },
+    deps: {
+      async loadClip(dir) {
+        const cached = await loadClipCached(dir);
+        weightsSha256 = cached.weightsSha256;
+        return shared(cached.clip);
+      },
+    },
     onEpoch: (metrics) => send({ type: 'epoch', report: metrics }),
     onCheckpoint: (epochsDone, bytes) => send({ type: 'checkpoint', epoch: epochsDone, bytes }),
   });
-  await send({ type: 'done', results: outcome.results, backend: outcome.backend });
+  // runTrial loads the CLIP of every trial it finishes, zero-shot and resumed ones included.
+  if (weightsSha256 === undefined) throw new Error('trial finished without loading its CLIP');
+  await send({
+    type: 'done',
+    results: outcome.results,
+    backend: outcome.backend,
+    weightsSha256,
+    // The default source (data/fewshot.ts) always reports its picks' hash; null only for a source that has none.
+    splitHash: outcome.splitId ?? null,
+  });
 }
 
 // One trial at a time: the pool never sends a second start before this one has answered done or failed.

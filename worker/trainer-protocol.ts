@@ -32,11 +32,22 @@ export type ParentMessage = {
   checkpointEvery: number;
 };
 
+/** What, besides the config and the code version, reproduces a result; stored on the trial row when it succeeds. */
+export interface Provenance {
+  /** sha256 of the CLIP weight files the trial trained from (dpt/clip/weights-digest.ts). */
+  weightsSha256: string;
+  /**
+   * Hash of the few-shot picks (data/fewshot.ts `splitId`: dataset, shots, seed and the chosen images with their
+   * labels); null when the trial's data source reports none.
+   */
+  splitHash: string | null;
+}
+
 /** Why a trial failed, as far as retrying is concerned. */
 export type FailureKind = 'config' | 'data' | 'infrastructure';
 
 export type ChildMessage =
   | { type: 'epoch'; report: EpochReport }
   | { type: 'checkpoint'; epoch: number; bytes: Uint8Array }
-  | { type: 'done'; results: EvalReport[]; backend: string }
+  | ({ type: 'done'; results: EvalReport[]; backend: string } & Provenance)
   | { type: 'failed'; kind: FailureKind; message: string };

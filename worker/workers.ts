@@ -4,6 +4,7 @@ import { createOrchestrationActivities } from '../activities/orchestration.ts';
 import { createTrainingActivities } from '../activities/train-trial.ts';
 import { TrainerPool } from '../activities/trainer-pool.ts';
 import type { Database } from '../db/client.ts';
+import { codeVersion } from './code-version.ts';
 
 /** Task queue of the orchestrator worker: sweep workflows and their database activities. */
 export const ORCHESTRATOR_QUEUE = 'sweeps';
@@ -54,6 +55,11 @@ export interface GpuWorkerOptions {
   /** Machines without a GPU run trials with no CUDA_VISIBLE_DEVICES. */
   useGpus: boolean;
   workerId: string;
+  /**
+   * The code version this worker reports for its trainers; default: this checkout's (worker/code-version.ts). Tests
+   * set it to play a worker running other code.
+   */
+  codeVersion?: string;
   checkpointEvery?: number;
   heartbeatEveryMs?: number;
   /** How long a stopping worker lets running trials finish their checkpoint write. */
@@ -74,6 +80,8 @@ export async function createGpuWorker(
     taskQueue: options.queue,
     activities: createTrainingActivities(db, {
       workerId: options.workerId,
+      // Computed once per worker: the trainer processes it forks run the same files.
+      codeVersion: options.codeVersion ?? codeVersion(),
       trainers,
       checkpointEvery: options.checkpointEvery ?? 1,
       heartbeatEveryMs: options.heartbeatEveryMs ?? 5_000,

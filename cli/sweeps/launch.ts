@@ -6,9 +6,9 @@ import type { TrialConfig } from '../../dpt/trial-config.ts';
 import type { SweepPlan } from '../../sweep/expand.ts';
 import { configKey, specHash } from '../../sweep/identity.ts';
 import { loadSweepFile } from '../../sweep/load.ts';
+import { codeVersion } from '../../worker/code-version.ts';
 import { ORCHESTRATOR_QUEUE } from '../../worker/workers.ts';
 import type { SweepProgress, SweepWorkflowInput } from '../../workflows/sweep.ts';
-import { codeVersion } from './code-version.ts';
 import type { Stack } from './stack.ts';
 
 const SWEEP_ID_KEY = defineSearchAttributeKey('SweepId', SearchAttributeType.KEYWORD);

@@ -7,4 +7,5 @@ export { fillTemplate, TEMPLATES, type TemplateDataset } from './templates.ts';
 export { TextTower } from './text.ts';
 export { ClipTokenizer, type EncodedTexts } from './tokenizer.ts';
 export { type InjectFn, VisionTower } from './vision.ts';
+export { sha256OfWeightFiles } from './weights-digest.ts';
 export { l2Normalize, zeroShotClassifier, zeroShotLogits } from './zero-shot.ts';

@@ -43,6 +43,8 @@ export interface LoadedClip {
   model: ClipModel;
   tokenizer: ClipTokenizer;
   layout: Layout;
+  /** The safetensors files the tensors were read from, sorted (one, or the shards): what the weights digest covers. */
+  weightFiles: string[];
 }
 
 /**
@@ -63,5 +65,6 @@ export async function loadClip(path: string, options: LoadClipOptions = {}): Pro
     );
   }
   const weights = await loadCanonical(entries, layout, config);
-  return { model: new ClipModel(config, weights), tokenizer, layout };
+  const weightFiles = [...new Set(entries.map((e) => e.file))].sort();
+  return { model: new ClipModel(config, weights), tokenizer, layout, weightFiles };
 }

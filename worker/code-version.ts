@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The code a trial's result depends on: the method and the data pipeline. */
 const RESULT_CODE = ['dpt', 'data'];
 
@@ -12,6 +12,9 @@ let cached: string | undefined;
 /**
  * Code version that enters every trial's identity: the package version plus a hash of the trainer's and data
  * pipeline's sources. Changing the method makes old results non-reusable; changing the CLI or dashboards does not.
+ * It lives in worker/ because both sides need the same answer: the CLI stamps it on the trials it plans, and a GPU
+ * worker refuses trials planned with another one (activities/train-trial.ts), so a result never carries a version
+ * that did not produce it.
  */
 export function codeVersion(): string {
   if (cached) return cached;
