@@ -111,12 +111,12 @@ describeWith(
   it.each(Object.keys(VALUES) as AxisKey[])('a sweep varying only %s', async (axis) => {
     const values = VALUES[axis];
     const name = `axis-${axis.replace('.', '-')}`;
-    const valueOf = (config: Record<string, unknown>): unknown =>
+    const axisValueIn = (config: Record<string, unknown>): unknown =>
       axis === 'method'
         ? config.method
         : AXES[axis].target.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], config);
     const { trials } = await seedSweep(sweepText(name, { [axis]: values }), (config, seed) => {
-      const index = values.indexOf(valueOf(config) as AxisValue);
+      const index = values.indexOf(axisValueIn(config) as AxisValue);
       expect(index).toBeGreaterThanOrEqual(0);
       return 50 + 10 * index + (SEED_OFFSETS[SEEDS.indexOf(seed)] ?? 0);
     });
