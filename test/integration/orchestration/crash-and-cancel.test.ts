@@ -86,6 +86,8 @@ describeWith(
     });
     expect(done.status).toBe('succeeded');
     expect(done.attemptsLog.map((a) => a.outcome)).toEqual(['timed_out', 'succeeded']);
+    // The killed attempt counts: Trial.attempts is the number of attempt rows, not the number of fresh starts.
+    expect(done.attempts).toBe(2);
     expect(done.epochMetrics.map((m) => m.epoch).sort((a, b) => a - b)).toEqual(
       Array.from({ length: 30 }, (_, i) => i),
     );
