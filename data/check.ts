@@ -1,12 +1,14 @@
 /**
  * What `dpt-sweep data check` reports: whether a dataset folder is complete in its CoOp layout: split/metadata
- * files present and well-formed, every listed image present, and counts equal to the published sizes.
+ * files present and well-formed, every listed image present and decodable, and counts equal to the published sizes.
  */
 import { access } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { datasetInfo, findMissingImages, readDataset } from './datasets/index.ts';
 import type { DatasetName } from './datasets/types.ts';
 import { DatasetError } from './errors.ts';
+import { decodeRgb } from './image.ts';
 
 export interface CountCheck {
   count: number;
@@ -25,6 +27,11 @@ export interface DatasetReport {
   classes: CountCheck | null;
   /** Images listed by the split files that are not files; folder-listed sets cannot miss any. */
   missingImages: { total: number; first: string[]; checked: boolean };
+  /**
+   * Images present but not decodable (truncated, garbage), each with the decoder's one-line message. Every image is
+   * decoded with the trainer's own decoder (data/image.ts), so a dataset this check passes is one training can read.
+   */
+  unreadableImages: { total: number; first: { path: string; error: string }[]; checked: number };
   sizeCheck: boolean;
   complete: boolean;
   problems: string[];
@@ -33,7 +40,7 @@ export interface DatasetReport {
 export interface CheckOptions {
   /** Compare counts with the published sizes (default true); off for custom or generated datasets. */
   sizeCheck?: boolean;
-  /** How many missing paths to keep in the report (default 10). */
+  /** How many missing or unreadable paths to keep in the report (default 10). */
   showMissing?: number;
 }
 
@@ -57,6 +64,7 @@ export async function checkDataset(name: DatasetName, root: string, opts: CheckO
     splits: null,
     classes: null,
     missingImages: { total: 0, first: [], checked: false },
+    unreadableImages: { total: 0, first: [], checked: 0 },
     sizeCheck,
     complete: false,
     problems: [],
@@ -86,10 +94,23 @@ export async function checkDataset(name: DatasetName, root: string, opts: CheckO
   };
   report.classes = count(ds.classnames.length, info.expected.classes);
 
+  let missing: string[] = [];
   if (info.layout === 'split-json' || info.layout === 'fgvc-text') {
-    const missing = await findMissingImages(ds);
+    missing = await findMissingImages(ds);
     report.missingImages = { total: missing.length, first: missing.slice(0, showMissing), checked: true };
     if (missing.length > 0) report.problems.push(`${missing.length} listed image(s) missing`);
+  }
+  const absent = new Set(missing);
+  const present = [...new Set([...ds.train, ...ds.val, ...ds.test].map((i) => i.impath))].filter((p) => !absent.has(p));
+  const unreadable = await findUnreadableImages(present);
+  report.unreadableImages = {
+    total: unreadable.length,
+    first: unreadable.slice(0, showMissing),
+    checked: present.length,
+  };
+  if (unreadable.length > 0) {
+    const first = unreadable[0] as { path: string };
+    report.problems.push(`${unreadable.length} image(s) cannot be decoded, e.g. ${first.path}`);
   }
   if (sizeCheck) {
     for (const [what, c] of [...Object.entries(report.splits), ['classes', report.classes]] as [string, CountCheck][]) {
@@ -98,6 +119,25 @@ export async function checkDataset(name: DatasetName, root: string, opts: CheckO
   }
   report.complete = report.problems.length === 0;
   return report;
+}
+
+/** Decodes every image, a few at a time (sharp decodes on its own threads), and returns those that fail, in order. */
+async function findUnreadableImages(files: string[]): Promise<{ path: string; error: string }[]> {
+  const failed: ({ path: string; error: string } | undefined)[] = new Array(files.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < files.length) {
+      const i = next++;
+      const file = files[i] as string;
+      try {
+        await decodeRgb(file);
+      } catch (err) {
+        failed[i] = { path: file, error: err instanceof Error ? err.message : String(err) };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(files.length, Math.max(2, os.availableParallelism())) }, lane));
+  return failed.filter((f) => f !== undefined);
 }
 
 async function exists(file: string): Promise<boolean> {

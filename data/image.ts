@@ -1,4 +1,6 @@
+import { access } from 'node:fs/promises';
 import sharp from 'sharp';
+import { DatasetError } from './errors.ts';
 
 /** 8-bit RGB pixels, row-major HWC. */
 export interface RgbImage {
@@ -35,9 +37,31 @@ export async function decodeRgb(path: string): Promise<RgbImage> {
       height: info.height,
     };
   } catch (err) {
-    const reason = (err as Error).message.split('\n')[0];
-    throw new Error(`${path} is not a readable image (${reason})`);
+    throw await decodeFailure(path, err);
   }
+}
+
+/**
+ * What a failed decode means. A file that is there but does not decode (truncated, garbage, not an image) is a data
+ * error naming the file: retrying cannot help, so the trainer fails the trial at once (worker/trainer-process.ts). A
+ * file that is not there is a missing file; a file that cannot even be checked (EIO, EMFILE) stays an ordinary
+ * error, which the trainer treats as an infrastructure failure worth retrying.
+ */
+async function decodeFailure(path: string, err: unknown): Promise<Error> {
+  const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  try {
+    await access(path);
+  } catch (accessErr) {
+    const code = (accessErr as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      return new DatasetError(`image ${path} is missing; restore it or remove it from the split file`, 'missing-file');
+    }
+    return new Error(`${path} cannot be read (${code ?? reason})`);
+  }
+  return new DatasetError(
+    `${path} is not a readable image (${reason}); replace the file or remove it from the split file`,
+    'bad-image',
+  );
 }
 
 /**

@@ -3,15 +3,15 @@ import { checkDataset, type DatasetReport } from '../../data/check.ts';
 import { DATASET_NAMES, isDatasetName } from '../../data/datasets/index.ts';
 import { UserError } from '../errors.ts';
 
-/** `dpt-sweep data check <dataset> --root DIR`: counts against the published sizes and missing files. */
+/** `dpt-sweep data check <dataset> --root DIR`: counts against the published sizes, missing and undecodable images. */
 export function register(program: Command): void {
   const data = program.command('data').description('Inspect the benchmark datasets in their CoOp layout');
   data
     .command('check')
-    .description('report split counts, classes and missing images; exit 1 when the dataset is incomplete')
+    .description('report split counts, classes, missing and undecodable images; exit 1 when the dataset is incomplete')
     .argument('<dataset>', `one of: ${DATASET_NAMES.join(', ')}`)
     .requiredOption('--root <dir>', 'DATASET.ROOT, the folder holding the dataset folders (e.g. eurosat/)')
-    .option('--show <n>', 'how many missing image paths to list', '10')
+    .option('--show <n>', 'how many missing or undecodable image paths to list', '10')
     .option('--no-size-check', 'do not compare counts with the published sizes (custom or generated datasets)')
     .option('--json', 'print the report as JSON')
     .action(async (dataset: string, opts: { root: string; show: string; sizeCheck: boolean; json?: boolean }) => {
@@ -51,6 +51,15 @@ function formatReport(r: DatasetReport): string {
     if (more > 0) lines.push(`  ... and ${more} more`);
   } else if (r.splits) {
     lines.push('images   listed from the class folders (compare the counts)');
+  }
+  if (r.splits) {
+    const u = r.unreadableImages;
+    lines.push(
+      `decoded  ${u.total === 0 ? `all ${u.checked} images decode` : `${u.total} of ${u.checked} cannot be decoded:`}`,
+    );
+    for (const f of u.first) lines.push(`  ${f.error}`);
+    const more = u.total - u.first.length;
+    if (more > 0) lines.push(`  ... and ${more} more`);
   }
   if (!r.sizeCheck) lines.push('sizes    not compared (--no-size-check)');
   lines.push(r.complete ? 'result   complete' : `result   INCOMPLETE: ${r.problems.join('; ')}`);

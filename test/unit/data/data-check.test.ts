@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, unlink } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,8 +7,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkDataset } from '../../../data/check.ts';
 import { loadDataset } from '../../../data/datasets/index.ts';
+import { DatasetError } from '../../../data/errors.ts';
 import { decodeRgb } from '../../../data/image.ts';
-import { type TinyDataset, writeTinyDataset } from '../../support/tiny-dataset.ts';
+import { corruptImage, type TinyDataset, writeTinyDataset } from '../../support/tiny-dataset.ts';
 
 const run = promisify(execFile);
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -103,6 +104,36 @@ describe('data check', () => {
     const json = await cli(['data', 'check', 'eurosat', '--root', root, '--no-size-check', '--json']);
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout).missingImages.total).toBe(3);
+  });
+
+  it('decodes every image: a truncated PNG is a DatasetError naming the file, and the CLI reports it and exits 1', async () => {
+    const file = path.join(tiny.imageDir, tiny.relpaths.test[1] as string);
+    const kept = path.join(root, 'kept.png');
+    await copyFile(file, kept);
+    try {
+      await corruptImage(file, 'truncated');
+      const err = await decodeRgb(file).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DatasetError);
+      expect((err as DatasetError).code).toBe('bad-image');
+      expect((err as Error).message).toContain(file);
+      expect((err as Error).message).not.toContain('\n');
+
+      const report = await checkDataset('eurosat', root, { sizeCheck: false });
+      expect(report.complete).toBe(false);
+      expect(report.unreadableImages.total).toBe(1);
+      expect(report.unreadableImages.first[0]?.path).toBe(file);
+
+      const r = await cli(['data', 'check', 'eurosat', '--root', root, '--no-size-check']);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain('1 of ');
+      expect(r.stdout).toContain(`${file} is not a readable image`);
+      expect(r.stdout).toMatch(/INCOMPLETE: .*1 image\(s\) cannot be decoded/);
+
+      await corruptImage(file, 'garbage');
+      expect(await decodeRgb(file).catch((e: unknown) => e)).toBeInstanceOf(DatasetError);
+    } finally {
+      await copyFile(kept, file);
+    }
   });
 
   it('through the CLI: a missing split file and an unknown dataset are reported clearly', async () => {

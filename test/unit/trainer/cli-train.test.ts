@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { writeTinyDataset } from '../../support/tiny-dataset.ts';
+import { corruptImage, writeTinyDataset } from '../../support/tiny-dataset.ts';
 import { TINY_CLIP_DIR } from './support/tiny-task.ts';
 
 const run = promisify(execFile);
@@ -86,6 +86,30 @@ describe('dpt-sweep train (real files: generated CoOp-layout dataset, tiny CLIP 
       `dpt-sweep: ${trial}: invalid trial config: cavpt.layers: expected an integer <= 2, the model's vision blocks, got 3; optim.epochs: expected an integer >= 1 for method dpt, got 0: a trial of 0 epochs trains nothing`,
     ]);
     expect(bad.stdout).toBe('');
+  });
+
+  it('exits non-zero with one line naming a truncated image, printing no result', async () => {
+    const data = path.join(dir, 'bad-data');
+    const tiny = await writeTinyDataset({
+      root: data,
+      classes: ['red', 'green', 'blue'],
+      perClass: { train: 4, val: 1, test: 3 },
+    });
+    // Every test image is evaluated, whichever few-shot picks the seed makes.
+    const broken = path.join(tiny.imageDir, tiny.relpaths.test[0] as string);
+    await corruptImage(broken, 'truncated');
+    const r = await cli(['train', trial, '--json', '--set', `root=${data}`]);
+    expect(r.code).toBe(2);
+    // Progress (the backend, one line per epoch) comes first; the error is the one line after it.
+    const lines = r.stderr
+      .trimEnd()
+      .split('\n')
+      .filter((line) => !line.startsWith('epoch ') && !line.startsWith('dpt-sweep: TF.js backend'));
+    expect(lines, r.stderr).toHaveLength(1);
+    expect(lines[0]?.startsWith(`dpt-sweep: ${broken} is not a readable image (`)).toBe(true);
+    expect(lines[0]).toMatch(/\); replace the file or remove it from the split file$/);
+    expect(r.stderr).not.toContain('unexpected error');
+    expect(r.stdout).toBe('');
   });
 
   it('exits non-zero on a NaN/Inf loss and on missing images, printing no result', async () => {
