@@ -58,6 +58,11 @@ interface RunCounts {
 }
 
 export interface SweepProgress extends RunCounts {
+  /**
+   * True until this run's planning is done: until then `planned` is 0, not the trial count, so a progress bar takes
+   * its total elsewhere (cli/sweeps/progress.ts). Absent from workflows started by older code.
+   */
+  planning?: boolean;
   running: number;
   paused: boolean;
   maxParallel: number;
@@ -105,8 +110,10 @@ export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepRes
   const counts: RunCounts = input.carry?.counts ?? { planned: 0, launched: 0, succeeded: 0, failed: 0, cancelled: 0 };
   const continuedAsNew = input.carry?.continuedAsNew ?? 0;
   let running = 0;
+  // A continued run carries its counts, planned included; only a first run plans.
+  let planning = !input.carry;
 
-  setHandler(progressQuery, () => ({ ...counts, running, paused, maxParallel, continuedAsNew }));
+  setHandler(progressQuery, () => ({ ...counts, planning, running, paused, maxParallel, continuedAsNew }));
   setHandler(pauseSignal, () => {
     paused = true;
   });
@@ -145,6 +152,7 @@ export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepRes
     if (!input.carry) {
       const plan = await orchestration.planSweep(input.sweepId);
       counts.planned = plan.runnable;
+      planning = false;
       await orchestration.markSweepStatus(input.sweepId, paused ? 'paused' : 'running');
     }
 

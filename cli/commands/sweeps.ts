@@ -8,6 +8,7 @@ import { TemporalUnavailableError } from '../../worker/dev/temporal-server.ts';
 import { pauseSignal, setMaxParallelSignal, unpauseSignal } from '../../workflows/sweep.ts';
 import { UserError } from '../errors.ts';
 import { type LaunchOptions, launchSweep, queryProgress, startSweepWorkflow, workflowIdFor } from '../sweeps/launch.ts';
+import { progressView } from '../sweeps/progress.ts';
 import { openStack, type Stack } from '../sweeps/stack.ts';
 import { resetForResume, type SweepStatusRow, sweepStatus } from '../sweeps/status.ts';
 
@@ -147,16 +148,21 @@ export async function followSweep(stack: Stack, sweepId: string): Promise<void> 
     },
     cliProgress.Presets.shades_classic,
   );
+  // The bar's total until the workflow has planned: the trials launch or resume left to run (progressView).
+  const knownTotal = await stack.db.prisma.trial.count({ where: { sweepId, status: { in: ['pending', 'queued'] } } });
   let started = false;
   const tick = async () => {
     const p = await queryProgress(stack, sweepId).catch(() => undefined);
     if (!p) return;
-    const done = p.succeeded + p.failed + p.cancelled;
-    const payload = { running: p.running, failed: p.failed };
+    const view = progressView(p, knownTotal);
+    const payload = { running: view.running, failed: view.failed };
     if (!started) {
-      bar.start(Math.max(p.planned, 1), done, payload);
+      bar.start(view.total, view.done, payload);
       started = true;
-    } else bar.update(done, payload);
+    } else {
+      bar.setTotal(view.total);
+      bar.update(view.done, payload);
+    }
   };
   const timer = setInterval(() => void tick(), 1_000);
   try {
