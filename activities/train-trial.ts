@@ -1,10 +1,12 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { Database } from '../db/client.ts';
+import { firstLine } from '../db/errors.ts';
 import {
   beginAttempt,
   closeTrial,
+  discardCheckpoint,
   finishAttempt,
-  loadLatestCheckpoint,
+  noteAttempt,
   saveCheckpoint,
   transitionTrial,
   upsertEpochMetrics,
@@ -12,6 +14,7 @@ import {
 } from '../db/repositories.ts';
 import type { ChildMessage, EvalReport, FailureKind, Provenance } from '../worker/trainer-protocol.ts';
 import type { TrainingActivities, TrialSummary } from './contracts.ts';
+import { checkpointToResume, refusedCheckpointNote } from './resume-checkpoint.ts';
 import type { TrainerExit, TrainerPool } from './trainer-pool.ts';
 
 export interface TrainingActivityOptions {
@@ -37,8 +40,8 @@ export interface TrainingActivityOptions {
  */
 export function createTrainingActivities(db: Database, options: TrainingActivityOptions): TrainingActivities {
   const { prisma } = db;
-  return {
-    async trainTrial(trialId): Promise<TrialSummary> {
+  const once = {
+    async trainTrial(trialId: string, opened: OpenedAttempt): Promise<TrialSummary> {
       const ctx = Context.current();
       const trial = await prisma.trial.findUnique({ where: { id: trialId } });
       if (!trial) throw ApplicationFailure.nonRetryable(`trial ${trialId} does not exist`, 'InvalidTrialConfig');
@@ -47,6 +50,7 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
       }
 
       const attempt = await beginAttempt(db.pool, trialId, options.workerId);
+      opened.attempt = attempt;
       // The code version is part of the trial's identity (configKey) and is stamped on its row at planning; a result
       // trained by other code would carry a version that did not produce it. Rows planned before versions were
       // recorded (null) are trained by whichever code runs them.
@@ -57,9 +61,9 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
         throw ApplicationFailure.nonRetryable(message, 'CodeVersionMismatch');
       }
       await transitionTrial(db.pool, trialId, 'running', { workerId: options.workerId });
-      const checkpoint = await loadLatestCheckpoint(db.pool, trialId).catch((err: unknown) => {
-        throw ApplicationFailure.nonRetryable(err instanceof Error ? err.message : String(err), 'InvalidTrialData');
-      });
+      // An unusable checkpoint is deleted and the attempt trains without it (activities/resume-checkpoint.ts).
+      const { checkpoint, note } = await checkpointToResume(db.pool, trialId, trial.config);
+      if (note !== null) await noteAttempt(db.pool, trialId, attempt, note);
       let progress = { epoch: checkpoint?.epoch ?? 0, loss: Number.NaN };
       ctx.heartbeat(progress);
       // At least three heartbeats per heartbeat timeout, whatever the worker was configured with: a slow trainer start
@@ -138,6 +142,12 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
       const message =
         failure?.message ??
         `trainer process exited (${exit.exitSignal ?? `code ${exit.code}`}) without a result${exit.stderrTail ? `: ${lastLine(exit.stderrTail)}` : ''}`;
+      if (failure?.kind === 'checkpoint' && checkpoint) {
+        // The trainer refused the checkpoint while restoring it into the model: drop it, so the retry starts without.
+        await discardCheckpoint(db.pool, trialId, checkpoint.epoch, checkpoint.sha256);
+        await endAttempt('failed', refusedCheckpointNote(checkpoint.epoch, message));
+        throw ApplicationFailure.retryable(message, 'CheckpointDiscarded');
+      }
       await endAttempt('failed', message);
       if (failure && failure.kind !== 'infrastructure') {
         await transitionTrial(db.pool, trialId, 'failed', { error: message });
@@ -149,6 +159,36 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
       throw ApplicationFailure.retryable(message, 'TrainerFailed');
     },
   };
+  return {
+    async trainTrial(trialId): Promise<TrialSummary> {
+      const opened: OpenedAttempt = {};
+      try {
+        return await once.trainTrial(trialId, opened);
+      } catch (err) {
+        // Every path above that ends an attempt records it first; this closes one left open by anything else that
+        // threw (a database write, the trainer pool), so no attempt stays 'running' after its activity ended.
+        // If the database is what failed, the next attempt's beginAttempt closes this one as timed out instead.
+        if (opened.attempt !== undefined) {
+          await finishAttempt(db.pool, trialId, opened.attempt, unrecordedOutcome(), new Date(), firstLine(err)).catch(
+            () => undefined,
+          );
+        }
+        throw err;
+      }
+    },
+  };
+}
+
+/** The attempt this activity call opened, once it has. */
+interface OpenedAttempt {
+  attempt?: number;
+}
+
+/** How an attempt that threw without recording its end ended: abandoned or cancelled if it was, else failed. */
+function unrecordedOutcome(): 'failed' | 'cancelled' | 'timed_out' {
+  const ctx = Context.current();
+  if (!ctx.cancellationSignal.aborted) return 'failed';
+  return ctx.cancellationDetails?.cancelRequested === true ? 'cancelled' : 'timed_out';
 }
 
 async function sourceTop1(db: Database, trialId: string, dataset: string): Promise<{ top1?: number }> {

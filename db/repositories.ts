@@ -274,7 +274,7 @@ export async function beginAttempt(db: Queryable, trialId: string, workerId: str
   const { rows } = await db.query<{ attempt: number }>(
     `WITH stale AS (
        UPDATE "TrialAttempt" SET outcome = 'timed_out', "endedAt" = now(),
-              error = COALESCE(error, 'worker stopped answering (no end reported)')
+              error = 'worker stopped answering (no end reported)' || COALESCE('; ' || error, '')
         WHERE "trialId" = $1 AND outcome = 'running'
         RETURNING attempt),
      opened AS (
@@ -289,6 +289,10 @@ export async function beginAttempt(db: Queryable, trialId: string, workerId: str
   return rows[0]!.attempt;
 }
 
+/**
+ * Ends an attempt. TrialAttempt.error says why an attempt did not succeed, followed by any notes the attempt recorded
+ * while it ran (noteAttempt), whatever its outcome: a succeeded attempt's error holds its notes only.
+ */
 export async function finishAttempt(
   db: Queryable,
   trialId: string,
@@ -299,9 +303,24 @@ export async function finishAttempt(
 ): Promise<void> {
   // Only the first end report counts; a retried report must not move endedAt.
   await db.query(
-    `UPDATE "TrialAttempt" SET outcome = $3::"AttemptOutcome", "endedAt" = $4, error = $5
+    `UPDATE "TrialAttempt" SET outcome = $3::"AttemptOutcome", "endedAt" = $4,
+            error = CASE WHEN $5::text IS NULL THEN error ELSE $5 || COALESCE('; ' || error, '') END
       WHERE "trialId" = $1 AND attempt = $2 AND outcome = 'running'`,
     [trialId, attempt, outcome, endedAt, error],
+  );
+}
+
+/**
+ * Records on a running attempt something it did that its outcome does not tell (it discarded a corrupt checkpoint),
+ * in TrialAttempt.error: written at once, so the note survives a worker that dies before the attempt ends, and kept
+ * after the failure reason when the attempt fails (finishAttempt). Notes of one attempt are joined with "; ".
+ */
+export async function noteAttempt(db: Queryable, trialId: string, attempt: number, note: string): Promise<void> {
+  await db.query(
+    `UPDATE "TrialAttempt" SET error = COALESCE(error || '; ', '') || $3
+      WHERE "trialId" = $1 AND attempt = $2 AND outcome = 'running'
+        AND (error IS NULL OR position($3 in error) = 0)`,
+    [trialId, attempt, z.string().min(1).parse(note)],
   );
 }
 
@@ -437,4 +456,63 @@ export async function loadLatestCheckpoint(db: Queryable, trialId: string): Prom
     );
   }
   return { epoch: row.epoch, bytes: new Uint8Array(row.bytes), sha256: row.sha256 };
+}
+
+/**
+ * Deletes one stored checkpoint of a trial that cannot be resumed from (corrupt bytes, an undecodable payload, a
+ * fingerprint of another config), so the next attempt starts from the previous checkpoint or from scratch instead of
+ * failing on it forever. Matched by sha256 too, so a valid checkpoint saved at that epoch since is kept. Returns
+ * whether a row was deleted.
+ */
+export async function discardCheckpoint(
+  db: Queryable,
+  trialId: string,
+  epoch: number,
+  sha256: string,
+): Promise<boolean> {
+  const { rowCount } = await db.query(`DELETE FROM "Checkpoint" WHERE "trialId" = $1 AND epoch = $2 AND sha256 = $3`, [
+    trialId,
+    epoch,
+    sha256,
+  ]);
+  return (rowCount ?? 0) > 0;
+}
+
+export interface DiscardedCheckpoint {
+  epoch: number;
+  /** Why it could not be resumed from, one line. */
+  reason: string;
+}
+
+/**
+ * The newest checkpoint of a trial that can be resumed from, or null: each newer one whose bytes do not match their
+ * sha256, or that `problem` rejects (the caller decodes the payload), is deleted (discardCheckpoint) and listed in
+ * `discarded`, newest first. Never throws for a bad checkpoint: a trial recovers by itself, from the previous valid
+ * checkpoint or from epoch 0.
+ */
+export async function loadResumableCheckpoint(
+  db: Queryable,
+  trialId: string,
+  problem: (checkpoint: LoadedCheckpoint) => string | null = () => null,
+): Promise<{ checkpoint: LoadedCheckpoint | null; discarded: DiscardedCheckpoint[] }> {
+  const discarded: DiscardedCheckpoint[] = [];
+  let below = 2_147_483_647; // epoch is an int column
+  for (;;) {
+    const { rows } = await db.query<{ epoch: number; bytes: Buffer; sha256: string }>(
+      `SELECT epoch, bytes, sha256 FROM "Checkpoint" WHERE "trialId" = $1 AND epoch < $2 ORDER BY epoch DESC LIMIT 1`,
+      [trialId, below],
+    );
+    const row = rows[0];
+    if (row === undefined) return { checkpoint: null, discarded };
+    below = row.epoch;
+    const actual = createHash('sha256').update(row.bytes).digest('hex');
+    const checkpoint = { epoch: row.epoch, bytes: new Uint8Array(row.bytes), sha256: row.sha256 };
+    const reason =
+      actual === row.sha256
+        ? problem(checkpoint)
+        : `sha256 ${actual.slice(0, 12)}… ≠ stored ${row.sha256.slice(0, 12)}…`;
+    if (reason === null) return { checkpoint, discarded };
+    await discardCheckpoint(db, trialId, row.epoch, row.sha256);
+    discarded.push({ epoch: row.epoch, reason });
+  }
 }

@@ -26,7 +26,8 @@ function send(message: ChildMessage): Promise<void> {
 export function classifyFailure(err: unknown): FailureKind {
   if (err instanceof TrialConfigError || err instanceof NonFiniteLossError) return 'config';
   if (err instanceof DatasetError || err instanceof TrialDataError || err instanceof ClipLoadError) return 'data';
-  if (err instanceof CheckpointError) return 'data';
+  // Thrown while resuming (a payload that does not decode or fit the model): the activity drops that checkpoint.
+  if (err instanceof CheckpointError) return 'checkpoint';
   return 'infrastructure';
 }
 

@@ -43,8 +43,11 @@ export interface Provenance {
   splitHash: string | null;
 }
 
-/** Why a trial failed, as far as retrying is concerned. */
-export type FailureKind = 'config' | 'data' | 'infrastructure';
+/**
+ * Why a trial failed, as far as retrying is concerned. 'checkpoint': the checkpoint it was given could not be resumed
+ * from; the activity discards it and retries without it.
+ */
+export type FailureKind = 'config' | 'data' | 'checkpoint' | 'infrastructure';
 
 export type ChildMessage =
   | { type: 'epoch'; report: EpochReport }

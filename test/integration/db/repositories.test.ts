@@ -1,10 +1,14 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { isDatabaseError } from '../../../db/errors.ts';
 import {
   beginAttempt,
+  discardCheckpoint,
   finishAttempt,
   linkReusableTrials,
   loadLatestCheckpoint,
+  loadResumableCheckpoint,
+  noteAttempt,
   planTrials,
   saveCheckpoint,
   transitionTrial,
@@ -188,6 +192,73 @@ for (const backend of BACKENDS) {
       const error = await loadLatestCheckpoint(t.db.pool, id).catch((e: unknown) => e);
       expect(isDatabaseError(error) && error.code).toBe('checkpoint-corrupt');
       expect((error as Error).message).toMatch(/^checkpoint of trial t_\w+ at epoch 5 is corrupt/);
+    });
+
+    it('falls back past unusable checkpoints to the previous valid one, deleting each, and never throws', async () => {
+      const sweepId = await upsertSweep(t.db.pool, {
+        name: 'ckpt-fallback',
+        spec: {},
+        specHash: 'h',
+        maxParallel: 1,
+        codeVersion: 'v1',
+      });
+      const [id] = (await planTrials(t.db.pool, sweepId, [trial(31, 1)])) as [string];
+      // saveCheckpoint keeps the newest only; older rows are written directly to have something to fall back to.
+      const put = (
+        epoch: number,
+        bytes: number[],
+        sha = createHash('sha256').update(Buffer.from(bytes)).digest('hex'),
+      ) =>
+        t.db.pool.query(
+          `INSERT INTO "Checkpoint" ("trialId", epoch, bytes, sha256, "sizeBytes") VALUES ($1, $2, $3, $4, $5)`,
+          [id, epoch, Buffer.from(bytes), sha, bytes.length],
+        );
+      await put(1, [1]);
+      await put(2, [2]);
+      await put(3, [3], 'f'.repeat(64)); // bytes that do not match their sha256
+      const loaded = await loadResumableCheckpoint(t.db.pool, id, (c) => (c.epoch === 2 ? 'payload rejected' : null));
+      expect(loaded.checkpoint?.epoch).toBe(1);
+      expect(loaded.discarded.map((d) => d.epoch)).toEqual([3, 2]);
+      expect(loaded.discarded[0]?.reason).toMatch(/^sha256 \w{12}… ≠ stored f{12}…$/);
+      expect(loaded.discarded[1]?.reason).toBe('payload rejected');
+      const { rows } = await t.db.pool.query(`SELECT epoch FROM "Checkpoint" WHERE "trialId" = $1`, [id]);
+      expect(rows.map((r) => r.epoch)).toEqual([1]);
+      // A checkpoint saved since at that epoch has another sha256 and is kept.
+      expect(await discardCheckpoint(t.db.pool, id, 1, 'f'.repeat(64))).toBe(false);
+      expect(await discardCheckpoint(t.db.pool, id, 1, loaded.checkpoint?.sha256 ?? '')).toBe(true);
+      expect(await loadResumableCheckpoint(t.db.pool, id)).toEqual({ checkpoint: null, discarded: [] });
+    });
+
+    it("keeps an attempt's notes whatever its outcome, after the failure reason", async () => {
+      const sweepId = await upsertSweep(t.db.pool, {
+        name: 'notes',
+        spec: {},
+        specHash: 'h',
+        maxParallel: 1,
+        codeVersion: 'v1',
+      });
+      const [id] = (await planTrials(t.db.pool, sweepId, [trial(32, 1)])) as [string];
+      const errors = async () =>
+        (await t.db.prisma.trialAttempt.findMany({ where: { trialId: id }, orderBy: { attempt: 'asc' } })).map((a) => [
+          a.outcome,
+          a.error,
+        ]);
+      const one = await beginAttempt(t.db.pool, id, 'w1');
+      await noteAttempt(t.db.pool, id, one, 'dropped A');
+      await noteAttempt(t.db.pool, id, one, 'dropped A'); // a repeated note is recorded once
+      await finishAttempt(t.db.pool, id, one, 'failed', new Date(), 'trainer crashed');
+      const two = await beginAttempt(t.db.pool, id, 'w1');
+      await noteAttempt(t.db.pool, id, two, 'dropped B');
+      await finishAttempt(t.db.pool, id, two, 'succeeded', new Date());
+      const three = await beginAttempt(t.db.pool, id, 'w1');
+      await noteAttempt(t.db.pool, id, three, 'dropped C');
+      await beginAttempt(t.db.pool, id, 'w2'); // the worker of attempt 3 died
+      expect(await errors()).toEqual([
+        ['failed', 'trainer crashed; dropped A'],
+        ['succeeded', 'dropped B'],
+        ['timed_out', 'worker stopped answering (no end reported); dropped C'],
+        ['running', null],
+      ]);
     });
 
     it('rejects invalid input at the edge with a message naming the field', async () => {
