@@ -8,6 +8,8 @@ const TRAINER_ENTRY = fileURLToPath(new URL('../worker/trainer-process.ts', impo
 export interface TrainerRun {
   /** Called for each message, in order, awaited before the next one is handled. */
   onMessage: (message: ChildMessage) => Promise<void>;
+  /** Called synchronously as each message arrives, before it waits its turn in the queue (proof of life). */
+  onAlive?: () => void;
   signal: AbortSignal;
 }
 
@@ -126,6 +128,7 @@ export class TrainerPool {
         }, reject);
       };
       const onMessage = (message: ChildMessage) => {
+        run.onAlive?.();
         queue = queue.then(() =>
           run.onMessage(message).catch((err: unknown) => {
             handlerError ??= err;

@@ -7,7 +7,8 @@ import { CheckpointError } from '../dpt/trainer/checkpoint.ts';
 import type { LoadedClip } from '../dpt/trainer/deps.ts';
 import { runTrial, TrialDataError } from '../dpt/trainer/run-trial.ts';
 import { parseTrialConfig, TrialConfigError } from '../dpt/trial-config.ts';
-import type { ChildMessage, FailureKind, ParentMessage } from './trainer-protocol.ts';
+import type { ChildMessage, FailureKind, ParentMessage, ProgressReport } from './trainer-protocol.ts';
+import { hangOnceHook } from './trainer-test-hooks.ts';
 
 /**
  * A trainer process: serves trials one after another for the worker that forked it (activities/trainer-pool.ts), so
@@ -68,9 +69,27 @@ function shared({ model, tokenizer }: LoadedClip): LoadedClip {
   return { model: proxy, tokenizer };
 }
 
+/** Progress is sent at most this often: enough to prove life, cheap next to a batch. */
+const PROGRESS_EVERY_MS = 250;
+
+/** A progress sender that drops reports arriving within PROGRESS_EVERY_MS of the last one sent. */
+function throttledProgress(): (report: ProgressReport) => void {
+  let last = Number.NEGATIVE_INFINITY;
+  return (report) => {
+    const now = performance.now();
+    if (now - last < PROGRESS_EVERY_MS) return;
+    last = now;
+    // Fire and forget: a failed send means the parent is gone, and 'disconnect' ends this process.
+    send({ type: 'progress', report }).catch(() => {});
+  };
+}
+
 async function train(message: ParentMessage): Promise<void> {
   const config = parseTrialConfig(message.config);
   let weightsSha256: string | undefined;
+  const progress = throttledProgress();
+  // Received and parsed: the first proof of life, before the (possibly slow) backend and model loads.
+  progress({ phase: 'load' });
   const outcome = await runTrial(config, {
     checkpointEvery: message.checkpointEvery,
     ...(message.resumeFrom ? { resumeFrom: message.resumeFrom } : {}),
@@ -80,7 +99,9 @@ async function train(message: ParentMessage): Promise<void> {
         weightsSha256 = cached.weightsSha256;
         return shared(cached.clip);
       },
+      ...(await hangOnceHook()),
     },
+    onProgress: progress,
     onEpoch: (metrics) => send({ type: 'epoch', report: metrics }),
     onCheckpoint: (epochsDone, bytes) => send({ type: 'checkpoint', epoch: epochsDone, bytes }),
   });

@@ -49,7 +49,21 @@ export interface Provenance {
  */
 export type FailureKind = 'config' | 'data' | 'checkpoint' | 'infrastructure';
 
+/**
+ * Proof of life from the trainer's own work (a train or eval batch done, a phase begun), sent at most a few times a
+ * second. The activity heartbeats only while these keep coming and kills a trainer that stops sending them: a timer
+ * would keep a hung trainer's trial forever.
+ */
+export interface ProgressReport {
+  phase: 'load' | 'train' | 'eval';
+  /** Epoch being trained (0-based), for `train`. */
+  epoch?: number;
+  /** Batch within the epoch or evaluation, 0-based. */
+  batch?: number;
+}
+
 export type ChildMessage =
+  | { type: 'progress'; report: ProgressReport }
   | { type: 'epoch'; report: EpochReport }
   | { type: 'checkpoint'; epoch: number; bytes: Uint8Array }
   | ({ type: 'done'; results: EvalReport[]; backend: string } & Provenance)

@@ -19,6 +19,8 @@ export async function evaluate(
   batchSize: number,
   imageSize: number,
   signal?: AbortSignal,
+  /** called after each batch with its 0-based index (progress for a supervisor) */
+  onBatch?: (batch: number) => void,
 ): Promise<EvalCounts> {
   const textFeatures = model.textLearner ? tf.tidy(() => model.textFeatures(ctx)) : null;
   let correct = 0;
@@ -36,6 +38,7 @@ export async function evaluate(
       batch.forEach((item, i) => {
         if (values[i] === item.label) correct += 1;
       });
+      onBatch?.(start / batchSize);
     }
   } finally {
     textFeatures?.dispose();

@@ -22,6 +22,11 @@ import { trainBatch } from './step.ts';
 import type { EpochMetrics, EvalResult, TrialOutcome } from './types.ts';
 
 export interface RunTrialOptions {
+  /**
+   * Called as work gets done: once the trial's data and CLIP are loaded, after every train batch and after every
+   * evaluation batch (not awaited; keep it cheap). Lets a supervisor tell a slow trial from a hung one.
+   */
+  onProgress?: (step: TrialStep) => void;
   /** called after every completed epoch (awaited) */
   onEpoch?: (metrics: EpochMetrics) => void | Promise<void>;
   /** save a checkpoint every N completed epochs (default: config.checkpointEvery; 0 = only after the last epoch) */
@@ -34,6 +39,12 @@ export interface RunTrialOptions {
   signal?: AbortSignal;
   /** replace I/O pieces (tests, benchmarks); defaults read datasets and CLIP weights from disk */
   deps?: Partial<TrialDeps>;
+}
+
+export interface TrialStep {
+  phase: 'load' | 'train' | 'eval';
+  epoch?: number;
+  batch?: number;
 }
 
 export class TrialDataError extends Error {
@@ -53,13 +64,17 @@ export async function runTrial(config: TrialConfig, options: RunTrialOptions = {
   assertTrainable(config);
   const deps = await resolveDeps(options.deps);
   const { signal } = options;
+  const progress = options.onProgress ?? (() => {});
   const backend = await deps.initBackend();
+  progress({ phase: 'load' });
   const source = await deps.loadSource(config);
+  progress({ phase: 'load' });
   checkLabels(source.train, source.classnames, 'train');
   checkLabels(source.test, source.classnames, 'test');
   signal?.throwIfAborted();
 
   const { model: clip, tokenizer } = await deps.loadClip(config.model);
+  progress({ phase: 'load' });
   try {
     assertTrainable(config, {
       visionLayers: clip.vision.numLayers,
@@ -99,7 +114,9 @@ export async function runTrial(config: TrialConfig, options: RunTrialOptions = {
     const size = clip.vision.imageSize;
     for (let epoch = startEpoch; epoch < epochs; epoch++) {
       signal?.throwIfAborted();
-      const metrics = await trainEpoch(model, sgd, ctx, config, source.train, epoch, rng, deps, size, signal);
+      const metrics = await trainEpoch(model, sgd, ctx, config, source.train, epoch, rng, deps, size, signal, (batch) =>
+        progress({ phase: 'train', epoch, batch }),
+      );
       history.push(metrics);
       await options.onEpoch?.(metrics);
       const done = epoch + 1;
@@ -123,7 +140,8 @@ export async function runTrial(config: TrialConfig, options: RunTrialOptions = {
 
     const results: EvalResult[] = [];
     const testImage = (item: Item) => deps.testImage(item, size);
-    const own = await evaluate(model, ctx, source.test, testImage, config.evalBatchSize, size, signal);
+    const evalProgress = (batch: number) => progress({ phase: 'eval', batch });
+    const own = await evaluate(model, ctx, source.test, testImage, config.evalBatchSize, size, signal, evalProgress);
     results.push(toResult(config.dataset, own));
     for (const target of config.evalDatasets) {
       if (target === config.dataset) continue;
@@ -133,7 +151,16 @@ export async function runTrial(config: TrialConfig, options: RunTrialOptions = {
       const targetCtx = model.buildClassContext(data.classnames, data.template);
       try {
         results.push(
-          toResult(target, await evaluate(model, targetCtx, data.test, testImage, config.evalBatchSize, size, signal)),
+          toResult(target, await evaluate(
+            model,
+            targetCtx,
+            data.test,
+            testImage,
+            config.evalBatchSize,
+            size,
+            signal,
+            evalProgress,
+          )),
         );
       } finally {
         targetCtx.dispose();
@@ -165,6 +192,7 @@ async function trainEpoch(
   deps: TrialDeps,
   size: number,
   signal: AbortSignal | undefined,
+  onBatch: (batch: number) => void,
 ): Promise<EpochMetrics> {
   const started = performance.now();
   const { optim } = config;
@@ -205,6 +233,7 @@ async function trainEpoch(
     } finally {
       pixels.dispose();
     }
+    onBatch(b);
   }
   const n = Math.max(batches.length, 1);
   return {
