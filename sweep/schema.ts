@@ -2,6 +2,7 @@ import { type Document, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ALIASES, type Assignment, AXES, AXIS_KEYS, type AxisKey, axisValueSchema, NESTED_GROUPS } from './axes.ts';
 import { resolveDatasets } from './datasets.ts';
+import { heartbeatTimeoutProblem } from './duration.ts';
 import { formatPath, renderValue, SweepFileError, type SweepIssue } from './issues.ts';
 
 /**
@@ -177,6 +178,17 @@ export const sweepFileSchema = strict({
       .string({ error: 'expected a task queue name' })
       .regex(QUEUE_PATTERN, { error: 'expected a task queue name of letters, digits, ".", "_" or "-"' })
       .default('gpu'),
+    /**
+     * How long a training attempt may go without a heartbeat (a dead worker's trial moves on after this long) and
+     * without trainer progress (a hung trainer is killed and retried). Absent: the workflow's default, 2 minutes.
+     */
+    heartbeatTimeout: z
+      .string({ error: 'expected a duration such as "2m"' })
+      .superRefine((text, ctx) => {
+        const problem = heartbeatTimeoutProblem(text);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
   }).default({ maxParallel: 4, taskQueue: 'gpu' }),
   reuse: z.boolean({ error: 'expected true or false' }).default(true),
 });

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { openDatabase } from '../../db/client.ts';
 import { isDatabaseError } from '../../db/errors.ts';
 import { sweepIdFor } from '../../db/repositories.ts';
+import { heartbeatTimeoutProblem } from '../../sweep/duration.ts';
 import { SweepFileError } from '../../sweep/issues.ts';
 import { TemporalUnavailableError } from '../../worker/dev/temporal-server.ts';
 import { pauseSignal, setMaxParallelSignal, unpauseSignal } from '../../workflows/sweep.ts';
@@ -22,15 +23,28 @@ export function register(program: Command): void {
     .option('--force', 'allow expansions above the trial limit')
     .option('--no-reuse', 'retrain trials that already succeeded, identical, in another sweep')
     .option('--max-parallel <n>', 'override resources.maxParallel', toPositiveInt)
+    .option(
+      '--heartbeat-timeout <duration>',
+      'override resources.heartbeatTimeout: a trainer silent this long is killed and retried (e.g. 2m)',
+      toHeartbeatTimeout,
+    )
     .option('--slots <n>', 'concurrent trials of the embedded worker (embedded stack only)', toPositiveInt)
     .action(
       async (
         file: string,
-        opts: { wait?: boolean; force?: boolean; reuse: boolean; maxParallel?: number; slots?: number },
+        opts: {
+          wait?: boolean;
+          force?: boolean;
+          reuse: boolean;
+          maxParallel?: number;
+          heartbeatTimeout?: string;
+          slots?: number;
+        },
       ) => {
         await withStack({ slots: opts.slots }, async (stack) => {
           const launchOptions: LaunchOptions = { force: opts.force ?? false, noReuse: !opts.reuse };
           if (opts.maxParallel) launchOptions.maxParallel = opts.maxParallel;
+          if (opts.heartbeatTimeout) launchOptions.heartbeatTimeout = opts.heartbeatTimeout;
           const launched = await launchSweep(stack, file, launchOptions);
           const how = launched.started ? 'launched' : 'already running';
           process.stdout.write(`${launched.name} (${launched.sweepId}): ${launched.trials} trials, ${how}\n`);
@@ -222,6 +236,12 @@ function asUserError(err: unknown): unknown {
   if (err instanceof SweepFileError) return new UserError(err.message);
   if (isDatabaseError(err) || err instanceof TemporalUnavailableError) return new UserError(err.message);
   return err;
+}
+
+function toHeartbeatTimeout(value: string): string {
+  const problem = heartbeatTimeoutProblem(value);
+  if (problem) throw new UserError(`--heartbeat-timeout: ${problem}`);
+  return value;
 }
 
 function toPositiveInt(value: string): number {

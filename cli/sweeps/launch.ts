@@ -29,7 +29,10 @@ export interface LaunchOptions {
   noReuse?: boolean;
   /** Override the sweep file's maxParallel. */
   maxParallel?: number;
-  /** Test knobs for the training activity's timeouts. */
+  /**
+   * Override resources.heartbeatTimeout: how long an attempt may go without a heartbeat or trainer progress. Tests
+   * also pass durations below the sweep file's bounds (Temporal's duration strings).
+   */
   heartbeatTimeout?: string;
 }
 
@@ -47,12 +50,13 @@ export async function launchSweep(stack: Stack, file: string, options: LaunchOpt
   const { plan } = await loadSweepFile(file, { force: options.force ?? false });
   const { sweepId, maxParallel, trials } = await writeSweepPlan(stack.db.pool, plan, options);
   const spec = plan.file;
+  const heartbeatTimeout = options.heartbeatTimeout ?? spec.resources.heartbeatTimeout;
   const started = await startSweepWorkflow(stack, {
     sweepId,
     name: spec.name,
     maxParallel,
     taskQueue: spec.resources.taskQueue,
-    ...(options.heartbeatTimeout ? { heartbeatTimeout: options.heartbeatTimeout } : {}),
+    ...(heartbeatTimeout ? { heartbeatTimeout } : {}),
   });
   return { sweepId, name: spec.name, workflowId: workflowIdFor(sweepId), trials, started };
 }

@@ -64,6 +64,23 @@ describe('sweep file schema', () => {
     expect(found[0]!.message).toMatch(/^YAML syntax: /);
   });
 
+  it('takes resources.heartbeatTimeout as a duration between 1s and 24h', () => {
+    const file = parseSweepText(`${sweepYaml({})}\nresources: { heartbeatTimeout: 2m }\n`);
+    expect(file.resources).toEqual({ maxParallel: 4, taskQueue: 'gpu', heartbeatTimeout: '2m' });
+    expect(parseSweepText(`${sweepYaml({})}\nresources: { heartbeatTimeout: 90 seconds }\n`).resources).toMatchObject({
+      heartbeatTimeout: '90 seconds',
+    });
+    expect(issues(`${sweepYaml({})}\nresources: { heartbeatTimeout: soon }\n`)).toEqual([
+      expect.objectContaining({
+        path: 'resources.heartbeatTimeout',
+        message: expect.stringContaining('expected a duration such as "2m"'),
+      }),
+    ]);
+    expect(issues(`${sweepYaml({})}\nresources: { heartbeatTimeout: 500ms }\n`)[0]!.message).toContain(
+      'between 1s and 24h',
+    );
+  });
+
   it('validates objects that did not come from YAML', () => {
     expect(() => parseSweepObject({ name: 'x' })).toThrow(SweepFileError);
     const file = parseSweepObject({
