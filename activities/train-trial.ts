@@ -15,6 +15,8 @@ import {
 import type { ChildMessage, EvalReport, FailureKind, Provenance } from '../worker/trainer-protocol.ts';
 import type { TrainingActivities, TrialSummary } from './contracts.ts';
 import { checkpointToResume, refusedCheckpointNote } from './resume-checkpoint.ts';
+import { stallMessage, stallWatch } from './stall-watch.ts';
+import { describeTrainerExit } from './trainer-exit.ts';
 import type { TrainerExit, TrainerPool } from './trainer-pool.ts';
 
 export interface TrainingActivityOptions {
@@ -28,12 +30,20 @@ export interface TrainingActivityOptions {
   trainers: TrainerPool;
   /** Checkpoint every N epochs (1 = every epoch). */
   checkpointEvery: number;
+  /**
+   * How often a live trainer's progress is re-sent as a heartbeat between its own messages. Cancellation reaches the
+   * activity only in heartbeat responses, so this bounds how late a cancel is seen.
+   */
   heartbeatEveryMs: number;
 }
 
+/** Stall limit of an attempt without a heartbeat timeout (the workflow always sets one). */
+const DEFAULT_STALL_LIMIT_MS = 120_000;
+
 /**
  * trainTrial: one attempt at one trial. The training itself runs in a forked trainer process; this activity, on the
- * worker's event loop, heartbeats from a timer (that is also how cancellation reaches it), writes epoch metrics,
+ * worker's event loop, heartbeats while the trainer reports progress (that is also how cancellation reaches it) and
+ * kills a trainer that stops reporting for the heartbeat timeout, writes epoch metrics,
  * checkpoints and results as idempotent upserts, and records the attempt. An attempt resumes from the newest stored
  * checkpoint, so a trial whose worker died continues where the last checkpoint left it. On success the trial row gets
  * what reproduces its result: the backend, the sha256 of the CLIP weights and the hash of the few-shot picks.
@@ -64,18 +74,30 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
       // An unusable checkpoint is deleted and the attempt trains without it (activities/resume-checkpoint.ts).
       const { checkpoint, note } = await checkpointToResume(db.pool, trialId, trial.config);
       if (note !== null) await noteAttempt(db.pool, trialId, attempt, note);
-      let progress = { epoch: checkpoint?.epoch ?? 0, loss: Number.NaN };
+      let progress: Record<string, unknown> = { epoch: checkpoint?.epoch ?? 0, loss: Number.NaN };
       ctx.heartbeat(progress);
-      // At least three heartbeats per heartbeat timeout, whatever the worker was configured with: a slow trainer start
-      // (loading libtensorflow) must not look like a dead worker.
-      const timeoutMs = ctx.info.heartbeatTimeoutMs ?? Number.POSITIVE_INFINITY;
-      const every = Math.max(100, Math.min(options.heartbeatEveryMs, Math.floor(timeoutMs / 3)));
-      const heartbeat = setInterval(() => ctx.heartbeat(progress), every);
+      // Heartbeats follow the trainer's own progress messages; between them a tick re-sends the latest progress, at
+      // least three times per heartbeat timeout, so cancellation (delivered in heartbeat responses) is seen soon. The
+      // tick beats only while the trainer is fresh: a trainer silent for the stall limit (the heartbeat timeout) is
+      // hung, and is killed so that its trial is retried rather than held for the start-to-close timeout.
+      const timeoutMs = ctx.info.heartbeatTimeoutMs || undefined;
+      const stallLimitMs = timeoutMs ?? DEFAULT_STALL_LIMIT_MS;
+      const every = Math.max(100, Math.min(options.heartbeatEveryMs, Math.floor(stallLimitMs / 3)));
+      const watch = stallWatch(stallLimitMs);
+      const stall = new AbortController();
+      const heartbeat = setInterval(() => {
+        if (watch.fresh()) ctx.heartbeat(progress);
+        else if (!stall.signal.aborted) stall.abort(new Error(stallMessage(watch.silentSeconds())));
+      }, every);
 
       let done: ({ results: EvalReport[]; backend: string } & Provenance) | undefined;
       let failure: { kind: FailureKind; message: string } | undefined;
       const onMessage = async (message: ChildMessage): Promise<void> => {
         switch (message.type) {
+          case 'progress':
+            progress = { ...progress, ...message.report };
+            ctx.heartbeat(progress);
+            return;
           case 'epoch':
             progress = { epoch: message.report.epoch + 1, loss: message.report.loss };
             await upsertEpochMetrics(db.pool, [{ trialId, ...message.report }]);
@@ -106,7 +128,12 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
             checkpointEvery: options.checkpointEvery,
             ...(checkpoint ? { resumeFrom: checkpoint.bytes } : {}),
           },
-          { onMessage, signal: ctx.cancellationSignal },
+          {
+            onMessage,
+            // On receipt, not after the queued database writes: a slow checkpoint write is not a hung trainer.
+            onAlive: () => watch.alive(),
+            signal: AbortSignal.any([ctx.cancellationSignal, stall.signal]),
+          },
         );
       } finally {
         clearInterval(heartbeat);
@@ -129,6 +156,11 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
         await transitionTrial(db.pool, trialId, 'cancelled', { error: 'cancelled' });
         throw new CancelledFailure('trial cancelled');
       }
+      if (stall.signal.aborted && !done) {
+        const message = (stall.signal.reason as Error).message;
+        await endAttempt('failed', message);
+        throw ApplicationFailure.retryable(message, 'TrainerStalled');
+      }
       if (done) {
         await upsertResults(db.pool, trialId, done.results);
         await endAttempt('succeeded');
@@ -139,9 +171,7 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
         });
         return { trialId, status: 'succeeded', ...(await sourceTop1(db, trialId, trial.dataset)) };
       }
-      const message =
-        failure?.message ??
-        `trainer process exited (${exit.exitSignal ?? `code ${exit.code}`}) without a result${exit.stderrTail ? `: ${lastLine(exit.stderrTail)}` : ''}`;
+      const message = failure?.message ?? describeTrainerExit(exit);
       if (failure?.kind === 'checkpoint' && checkpoint) {
         // The trainer refused the checkpoint while restoring it into the model: drop it, so the retry starts without.
         await discardCheckpoint(db.pool, trialId, checkpoint.epoch, checkpoint.sha256);
@@ -202,8 +232,4 @@ export function codeVersionMismatch(planned: string, worker: string): string {
     `trial was planned with code ${planned} but this worker runs ${worker}; run workers from the same checkout as ` +
     'the launch, or relaunch the sweep to plan it with this code'
   );
-}
-
-function lastLine(text: string): string {
-  return text.trim().split('\n').at(-1) ?? '';
 }

@@ -66,6 +66,9 @@ export interface GpuWorkerOptions {
   shutdownGraceTime?: string;
 }
 
+/** Longest wait between a trial's heartbeats reaching the server (and so between a cancel and its trainer's kill). */
+const HEARTBEAT_THROTTLE = '1 second';
+
 /** Activity-only worker running trainTrial with one slot per GPU. */
 export async function createGpuWorker(
   temporal: WorkerConnection,
@@ -84,9 +87,15 @@ export async function createGpuWorker(
       codeVersion: options.codeVersion ?? codeVersion(),
       trainers,
       checkpointEvery: options.checkpointEvery ?? 1,
-      heartbeatEveryMs: options.heartbeatEveryMs ?? 5_000,
+      heartbeatEveryMs: options.heartbeatEveryMs ?? 1_000,
     }),
     maxConcurrentActivityTaskExecutions: options.slots,
+    // A cancel reaches a running trial only in the response to a heartbeat, and the SDK sends heartbeats at most once
+    // per throttle interval: 0.8 × the heartbeat timeout, capped at 60 s by default, so a cancel took up to a minute to
+    // stop the trainers and short trials finished (succeeded) in between. One heartbeat a second per running trial
+    // is cheap for the server and bounds that delay to about a second.
+    maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
+    defaultHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
     shutdownGraceTime: options.shutdownGraceTime ?? '30 seconds',
   });
   return Object.assign(worker, { trainers });
