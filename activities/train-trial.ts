@@ -131,7 +131,7 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
           {
             onMessage,
             // On receipt, not after the queued database writes: a slow checkpoint write is not a hung trainer.
-            onAlive: () => watch.alive(),
+            onAlive: (message) => watch.alive(message.type !== 'progress' || message.report.phase !== 'load'),
             signal: AbortSignal.any([ctx.cancellationSignal, stall.signal]),
           },
         );

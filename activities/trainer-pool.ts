@@ -9,7 +9,7 @@ export interface TrainerRun {
   /** Called for each message, in order, awaited before the next one is handled. */
   onMessage: (message: ChildMessage) => Promise<void>;
   /** Called synchronously as each message arrives, before it waits its turn in the queue (proof of life). */
-  onAlive?: () => void;
+  onAlive?: (message: ChildMessage) => void;
   signal: AbortSignal;
 }
 
@@ -128,7 +128,7 @@ export class TrainerPool {
         }, reject);
       };
       const onMessage = (message: ChildMessage) => {
-        run.onAlive?.();
+        run.onAlive?.(message);
         queue = queue.then(() =>
           run.onMessage(message).catch((err: unknown) => {
             handlerError ??= err;

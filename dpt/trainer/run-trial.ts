@@ -151,16 +151,10 @@ export async function runTrial(config: TrialConfig, options: RunTrialOptions = {
       const targetCtx = model.buildClassContext(data.classnames, data.template);
       try {
         results.push(
-          toResult(target, await evaluate(
-            model,
-            targetCtx,
-            data.test,
-            testImage,
-            config.evalBatchSize,
-            size,
-            signal,
-            evalProgress,
-          )),
+          toResult(
+            target,
+            await evaluate(model, targetCtx, data.test, testImage, config.evalBatchSize, size, signal, evalProgress),
+          ),
         );
       } finally {
         targetCtx.dispose();
