@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { launchSweep, workflowIdFor } from '../../../cli/sweeps/launch.ts';
@@ -104,7 +106,7 @@ describeWith(
     for (const p of processes) p.kill('SIGKILL');
   });
 
-  it('cancelling a sweep stops its trainer processes within the heartbeat timeout', async () => {
+  it('cancelling a sweep stops its trainer processes within 5 s, and no trial succeeds after the cancel', async () => {
     // An in-process worker, so the test can see its trainer processes (the worker processes above are gone).
     const worker = await h.startGpuWorker({ slots: 2 });
     const file = await h.writeSweep('cancel', {
@@ -114,7 +116,9 @@ describeWith(
       seeds: [11, 12, 13],
       resources: { maxParallel: 2, taskQueue: h.gpuQueue },
     });
-    const launched = await launchSweep(h.stack, file, { heartbeatTimeout: '4 seconds' });
+    // The production heartbeat timeout (2 minutes): the SDK's heartbeat throttle, and so the cancel's delay, derive
+    // from it; a short test timeout would hide a slow cancel.
+    const launched = await launchSweep(h.stack, file);
     await until('two trials training', async () => {
       const running = await h.stack.db.prisma.epochMetric.groupBy({
         by: ['trialId'],
@@ -125,18 +129,75 @@ describeWith(
     const pids = worker.trainers.livePids();
     expect(pids).toHaveLength(2);
     const handle = h.stack.client.workflow.getHandle<typeof sweepWorkflow>(workflowIdFor(launched.sweepId));
+    const cancelledAt = new Date();
     await handle.cancel();
+    await until('trainer processes to exit', async () => pids.every((pid) => !alive(pid)), 60_000);
+    const latencyMs = Date.now() - cancelledAt.getTime();
+    process.stderr.write(`cancel latency (cancel request -> trainer processes gone): ${latencyMs} ms\n`);
+    expect(latencyMs).toBeLessThan(5_000);
+
     const outcome = await handle.result().catch((err: unknown) => err);
     expect(outcome).toBeInstanceOf(WorkflowFailedError);
     expect((outcome as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
-    await until('trainer processes to exit', async () => pids.every((pid) => !alive(pid)), 4_000);
     const statuses = await h.stack.db.prisma.trial.groupBy({
       by: ['status'],
       where: { sweepId: launched.sweepId },
       _count: { _all: true },
     });
     expect(Object.fromEntries(statuses.map((s) => [s.status, s._count._all]))).toEqual({ cancelled: 2, pending: 1 });
+    const succeededAfter = await h.stack.db.prisma.trialAttempt.count({
+      where: { trial: { sweepId: launched.sweepId }, outcome: 'succeeded', endedAt: { gte: cancelledAt } },
+    });
+    expect(succeededAfter).toBe(0);
     const sweep = await h.stack.db.prisma.sweep.findUniqueOrThrow({ where: { id: launched.sweepId } });
     expect(sweep.status).toBe('cancelled');
+    // Later tests count their own worker's trainers: this one must not take their trials.
+    worker.shutdown();
+  });
+
+  it('a trainer that hangs is killed after the heartbeat timeout and its trial retried', async () => {
+    // The first trainer to reach the first training image of its second epoch (2 shots x 3 classes = 6 images an
+    // epoch) hangs there, alive and silent (worker/trainer-test-hooks.ts): past its loads, so the stall limit applies
+    // rather than the load allowance. The retry's trainer finds the marker and trains. Trainers inherit the
+    // environment when they are forked.
+    const marker = path.join(h.dir, 'hang-once');
+    process.env.DPT_TEST_TRAINER_HANG_ONCE = marker;
+    process.env.DPT_TEST_TRAINER_HANG_AFTER = '6';
+    try {
+      const worker = await h.startGpuWorker({ slots: 1 });
+      const file = await h.writeSweep('hang', {
+        base: { ...tinyBase(h.dataRoot), method: 'dpt', epochs: 3 },
+        datasets: ['eurosat'],
+        shots: [2],
+        seeds: [21],
+        // Through the sweep file, as a user sets it.
+        resources: { maxParallel: 1, taskQueue: h.gpuQueue, heartbeatTimeout: '5s' },
+      });
+      const launched = await launchSweep(h.stack, file);
+      await until('the trainer to hang', async () => existsSync(marker));
+      const hung = worker.trainers.livePids();
+      expect(hung).toHaveLength(1);
+
+      const result = await h.stack.client.workflow
+        .getHandle<typeof sweepWorkflow>(workflowIdFor(launched.sweepId))
+        .result();
+      expect(result.status).toBe('succeeded');
+      expect(alive(hung[0]!)).toBe(false);
+      const trial = await h.stack.db.prisma.trial.findFirstOrThrow({
+        where: { sweepId: launched.sweepId },
+        include: { attemptsLog: { orderBy: { attempt: 'asc' } } },
+      });
+      expect(trial.status).toBe('succeeded');
+      expect(trial.attemptsLog.map((a) => a.outcome)).toEqual(['failed', 'succeeded']);
+      const stalled = trial.attemptsLog[0]!.error ?? '';
+      process.stderr.write(`hung attempt: ${stalled}\n`);
+      const silent = /^trainer made no progress for (\d+) s; killed$/.exec(stalled);
+      expect(silent, stalled).not.toBeNull();
+      // The 5 s heartbeat timeout is the stall limit: no trainer is killed before it.
+      expect(Number(silent![1])).toBeGreaterThanOrEqual(5);
+    } finally {
+      delete process.env.DPT_TEST_TRAINER_HANG_ONCE;
+      delete process.env.DPT_TEST_TRAINER_HANG_AFTER;
+    }
   });
 });

@@ -44,11 +44,13 @@ describe('the stall watch', () => {
   it('stays fresh while the trainer reports, and goes stale after the limit', () => {
     const t0 = 1_000_000;
     const watch = stallWatch(4_000, t0);
-    // Before its first message a trainer gets the start allowance (node, tsx, libtensorflow load).
+    // Until its first batch a trainer gets the load allowance (node, tsx, libtensorflow, CLIP weights, data).
     expect(watch.fresh(t0 + 30_000)).toBe(true);
     expect(watch.fresh(t0 + 61_000)).toBe(false);
+    watch.alive(false, t0 + 30_000);
+    expect(watch.fresh(t0 + 80_000)).toBe(true);
     const now = t0 + 50_000;
-    watch.alive(now);
+    watch.alive(true, now);
     expect(watch.fresh(now + 4_000)).toBe(true);
     expect(watch.fresh(now + 4_001)).toBe(false);
     expect(watch.silentSeconds(now + 6_400)).toBe(6);
