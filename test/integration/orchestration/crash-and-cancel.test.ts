@@ -109,8 +109,10 @@ describeWith(
   it('cancelling a sweep stops its trainer processes within 5 s, and no trial succeeds after the cancel', async () => {
     // An in-process worker, so the test can see its trainer processes (the worker processes above are gone).
     const worker = await h.startGpuWorker({ slots: 2 });
+    // Trials of some 20-40 s here: longer than a prompt cancel takes, shorter than the minute the SDK's default
+    // heartbeat throttle used to let them run on after it (they finished and were recorded succeeded).
     const file = await h.writeSweep('cancel', {
-      base: { ...tinyBase(h.dataRoot), method: 'dpt', epochs: 500 },
+      base: { ...tinyBase(h.dataRoot), method: 'dpt', epochs: 150 },
       datasets: ['eurosat'],
       shots: [2],
       seeds: [11, 12, 13],
