@@ -8,7 +8,14 @@ import { SweepFileError } from '../../sweep/issues.ts';
 import { TemporalUnavailableError } from '../../worker/dev/temporal-server.ts';
 import { pauseSignal, setMaxParallelSignal, unpauseSignal } from '../../workflows/sweep.ts';
 import { UserError } from '../errors.ts';
-import { type LaunchOptions, launchSweep, queryProgress, startSweepWorkflow, workflowIdFor } from '../sweeps/launch.ts';
+import {
+  type LaunchOptions,
+  launchSweep,
+  queryProgress,
+  startSweepWorkflow,
+  storedHeartbeatTimeout,
+  workflowIdFor,
+} from '../sweeps/launch.ts';
 import { progressView } from '../sweeps/progress.ts';
 import { openStack, type Stack } from '../sweeps/stack.ts';
 import { resetForResume, type SweepStatusRow, sweepStatus } from '../sweeps/status.ts';
@@ -97,11 +104,14 @@ export function register(program: Command): void {
         if (!row) throw new UserError(`no sweep named ${sweep}`);
         const reset = await resetForResume(stack, sweepId);
         process.stdout.write(`${row.name}: ${reset} trials to run again\n`);
+        const stored = await stack.db.prisma.sweep.findUnique({ where: { id: sweepId }, select: { spec: true } });
+        const heartbeatTimeout = storedHeartbeatTimeout(stored?.spec);
         await startSweepWorkflow(stack, {
           sweepId,
           name: row.name,
           maxParallel: row.maxParallel,
           taskQueue: row.taskQueue,
+          ...(heartbeatTimeout ? { heartbeatTimeout } : {}),
         });
         if (opts.wait || stack.ownsWorkers) await followSweep(stack, sweepId);
       });

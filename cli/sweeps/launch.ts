@@ -93,6 +93,15 @@ export async function writeSweepPlan(
   return { sweepId, maxParallel, trials: trials.length };
 }
 
+/**
+ * The heartbeat timeout a stored sweep was launched with from its file (resources.heartbeatTimeout), so a resumed
+ * sweep keeps it; undefined for the workflow's default. Read from the validated spec stored at launch.
+ */
+export function storedHeartbeatTimeout(spec: unknown): string | undefined {
+  const value = (spec as { resources?: { heartbeatTimeout?: unknown } } | null)?.resources?.heartbeatTimeout;
+  return typeof value === 'string' ? value : undefined;
+}
+
 /** Starts the sweep's workflow; returns false when it is already running (launch and resume are idempotent). */
 export async function startSweepWorkflow(
   stack: Stack,

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { storedHeartbeatTimeout } from '../../../cli/sweeps/launch.ts';
 import { heartbeatTimeoutProblem, parseDuration } from '../../../sweep/duration.ts';
 
 describe('durations in sweep files and flags', () => {
@@ -18,6 +19,12 @@ describe('durations in sweep files and flags', () => {
     expect(heartbeatTimeoutProblem('999ms')).toMatch(/between 1s and 24h/);
     expect(heartbeatTimeoutProblem('25h')).toMatch(/between 1s and 24h/);
     expect(heartbeatTimeoutProblem('soon')).toMatch(/expected a duration/);
+  });
+
+  it('resume takes the heartbeat timeout from the stored sweep file', () => {
+    expect(storedHeartbeatTimeout({ resources: { maxParallel: 2, heartbeatTimeout: '30s' } })).toBe('30s');
+    expect(storedHeartbeatTimeout({ resources: { maxParallel: 2 } })).toBeUndefined();
+    expect(storedHeartbeatTimeout(null)).toBeUndefined();
   });
 
   it('dpt-sweep launch refuses a bad --heartbeat-timeout before doing anything', async () => {
