@@ -210,10 +210,11 @@ async function liveProgress(ids: string[]): Promise<Map<string, SweepProgress>> 
     return progress;
   }
   try {
-    for (const id of ids) {
-      const p = await queryProgress(stack, id).catch(() => undefined);
+    const answers = await Promise.all(ids.map((id) => queryProgress(stack, id).catch(() => undefined)));
+    ids.forEach((id, i) => {
+      const p = answers[i];
       if (p) progress.set(id, p);
-    }
+    });
   } finally {
     await stack.close();
   }
