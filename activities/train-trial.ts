@@ -1,6 +1,5 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { Database } from '../db/client.ts';
-import { firstLine } from '../db/errors.ts';
 import {
   beginAttempt,
   closeTrial,
@@ -14,6 +13,7 @@ import {
 } from '../db/repositories.ts';
 import type { ChildMessage, EvalReport, FailureKind, Provenance } from '../worker/trainer-protocol.ts';
 import type { TrainingActivities, TrialSummary } from './contracts.ts';
+import { unrecordedEnd } from './database-loss.ts';
 import { checkpointToResume, refusedCheckpointNote } from './resume-checkpoint.ts';
 import { stallMessage, stallWatch } from './stall-watch.ts';
 import { describeTrainerExit } from './trainer-exit.ts';
@@ -198,12 +198,13 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
         // Every path above that ends an attempt records it first; this closes one left open by anything else that
         // threw (a database write, the trainer pool), so no attempt stays 'running' after its activity ended.
         // If the database is what failed, the next attempt's beginAttempt closes this one as timed out instead.
+        const end = unrecordedEnd(err);
         if (opened.attempt !== undefined) {
-          await finishAttempt(db.pool, trialId, opened.attempt, unrecordedOutcome(), new Date(), firstLine(err)).catch(
+          await finishAttempt(db.pool, trialId, opened.attempt, unrecordedOutcome(), new Date(), end.message).catch(
             () => undefined,
           );
         }
-        throw err;
+        throw end.error;
       }
     },
   };

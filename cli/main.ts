@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { isDatabaseError } from '../db/errors.ts';
 import { registerCommands } from './commands/index.ts';
 import { UserError } from './errors.ts';
 
@@ -22,9 +23,10 @@ process.exit();
 /** One line on stderr with the cause, never a stack dump for errors users can act on. */
 function reportError(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode;
-  if (err instanceof UserError) {
+  // The database's errors are one line naming the cause (db/errors.ts), wherever a command let one through.
+  if (err instanceof UserError || isDatabaseError(err)) {
     process.stderr.write(`dpt-sweep: ${err.message}\n`);
-    return err.exitCode;
+    return err instanceof UserError ? err.exitCode : 2;
   }
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`dpt-sweep: unexpected error: ${message}\n`);

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { PoolingError } from '../db/ablation.ts';
 import type { Database } from '../db/client.ts';
 import { coverageMap } from './coverage.ts';
+import { hostChecker } from './host-check.ts';
 import {
   FILTER_COLUMNS,
   findSweep,
@@ -28,6 +29,8 @@ export interface DashboardOptions {
   /** Temporal Web UI base URL; sweeps with a workflow id link to it. */
   temporalUiUrl?: string | undefined;
   temporalNamespace?: string;
+  /** Extra Host names to answer (a DNS name of this machine); see host-check.ts for the defaults. */
+  allowedHosts?: string[];
 }
 
 export interface DashboardServer {
@@ -137,14 +140,20 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     throw new HttpError(404, 'no such API path');
   }
 
+  const host = options.host ?? '127.0.0.1';
+  const hostAllowed = hostChecker(host, options.allowedHosts);
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!hostAllowed(req.headers.host)) {
+      throw new HttpError(421, `Host ${req.headers.host ?? '(none)'} is not a name of this dashboard; use ${host}`);
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
       throw new HttpError(405, `method ${req.method} not allowed: the dashboard is read-only`);
     }
     const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
     if (url.pathname.startsWith('/api/')) {
-      const path = url.pathname.slice(5).split('/').filter(Boolean).map(decodeURIComponent);
+      const path = url.pathname.slice(5).split('/').filter(Boolean).map(decodeSegment);
       send(res, 200, await api(path, url.searchParams));
       return;
     }
@@ -165,7 +174,6 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       }
     });
   });
-  const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 8321, host, () => resolve());
@@ -192,6 +200,15 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
+/** A path segment as written by the user; a malformed escape (`%`, `%E0%A4%A`) is their error, not ours. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, `malformed percent-encoding in path segment ${JSON.stringify(segment)}`);
+  }
+}
+
 function onlyParameters(search: URLSearchParams, known: string[]): void {
   const unknown = [...new Set(search.keys())].filter((key) => !known.includes(key));
   if (unknown.length > 0) {
@@ -213,16 +230,17 @@ function parseLimit(search: URLSearchParams): number {
 
 /** ?page=2&sort=top1&dir=desc&status=failed&dataset=eurosat&dataset=dtd&error=oom */
 function parseTrialQuery(search: URLSearchParams) {
-  const grouped: Record<string, string[]> = {};
-  for (const [key, value] of search) grouped[key] = [...(grouped[key] ?? []), value];
+  // A Map, not an object: keys such as `constructor` or `__proto__` would otherwise find Object.prototype's members.
+  const grouped = new Map<string, string[]>();
+  for (const [key, value] of search) grouped.set(key, [...(grouped.get(key) ?? []), value]);
   const single = (key: string) => {
-    const values = grouped[key];
+    const values = grouped.get(key);
     if (values === undefined) return undefined;
     if (values.length !== 1) throw new HttpError(400, `${key} may be given once`);
     return values[0];
   };
   const known = new Set<string>(['page', 'pageSize', 'sort', 'dir', 'error', ...FILTER_COLUMNS]);
-  const unknown = Object.keys(grouped).filter((key) => !known.has(key));
+  const unknown = [...grouped.keys()].filter((key) => !known.has(key));
   if (unknown.length > 0) {
     throw new HttpError(400, `unknown query parameter ${unknown.join(', ')}; known: ${[...known].join(', ')}`);
   }
@@ -234,7 +252,7 @@ function parseTrialQuery(search: URLSearchParams) {
     error: single('error'),
   });
   const filters = Object.fromEntries(
-    FILTER_COLUMNS.filter((column) => grouped[column] !== undefined).map((column) => [column, grouped[column]]),
+    FILTER_COLUMNS.filter((column) => grouped.has(column)).map((column) => [column, grouped.get(column)]),
   );
   return trialPageSchema.parse({ ...parsed, filters });
 }

@@ -137,5 +137,8 @@ function describeConnectError(error: unknown): string {
   if (code === 'ECONNREFUSED') return 'connection refused (is the server running?)';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host name does not resolve';
   if (/timeout/i.test(message)) return `no answer within ${CONNECT_TIMEOUT_MS / 1000} s`;
+  // SQLSTATE 28P01/28000: the server answered but refused the credentials; the fix is in the URL, not the server.
+  if (code === '28P01' || code === '28000') return `${message}; check the user and password in DATABASE_URL`;
+  if (code === '3D000') return `${message}; create it (createdb) and run \`npm run db:migrate\``;
   return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
 }

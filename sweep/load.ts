@@ -32,7 +32,26 @@ export async function loadSweepFile(
     throw err;
   }
   if (model.error) throw new SweepFileError([model.error], path);
-  return { text, plan: model.warning ? { ...plan, warnings: [model.warning, ...plan.warnings] } : plan };
+  const here = [model.warning, await checkDataRoot(file.base.dataRoot)].filter((w) => w !== undefined);
+  return { text, plan: here.length > 0 ? { ...plan, warnings: [...here, ...plan.warnings] } : plan };
+}
+
+/**
+ * The datasets' root as this machine sees it. Only a warning when it is missing, like the model: the launching machine
+ * need not hold the data, the workers must (a trial whose data is missing there fails with the reader's message).
+ */
+async function checkDataRoot(dir: string): Promise<SweepIssue | undefined> {
+  const warn = (why: string): SweepIssue => ({
+    path: 'base.dataRoot',
+    message: `expected a dataset root directory readable here, got ${why}; the workers must hold it, or their trials fail`,
+  });
+  try {
+    const info = await stat(dir);
+    return info.isDirectory() ? undefined : warn(`${dir}, which is not a directory`);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return warn(code === 'ENOENT' ? `no such path ${dir}` : `${dir} unreadable (${code ?? String(err)})`);
+  }
 }
 
 interface ModelCheck {

@@ -9,6 +9,7 @@ import {
   defineQuery,
   defineSignal,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -83,6 +84,12 @@ export const setMaxParallelSignal = defineSignal<[number]>('setMaxParallel');
 
 const PAGE_SIZE = 100;
 
+/**
+ * Workflows started before this patch ignored pause/unpause in the database (Sweep.status stayed `running`); their
+ * histories have no activity there, so the recording is behind a patch marker written at the first pause or unpause.
+ */
+export const RECORD_PAUSE_PATCH = 'record-pause-status';
+
 const orchestration = proxyActivities<OrchestrationActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
@@ -148,13 +155,34 @@ export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepRes
       });
   };
 
+  // What Sweep.status says about pausing; the recorder follows `paused` with it, one write at a time so that a quick
+  // pause-unpause cannot land out of order, and stops before the sweep's final status is written.
+  let recordedPaused = paused;
+  let stopRecording = false;
+  const recordPauses = async (): Promise<void> => {
+    for (;;) {
+      await condition(() => stopRecording || paused !== recordedPaused);
+      if (stopRecording || !patched(RECORD_PAUSE_PATCH)) return;
+      recordedPaused = paused;
+      await orchestration.markSweepStatus(input.sweepId, recordedPaused ? 'paused' : 'running');
+    }
+  };
+  let recorder: Promise<void> = Promise.resolve();
+  const stopRecorder = async (): Promise<void> => {
+    stopRecording = true;
+    await recorder;
+  };
+
   try {
     if (!input.carry) {
       const plan = await orchestration.planSweep(input.sweepId);
       counts.planned = plan.runnable;
       planning = false;
+      recordedPaused = paused;
       await orchestration.markSweepStatus(input.sweepId, paused ? 'paused' : 'running');
     }
+    // Not cancellable: a cancelled sweep still writes its final status after the recorder's last write.
+    recorder = CancellationScope.nonCancellable(recordPauses);
 
     let suggested = false;
     pages: for (;;) {
@@ -174,6 +202,7 @@ export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepRes
     // Drain: continue-as-new would cancel the running activities, and the sweep ends only when they have.
     await condition(() => running === 0);
 
+    await stopRecorder();
     if (suggested) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof sweepWorkflow>({
@@ -191,6 +220,7 @@ export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepRes
     // Cancelled: running trials received the cancellation through their heartbeats; wait for them to stop.
     await CancellationScope.nonCancellable(async () => {
       await condition(() => running === 0);
+      await stopRecorder();
       await orchestration.finishSweep(input.sweepId, 'cancelled');
     });
     throw err;

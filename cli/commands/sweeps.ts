@@ -6,16 +6,16 @@ import { sweepIdFor } from '../../db/repositories.ts';
 import { heartbeatTimeoutProblem } from '../../sweep/duration.ts';
 import { SweepFileError } from '../../sweep/issues.ts';
 import { TemporalUnavailableError } from '../../worker/dev/temporal-server.ts';
-import { pauseSignal, setMaxParallelSignal, unpauseSignal } from '../../workflows/sweep.ts';
+import { pauseSignal, type SweepProgress, setMaxParallelSignal, unpauseSignal } from '../../workflows/sweep.ts';
 import { UserError } from '../errors.ts';
-import {
-  type LaunchOptions,
-  launchSweep,
-  queryProgress,
-  startSweepWorkflow,
-  storedHeartbeatTimeout,
-  workflowIdFor,
-} from '../sweeps/launch.ts';
+
+        const reset = await resetForResume(stack, sweepId, row.name);
+        // Trials that never started (pending, queued) run too; counting only the requeued ones said "0" before them.
+        const waiting = (row.trials.pending ?? 0) + (row.trials.queued ?? 0);
+        process.stdout.write(`${row.name}: ${reset + waiting} trials to run again\n`);
+        const stored = await stack.db.prisma.sweep.findUnique({ where: { id: sweepId }, select: { spec: true } });
+        const heartbeatTimeout = storedHeartbeatTimeout(stored?.spec);
+
 import { progressView } from '../sweeps/progress.ts';
 import { openStack, type Stack } from '../sweeps/stack.ts';
 import { resetForResume, type SweepStatusRow, sweepStatus } from '../sweeps/status.ts';
@@ -67,15 +67,20 @@ export function register(program: Command): void {
     .argument('[sweep]', 'sweep name or id')
     .option('--json', 'machine-readable output')
     .action(async (sweep: string | undefined, opts: { json?: boolean }) => {
-      await withStack({ embedded: false }, async (stack) => {
-        const rows = await sweepStatus(stack.db, sweep ? [resolveSweepId(sweep)] : undefined);
+      // The database answers first; Temporal only adds live progress, so its absence is one line, not a failure.
+      const db = await openDatabase().catch((err: unknown) => {
+        throw asUserError(err);
+      });
+      try {
+        const rows = await sweepStatus(db, sweep ? [resolveSweepId(sweep)] : undefined);
         if (sweep && rows.length === 0) throw new UserError(`no sweep named ${sweep}`);
-        const withProgress = await Promise.all(
-          rows.map(async (row) => ({ ...row, workflow: await queryProgress(stack, row.id).catch(() => undefined) })),
-        );
+        const live = await liveProgress(rows.map((row) => row.id));
+        const withProgress = rows.map((row) => ({ ...row, workflow: live.get(row.id) }));
         if (opts.json) process.stdout.write(`${JSON.stringify(withProgress, null, 2)}\n`);
         else for (const row of withProgress) process.stdout.write(`${formatStatus(row)}\n`);
-      });
+      } finally {
+        await db.close();
+      }
     });
 
   program
@@ -102,17 +107,23 @@ export function register(program: Command): void {
         const sweepId = resolveSweepId(sweep);
         const [row] = await sweepStatus(stack.db, [sweepId]);
         if (!row) throw new UserError(`no sweep named ${sweep}`);
+<<<<<<< HEAD
         const reset = await resetForResume(stack, sweepId);
         process.stdout.write(`${row.name}: ${reset} trials to run again\n`);
         const stored = await stack.db.prisma.sweep.findUnique({ where: { id: sweepId }, select: { spec: true } });
         const heartbeatTimeout = storedHeartbeatTimeout(stored?.spec);
-        await startSweepWorkflow(stack, {
+=======
+        const reset = await resetForResume(stack, sweepId, row.name);
+        // Trials that never started (pending, queued) run too; counting only the requeued ones said "0" before them.
+        const waiting = (row.trials.pending ?? 0) + (row.trials.queued ?? 0);
+        process.stdout.write(`${row.name}: ${reset + waiting} trials to run again\n`);
+>>>>>>> clierr
+        await startSweepWorkflow(stack, 
           sweepId,
           name: row.name,
           maxParallel: row.maxParallel,
           taskQueue: row.taskQueue,
-          ...(heartbeatTimeout ? { heartbeatTimeout } : {}),
-        });
+          ...(heartbeatTimeout ? heartbeatTimeout : ),);
         if (opts.wait || stack.ownsWorkers) await followSweep(stack, sweepId);
       });
     });
@@ -140,7 +151,8 @@ export function register(program: Command): void {
       .argument('<sweep>', 'sweep name or id')
       .action(async (sweep: string) => {
         await withStack({ embedded: false }, async (stack) => {
-          await act(stack, resolveSweepId(sweep));
+          const id = resolveSweepId(sweep);
+          await controlRunningSweep(stack, { nameOrId: sweep, id }, name, () => act(stack, id));
           process.stdout.write(`${sweep}: ${name} requested\n`);
         });
       });
@@ -153,7 +165,10 @@ export function register(program: Command): void {
     .argument('<n>', 'new maximum', toPositiveInt)
     .action(async (sweep: string, n: number) => {
       await withStack({ embedded: false }, async (stack) => {
-        await stack.client.workflow.getHandle(workflowIdFor(resolveSweepId(sweep))).signal(setMaxParallelSignal, n);
+        const id = resolveSweepId(sweep);
+        await controlRunningSweep(stack, { nameOrId: sweep, id }, 'set-parallel', () =>
+          stack.client.workflow.getHandle(workflowIdFor(id)).signal(setMaxParallelSignal, n),
+        );
         process.stdout.write(`${sweep}: maxParallel ${n}\n`);
       });
     });
@@ -202,6 +217,43 @@ export async function followSweep(stack: Stack, sweepId: string): Promise<void> 
     clearInterval(timer);
     if (started) bar.stop();
   }
+}
+
+/**
+ * Live progress of the sweeps' workflows, by sweep id; empty, with one line on stderr, when Temporal does not answer
+ * (the database's view is still printed).
+ */
+async function liveProgress(ids: string[]): Promise<Map<string, SweepProgress>> {
+  const progress = new Map<string, SweepProgress>();
+  let stack: Stack;
+  try {
+    stack = await openStack({ embedded: false, temporalTimeoutMs: TEMPORAL_STATUS_TIMEOUT_MS });
+  } catch (err) {
+    if (!(err instanceof TemporalUnavailableError) && !isTemporalConnectError(err)) throw asUserError(err);
+    const why = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
+    process.stderr.write(
+      `dpt-sweep: Temporal is unreachable, showing the database's view without live progress (${why})\n`,
+    );
+    return progress;
+  }
+  try {
+    const answers = await Promise.all(ids.map((id) => queryProgress(stack, id).catch(() => undefined)));
+    ids.forEach((id, i) => {
+      const p = answers[i];
+      if (p) progress.set(id, p);
+    });
+  } finally {
+    await stack.close();
+  }
+  return progress;
+}
+
+/** `status` waits this long for Temporal before printing the database's view alone. */
+const TEMPORAL_STATUS_TIMEOUT_MS = 3_000;
+
+/** Connection.connect fails with a plain error (gRPC UNAVAILABLE, deadline) when the address does not answer. */
+function isTemporalConnectError(err: unknown): boolean {
+  return err instanceof Error && /UNAVAILABLE|DEADLINE_EXCEEDED|Failed to connect|ECONNREFUSED/i.test(err.message);
 }
 
 /** Sweeps are addressed by name (what the user wrote) or by id (what status prints). */

@@ -9,6 +9,7 @@ import { loadSweepFile } from '../../sweep/load.ts';
 import { codeVersion } from '../../worker/code-version.ts';
 import { ORCHESTRATOR_QUEUE } from '../../worker/workers.ts';
 import type { SweepProgress, SweepWorkflowInput } from '../../workflows/sweep.ts';
+import { ensureSearchAttributes, isMissingSearchAttribute, missingAttributesError } from './search-attributes.ts';
 import type { Stack } from './stack.ts';
 
 const SWEEP_ID_KEY = defineSearchAttributeKey('SweepId', SearchAttributeType.KEYWORD);
@@ -108,6 +109,7 @@ export async function startSweepWorkflow(
   input: Omit<SweepWorkflowInput, 'carry'> & { name: string },
 ): Promise<boolean> {
   const { name, ...args } = input;
+  const registration = await ensureSearchAttributes(stack);
   try {
     await stack.client.workflow.start('sweepWorkflow', {
       taskQueue: ORCHESTRATOR_QUEUE,
@@ -121,6 +123,8 @@ export async function startSweepWorkflow(
     return true;
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
+    const missing = isMissingSearchAttribute(err);
+    if (missing !== undefined && registration === 'not-permitted') throw missingAttributesError(stack, missing);
     throw err;
   }
 }

@@ -34,6 +34,8 @@ export interface StackOptions {
   taskQueue?: string;
   ui?: boolean;
   log?: (line: string) => void;
+  /** How long a configured TEMPORAL_ADDRESS may take to answer (status prefers the database's view to waiting). */
+  temporalTimeoutMs?: number;
 }
 
 interface DevRecord {
@@ -78,7 +80,13 @@ export async function openStack(options: StackOptions = {}): Promise<Stack> {
     else if (process.env.TEMPORAL_ADDRESS || options.embedded === false) {
       // Without TEMPORAL_ADDRESS this starts a dev server from an already-built CLI; it must go when this process
       // goes (for TEMPORAL_ADDRESS, stop is a no-op).
-      const reached = await obtainTemporal({ allowGoBuild: false, allowSdkDownload: false });
+      const reached = await obtainTemporal({
+        allowGoBuild: false,
+        allowSdkDownload: false,
+        ...(options.temporalTimeoutMs && process.env.TEMPORAL_ADDRESS
+          ? { startTimeoutMs: options.temporalTimeoutMs }
+          : {}),
+      });
       cleanups.push(() => reached.stop());
       temporal = reached;
     } else {

@@ -1,5 +1,6 @@
 import type { Database } from '../../db/client.ts';
 import { requeueUnfinishedTrials } from '../../db/repositories.ts';
+import { stillRunning } from './control.ts';
 import { workflowIdFor } from './launch.ts';
 import type { Stack } from './stack.ts';
 
@@ -56,12 +57,12 @@ export async function sweepStatus(db: Database, ids?: string[]): Promise<SweepSt
  * Makes a sweep's unfinished trials runnable again: failed and cancelled ones, and "running" ones left behind by a
  * sweep whose workflow is no longer running (a crash or a terminated workflow). Refuses while the workflow runs.
  */
-export async function resetForResume(stack: Stack, sweepId: string): Promise<number> {
+export async function resetForResume(stack: Stack, sweepId: string, name = sweepId): Promise<number> {
   const handle = stack.client.workflow.getHandle(workflowIdFor(sweepId));
   const running = await handle
     .describe()
     .then((d) => d.status.name === 'RUNNING')
     .catch(() => false);
-  if (running) throw new Error(`sweep ${sweepId} is still running; resume applies to a sweep that has ended`);
+  if (running) throw stillRunning(name);
   return requeueUnfinishedTrials(stack.db.pool, sweepId);
 }

@@ -1,4 +1,6 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { hostName } from '../../../dashboards/host-check.ts';
 import { type DashboardServer, startDashboard } from '../../../dashboards/server.ts';
 import { type Database, openDatabase } from '../../../db/client.ts';
 import { describeWith, realPostgresUrl } from '../../support/env.ts';
@@ -272,6 +274,56 @@ describeWith(
     const { body } = await get(`/api/trials/${trialId}/curve`);
     expect(body.epochs).toEqual(CURVE);
     expect((await get('/api/trials/t_missing/curve')).status).toBe(404);
+  });
+
+  it('answers malformed escapes in the path and prototype-named query keys with 400', async () => {
+    for (const path of ['/api/sweeps/%', '/api/sweeps/%E0%A4%A', '/api/sweeps/fewshot-demo/%zz/trials']) {
+      const { status, body } = await get(path);
+      expect(status, path).toBe(400);
+      expect(body.error).toMatch(/^malformed percent-encoding/);
+    }
+    for (const key of ['constructor', 'toString', 'hasOwnProperty', '__proto__', 'valueOf']) {
+      const { status, body } = await get(`/api/sweeps/fewshot-demo/trials?${key}=1`);
+      expect(status, key).toBe(400);
+      expect(body.error).toMatch(new RegExp(`^unknown query parameter ${key}; known: page`));
+    }
+  });
+
+  it('answers only Host names of its loopback binding, against DNS rebinding', async () => {
+    const port = new URL(server.url).port;
+    // fetch() may not set Host; node:http may. (A request without Host is refused by node:http itself.)
+    const withHost = (host: string) =>
+      new Promise<{ status: number; body: Body }>((resolve, reject) => {
+        const req = request(`${server.url}/api/sweeps`, { headers: { host } }, (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => {
+            text += chunk.toString();
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    for (const host of [`127.0.0.1:${port}`, '127.0.0.1', `localhost:${port}`, 'LOCALHOST', `[::1]:${port}`]) {
+      expect((await withHost(host)).status, host).toBe(200);
+    }
+    for (const host of ['evil.example', `evil.example:${port}`, '10.0.0.1', 'localhost.evil.example', '[::1']) {
+      const { status, body } = await withHost(host);
+      expect(status, host).toBe(421);
+      expect(body.error).toMatch(/is not a name of this dashboard; use 127\.0\.0\.1$/);
+    }
+  });
+
+  it('on a wildcard binding answers IP literals, localhost, the hostname and names it is given', async () => {
+    const { hostChecker } = await import('../../../dashboards/host-check.ts');
+    const { hostname } = await import('node:os');
+    const allowed = hostChecker('0.0.0.0', ['dash.lab.example']);
+    for (const host of ['10.1.2.3:8321', '[fe80::1]', 'localhost', hostname(), 'dash.lab.example:80']) {
+      expect(allowed(host), host).toBe(true);
+    }
+    for (const host of ['evil.example', '10.1.2.3.evil.example', undefined, 'a b']) expect(allowed(host)).toBe(false);
+    expect(hostName('[::1]:80')).toBe('::1');
+    expect(hostName('Example.COM.:1')).toBe('example.com');
   });
 
   it('is read-only and serves only its own files', async () => {

@@ -206,9 +206,11 @@ describe("configs that do not fit the model's sizes", () => {
 
 describe('loadSweepFile reads the model the sweep names', () => {
   let dir: string;
-  const write = async (name: string, model: string, extra: string) => {
+  const write = async (name: string, model: string, extra: string, dataRoot = dir) => {
     const file = path.join(dir, `${name}.yaml`);
-    const text = sweepYaml({ base: `  method: dpt\n  text.nCtx: 4${extra}` }).replace('./models/clip', model);
+    const text = sweepYaml({ base: `  method: dpt\n  text.nCtx: 4${extra}` })
+      .replace('./models/clip', model)
+      .replace('dataRoot: ./data', `dataRoot: ${dataRoot}`);
     await writeFile(file, text);
     return file;
   };
@@ -246,6 +248,21 @@ describe('loadSweepFile reads the model the sweep names', () => {
         message: expect.stringMatching(/^expected a CLIP model .*, got no such path/),
       }),
     ]);
+  });
+
+  it('warns when the dataset root is not on this machine: the workers must hold it, the launcher need not', async () => {
+    const absent = path.join(dir, 'no-such-data');
+    const { plan: p } = await loadSweepFile(await write('nodata', TINY_CLIP_DIR, '', absent));
+    expect(p.trials).toHaveLength(1);
+    expect(p.warnings).toEqual([
+      {
+        path: 'base.dataRoot',
+        message: `expected a dataset root directory readable here, got no such path ${absent}; the workers must hold it, or their trials fail`,
+      },
+    ]);
+    const notDir = path.join(dir, 'nodata.yaml');
+    const { plan: f } = await loadSweepFile(await write('filedata', TINY_CLIP_DIR, '', notDir));
+    expect(f.warnings.map((w) => w.message)).toEqual([expect.stringMatching(/nodata\.yaml, which is not a directory/)]);
   });
 
   it('refuses a model directory no trainer could load, with the other problems', async () => {
