@@ -8,14 +8,15 @@ import { SweepFileError } from '../../sweep/issues.ts';
 import { TemporalUnavailableError } from '../../worker/dev/temporal-server.ts';
 import { pauseSignal, type SweepProgress, setMaxParallelSignal, unpauseSignal } from '../../workflows/sweep.ts';
 import { UserError } from '../errors.ts';
-
-        const reset = await resetForResume(stack, sweepId, row.name);
-        // Trials that never started (pending, queued) run too; counting only the requeued ones said "0" before them.
-        const waiting = (row.trials.pending ?? 0) + (row.trials.queued ?? 0);
-        process.stdout.write(`${row.name}: ${reset + waiting} trials to run again\n`);
-        const stored = await stack.db.prisma.sweep.findUnique({ where: { id: sweepId }, select: { spec: true } });
-        const heartbeatTimeout = storedHeartbeatTimeout(stored?.spec);
-
+import { controlRunningSweep } from '../sweeps/control.ts';
+import {
+  type LaunchOptions,
+  launchSweep,
+  queryProgress,
+  startSweepWorkflow,
+  storedHeartbeatTimeout,
+  workflowIdFor,
+} from '../sweeps/launch.ts';
 import { progressView } from '../sweeps/progress.ts';
 import { openStack, type Stack } from '../sweeps/stack.ts';
 import { resetForResume, type SweepStatusRow, sweepStatus } from '../sweeps/status.ts';
@@ -107,23 +108,19 @@ export function register(program: Command): void {
         const sweepId = resolveSweepId(sweep);
         const [row] = await sweepStatus(stack.db, [sweepId]);
         if (!row) throw new UserError(`no sweep named ${sweep}`);
-<<<<<<< HEAD
-        const reset = await resetForResume(stack, sweepId);
-        process.stdout.write(`${row.name}: ${reset} trials to run again\n`);
-        const stored = await stack.db.prisma.sweep.findUnique({ where: { id: sweepId }, select: { spec: true } });
-        const heartbeatTimeout = storedHeartbeatTimeout(stored?.spec);
-=======
         const reset = await resetForResume(stack, sweepId, row.name);
         // Trials that never started (pending, queued) run too; counting only the requeued ones said "0" before them.
         const waiting = (row.trials.pending ?? 0) + (row.trials.queued ?? 0);
         process.stdout.write(`${row.name}: ${reset + waiting} trials to run again\n`);
->>>>>>> clierr
-        await startSweepWorkflow(stack, 
+        const stored = await stack.db.prisma.sweep.findUnique({ where: { id: sweepId }, select: { spec: true } });
+        const heartbeatTimeout = storedHeartbeatTimeout(stored?.spec);
+        await startSweepWorkflow(stack, {
           sweepId,
           name: row.name,
           maxParallel: row.maxParallel,
           taskQueue: row.taskQueue,
-          ...(heartbeatTimeout ? heartbeatTimeout : ),);
+          ...(heartbeatTimeout ? { heartbeatTimeout } : {}),
+        });
         if (opts.wait || stack.ownsWorkers) await followSweep(stack, sweepId);
       });
     });
