@@ -36,7 +36,7 @@ import { tinyBase } from './harness.ts';
  */
 
 const SEED = Number(process.env.DPT_FAULT_SEED ?? 13_2026);
-const EPOCHS = 6;
+const EPOCHS = 8;
 const SEEDS = [1, 2, 3, 4, 5, 6];
 const SHOTS = [1, 2];
 const TRIALS = SEEDS.length * SHOTS.length;
@@ -167,6 +167,8 @@ describeWith(
     const queue = `gpu-faults-${process.pid}`;
     runWorker(await createOrchestratorWorker(temporal, faulted.db));
     const workers = new WorkerProcesses({
+      // The expected failures of killed attempts would fill the log; the test logs each fault itself.
+      DPT_LOG_LEVEL: process.env.DPT_LOG_LEVEL ?? 'ERROR',
       TEMPORAL_ADDRESS: temporal.address,
       DATABASE_URL: faultedUrl,
     });
@@ -180,11 +182,12 @@ describeWith(
     const injected: FaultCounts = await injectFaults(schedule, {
       pool: faulted.db.pool,
       sweepId: launched.sweepId,
+      epochsPerTrial: EPOCHS,
       queue,
       workers,
       temporal,
       postgres,
-      stallMs: 90_000,
+      stallMs: 180_000,
       log,
     });
     const result = await resultOf(launched.sweepId);
@@ -219,6 +222,8 @@ describeWith(
       duplicates: { results: resultRows - TRIALS * evals, epochs: epochRows - TRIALS * EPOCHS },
       openAttempts: all.reduce((n, o) => n + o.openAttempts, 0),
       attemptsMismatched: all.filter((o) => o.attempts !== o.attemptRows).length,
+      trainedTwice: all.filter((o) => o.succeededAttempts > 1).length,
+      extraCheckpoints: all.reduce((n, o) => n + Math.max(0, o.checkpoints - 1), 0),
       identical: `${identical}/${TRIALS}`,
       sweepStatus: result.status,
       seconds: Math.round((Date.now() - started) / 1000),
@@ -234,6 +239,8 @@ describeWith(
     for (const o of all) expect(o.epochs).toEqual(Array.from({ length: EPOCHS }, (_, i) => i));
     expect(summary.openAttempts).toBe(0);
     expect(summary.attemptsMismatched).toBe(0);
+    for (const o of all) expect(o.succeededAttempts).toBe(1);
+    expect(summary.extraCheckpoints).toBe(0);
     expect(identical).toBe(TRIALS);
     // Every planned fault found its target: the test did exercise what it reports.
     expect(Object.values(injected)).toEqual([2, 2, 2, 2, 1, 1]);

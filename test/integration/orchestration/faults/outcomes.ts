@@ -7,6 +7,9 @@ export interface TrialOutcome {
   attempts: number;
   attemptRows: number;
   openAttempts: number;
+  /** Attempts that trained the trial to its end; more than one means the trial was trained twice. */
+  succeededAttempts: number;
+  checkpoints: number;
   /** `evalDataset/split correct/total` per result row, sorted. */
   accuracies: string[];
   /** Loss per epoch, in epoch order. */
@@ -17,7 +20,12 @@ export interface TrialOutcome {
 export async function outcomesByConfigKey(db: Database, sweepId: string): Promise<Map<string, TrialOutcome>> {
   const trials = await db.prisma.trial.findMany({
     where: { sweepId },
-    include: { results: true, epochMetrics: { orderBy: { epoch: 'asc' } }, attemptsLog: true },
+    include: {
+      results: true,
+      epochMetrics: { orderBy: { epoch: 'asc' } },
+      attemptsLog: true,
+      _count: { select: { checkpoints: true } },
+    },
   });
   return new Map(
     trials.map((t) => [
@@ -28,6 +36,8 @@ export async function outcomesByConfigKey(db: Database, sweepId: string): Promis
         attempts: t.attempts,
         attemptRows: t.attemptsLog.length,
         openAttempts: t.attemptsLog.filter((a) => a.outcome === 'running').length,
+        succeededAttempts: t.attemptsLog.filter((a) => a.outcome === 'succeeded').length,
+        checkpoints: t._count.checkpoints,
         accuracies: t.results.map((r) => `${r.evalDataset}/${r.split} ${r.correct}/${r.total}`).sort(),
         losses: t.epochMetrics.map((m) => m.loss),
         epochs: t.epochMetrics.map((m) => m.epoch),

@@ -11,8 +11,11 @@ export interface Fault {
   kind: FaultKind;
   /** Fires once the sweep has written this many EpochMetric rows. */
   afterEpochRows: number;
-  /** Mid-epoch faults wait this long after that row; epoch-boundary ones fire at once (0). */
-  delayMs: number;
+  /**
+   * Mid-epoch kills come this fraction of the target trial's epoch time after its last epoch row (epoch times differ
+   * by machine, a fraction does not); epoch-boundary faults fire at once (0).
+   */
+  midEpoch: number;
   /** Index into the trials eligible at that moment (modulo their number). */
   target: number;
 }
@@ -56,7 +59,7 @@ export function faultSchedule({ seed, totalEpochRows, killsPerKind }: ScheduleOp
   return kinds.map((kind, i) => ({
     kind,
     afterEpochRows: first + Math.floor(i * band + random() * band * 0.5),
-    delayMs: kind.endsWith('-mid') ? 100 + Math.floor(random() * 900) : 0,
+    midEpoch: kind.endsWith('-mid') ? Math.round((0.2 + random() * 0.6) * 100) / 100 : 0,
     target: Math.floor(random() * 1_000),
   }));
 }
