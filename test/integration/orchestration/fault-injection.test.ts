@@ -35,13 +35,19 @@ import { tinyBase } from './harness.ts';
  * curves bit-identical to the same sweep run without faults. DPT_FAULT_SEED replays another schedule.
  */
 
-const SEED = Number(process.env.DPT_FAULT_SEED ?? 13_2026);
+// Seed 2 keeps both servers down for longer than the heartbeat timeout (7.9 s Temporal, 6.8 s PostgreSQL).
+const SEED = Number(process.env.DPT_FAULT_SEED ?? 2);
 const EPOCHS = 8;
 const SEEDS = [1, 2, 3, 4, 5, 6];
 const SHOTS = [1, 2];
 const TRIALS = SEEDS.length * SHOTS.length;
 const HEARTBEAT_TIMEOUT = '4 seconds';
 
+const countBy = (values: string[]): Record<string, number> => {
+  const counts: Record<string, number> = {};
+  for (const v of values) counts[v] = (counts[v] ?? 0) + 1;
+  return counts;
+};
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (line: string) => process.stderr.write(`[fault-injection] ${line}\n`);
 
@@ -218,6 +224,7 @@ describeWith(
       },
       trials: all.length,
       attempts: all.reduce((n, o) => n + o.attemptRows, 0),
+      attemptOutcomes: countBy(all.flatMap((o) => o.attemptOutcomes)),
       lost: all.filter((o) => o.status !== 'succeeded').length,
       duplicates: { results: resultRows - TRIALS * evals, epochs: epochRows - TRIALS * EPOCHS },
       openAttempts: all.reduce((n, o) => n + o.openAttempts, 0),

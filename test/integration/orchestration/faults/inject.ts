@@ -120,12 +120,12 @@ type Training = TrialRow & { workerPid: number };
 
 async function apply(fault: Fault, target: Training | undefined, t: InjectionTargets): Promise<string | undefined> {
   if (fault.kind === 'temporal-restart') {
-    await t.temporal.crashAndRestart();
-    return 'Temporal SIGKILLed and restarted';
+    await t.temporal.crashAndRestart(fault.downMs);
+    return `Temporal SIGKILLed, restarted ${fault.downMs} ms later`;
   }
   if (fault.kind === 'postgres-restart') {
-    await t.postgres.crashAndRestart();
-    return 'PostgreSQL restarted with -m immediate';
+    await t.postgres.crashAndRestart(fault.downMs);
+    return `PostgreSQL stopped with -m immediate, started ${fault.downMs} ms later`;
   }
   if (!target) return undefined;
   const where = `trial ${target.id} after ${target.epochs} of its epochs`;

@@ -9,6 +9,8 @@ export interface TrialOutcome {
   openAttempts: number;
   /** Attempts that trained the trial to its end; more than one means the trial was trained twice. */
   succeededAttempts: number;
+  /** Outcome of each attempt, in attempt order. */
+  attemptOutcomes: string[];
   checkpoints: number;
   /** `evalDataset/split correct/total` per result row, sorted. */
   accuracies: string[];
@@ -23,7 +25,7 @@ export async function outcomesByConfigKey(db: Database, sweepId: string): Promis
     include: {
       results: true,
       epochMetrics: { orderBy: { epoch: 'asc' } },
-      attemptsLog: true,
+      attemptsLog: { orderBy: { attempt: 'asc' } },
       _count: { select: { checkpoints: true } },
     },
   });
@@ -38,6 +40,7 @@ export async function outcomesByConfigKey(db: Database, sweepId: string): Promis
         openAttempts: t.attemptsLog.filter((a) => a.outcome === 'running').length,
         succeededAttempts: t.attemptsLog.filter((a) => a.outcome === 'succeeded').length,
         checkpoints: t._count.checkpoints,
+        attemptOutcomes: t.attemptsLog.map((a) => a.outcome),
         accuracies: t.results.map((r) => `${r.evalDataset}/${r.split} ${r.correct}/${r.total}`).sort(),
         losses: t.epochMetrics.map((m) => m.loss),
         epochs: t.epochMetrics.map((m) => m.epoch),

@@ -16,6 +16,11 @@ export interface Fault {
    * by machine, a fraction does not); epoch-boundary faults fire at once (0).
    */
   midEpoch: number;
+  /**
+   * How long a restarted server stays down: past the 4 s heartbeat timeout for some seeds, so that attempts time out
+   * while their trainers still run (Temporal) or trainers' writes fail for a while (PostgreSQL).
+   */
+  downMs: number;
   /** Index into the trials eligible at that moment (modulo their number). */
   target: number;
 }
@@ -61,5 +66,6 @@ export function faultSchedule({ seed, totalEpochRows, killsPerKind }: ScheduleOp
     afterEpochRows: first + Math.floor(i * band + random() * band * 0.5),
     midEpoch: kind.endsWith('-mid') ? Math.round((0.2 + random() * 0.6) * 100) / 100 : 0,
     target: Math.floor(random() * 1_000),
+    downMs: kind.endsWith('-restart') ? 1_000 + Math.floor(random() * 7_000) : 0,
   }));
 }

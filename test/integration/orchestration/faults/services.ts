@@ -40,8 +40,8 @@ export function temporalCli(): string | undefined {
 export interface CrashableTemporal {
   address: string;
   namespace: string;
-  /** SIGKILLs the server (no graceful shutdown) and starts it again on the same port and SQLite file. */
-  crashAndRestart(): Promise<void>;
+  /** SIGKILLs the server (no graceful shutdown) and, `downMs` later, starts it on the same port and SQLite file. */
+  crashAndRestart(downMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -73,8 +73,9 @@ export async function startCrashableTemporal(cli: string, dir: string): Promise<
   return {
     address,
     namespace: 'default',
-    async crashAndRestart() {
+    async crashAndRestart(downMs) {
       await kill();
+      await new Promise((resolve) => setTimeout(resolve, downMs));
       await start();
     },
     stop: kill,
@@ -95,8 +96,11 @@ export function postgresBin(): string | undefined {
 export interface CrashablePostgres {
   /** URL of a fresh database on the cluster. */
   createDatabase(name: string): Promise<string>;
-  /** `pg_ctl restart -m immediate`: the server aborts without a checkpoint and recovers from its WAL. */
-  crashAndRestart(): Promise<void>;
+  /**
+   * `pg_ctl stop -m immediate`, then `start` `downMs` later: the server aborts without a checkpoint, clients lose
+   * their connections, and it recovers from its WAL (what `pg_ctl restart -m immediate` does, with a longer gap).
+   */
+  crashAndRestart(downMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -134,8 +138,10 @@ export async function startCrashablePostgres(bin: string): Promise<CrashablePost
       }
       return `postgresql://postgres@127.0.0.1:${port}/${name}`;
     },
-    async crashAndRestart() {
-      await sh(`${pgCtl} -m immediate ${options} restart >/dev/null`);
+    async crashAndRestart(downMs) {
+      await sh(`${pgCtl} -m immediate stop >/dev/null`);
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      await sh(`${pgCtl} ${options} start >/dev/null`);
     },
     async stop() {
       await sh(`${pgCtl} -m immediate stop >/dev/null`).catch(() => {});
