@@ -197,6 +197,7 @@ describeWith(
       log,
     });
     const result = await resultOf(launched.sweepId);
+    const died = [...workers.died];
     await workers.killAll();
     const outcomes = await outcomesByConfigKey(faulted.db, launched.sweepId);
 
@@ -220,8 +221,10 @@ describeWith(
       restarts: {
         temporal: injected['temporal-restart'],
         postgres: injected['postgres-restart'],
-        workers: workers.started - 2,
+        workers: workers.started - 2 - workers.startRetries,
+        workerStartRetries: workers.startRetries,
       },
+      workersDied: died.length,
       trials: all.length,
       attempts: all.reduce((n, o) => n + o.attemptRows, 0),
       attemptOutcomes: countBy(all.flatMap((o) => o.attemptOutcomes)),
@@ -241,6 +244,8 @@ describeWith(
     expect(reference.size).toBe(TRIALS);
     expect(all).toHaveLength(TRIALS);
     expect(result.status).toBe('succeeded');
+    // A worker may die only when the schedule kills it (a PostgreSQL restart once ended one: db/repositories.ts).
+    expect(died).toEqual([]);
     expect(summary.lost).toBe(0);
     expect(summary.duplicates).toEqual({ results: 0, epochs: 0 });
     for (const o of all) expect(o.epochs).toEqual(Array.from({ length: EPOCHS }, (_, i) => i));

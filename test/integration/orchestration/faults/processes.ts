@@ -4,7 +4,16 @@ import { readdirSync, readFileSync } from 'node:fs';
 /** GPU workers in processes of their own (`dpt-sweep worker`), as on GPU machines, so that they can be SIGKILLed. */
 export class WorkerProcesses {
   private readonly children = new Set<ChildProcess>();
+  private readonly killing = new Set<ChildProcess>();
+  private stopping = false;
   started = 0;
+  /** Workers that exited while serving, without being killed here: a fault they should have survived ended them. */
+  readonly died: string[] = [];
+  /**
+   * Workers that gave up before serving (the CLI exits when PostgreSQL is unreachable at start) and were started
+   * again, as a supervisor would; a documented start-up refusal, not a crash.
+   */
+  startRetries = 0;
 
   constructor(private readonly env: NodeJS.ProcessEnv) {}
 
@@ -12,10 +21,27 @@ export class WorkerProcesses {
     const child = spawn(
       process.execPath,
       ['bin/dpt-sweep.js', 'worker', '--queue', queue, '--slots', '1', '--cpu', '--checkpoint-every', '1'],
-      { env: { ...process.env, ...this.env }, stdio: ['ignore', 'ignore', 'inherit'] },
+      { env: { ...process.env, ...this.env }, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     this.children.add(child);
-    child.once('exit', () => this.children.delete(child));
+    // Its log goes on to ours; the CLI's "worker on queue" line says it got past its start-up.
+    let serving = false;
+    child.stderr?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('worker on queue')) serving = true;
+      process.stderr.write(chunk);
+    });
+    child.once('exit', (code, signal) => {
+      this.children.delete(child);
+      if (this.killing.delete(child)) return;
+      if (serving || this.stopping) {
+        if (!this.stopping) this.died.push(`worker ${child.pid} exited (${signal ?? `code ${code}`})`);
+        return;
+      }
+      this.startRetries += 1;
+      setTimeout(() => {
+        if (!this.stopping) this.start(queue);
+      }, 1_000);
+    });
     this.started += 1;
     return child;
   }
@@ -29,12 +55,14 @@ export class WorkerProcesses {
     const child = [...this.children].find((c) => c.pid === pid);
     if (!child) return false;
     const gone = new Promise((resolve) => child.once('exit', resolve));
+    this.killing.add(child);
     child.kill('SIGKILL');
     await gone;
     return true;
   }
 
   async killAll(): Promise<void> {
+    this.stopping = true;
     await Promise.all(this.pids().map((pid) => this.kill(pid)));
   }
 }
