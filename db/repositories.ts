@@ -410,6 +410,11 @@ export async function saveCheckpoint(
 ): Promise<string> {
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const client = await pool.connect();
+  // pg-pool watches only idle clients for errors: a checked-out one whose server goes away (a restart mid-transaction)
+  // emits 'error', and with no listener that ends the worker process. The failed query rejects as well, and that
+  // rejection is what reports the failure (the attempt is retried), so the event itself needs no handling.
+  const ignore = () => undefined;
+  client.on('error', ignore);
   try {
     await client.query('BEGIN');
     await client.query(
@@ -429,6 +434,7 @@ export async function saveCheckpoint(
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
+    client.off('error', ignore);
     client.release();
   }
   return sha256;
