@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { PgliteWireServer } from './embedded-server.ts';
 import { DatabaseError, firstLine } from './errors.ts';
@@ -158,6 +158,8 @@ export async function openPglite(dataDir: string): Promise<PGlite> {
   }
   fs.mkdirSync(dataDir, { recursive: true });
   try {
+    // Loaded here, not at the top: a process that only talks to a server (DATABASE_URL) never needs PGlite.
+    const { PGlite } = await import('@electric-sql/pglite');
     const db = new PGlite({ dataDir });
     await db.waitReady;
     return db;

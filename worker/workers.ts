@@ -1,9 +1,9 @@
-import { fileURLToPath } from 'node:url';
 import { DefaultLogger, type LogLevel, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createOrchestrationActivities } from '../activities/orchestration.ts';
 import { createTrainingActivities } from '../activities/train-trial.ts';
 import { TrainerPool } from '../activities/trainer-pool.ts';
 import type { Database } from '../db/client.ts';
+import { sourcePath } from '../source-root.ts';
 import { codeVersion } from './code-version.ts';
 
 /** Task queue of the orchestrator worker: sweep workflows and their database activities. */
@@ -27,7 +27,7 @@ export function installWorkerLogging(level: LogLevel = 'WARN', options: { handle
   }
 }
 
-const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+const WORKFLOWS_PATH = sourcePath('workflows', 'index.ts');
 
 export interface WorkerConnection {
   address: string;

@@ -6,7 +6,6 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { embeddedPaths } from '../../db/embedded.ts';
 import { BACKEND_NAMES, type BackendName, gpuVisibility } from '../../dpt/backend.ts';
@@ -20,6 +19,7 @@ import {
   nativeCacheRoot,
   readManifest,
 } from '../../dpt/native-tf.ts';
+import { sourcePath } from '../../source-root.ts';
 import { findTemporalCli, TEMPORAL_CLI_MODULE, toolsBinDir } from '../../worker/dev/temporal-server.ts';
 import type { ProbeResult } from './probe-backend.ts';
 
@@ -61,7 +61,7 @@ export interface DoctorReport {
   database: { url?: string; plan: string };
 }
 
-const probeScript = join(dirname(fileURLToPath(import.meta.url)), 'probe-backend.ts');
+const probeScript = sourcePath('cli', 'doctor', 'probe-backend.ts');
 
 /** Each backend in a child of its own (the native packages cannot share a process), all at once. */
 async function probeBackend(which: string): Promise<ProbeResult> {
