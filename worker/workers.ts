@@ -5,6 +5,7 @@ import { TrainerPool } from '../activities/trainer-pool.ts';
 import type { Database } from '../db/client.ts';
 import { sourcePath } from '../source-root.ts';
 import { codeVersion } from './code-version.ts';
+import type { TemporalConnectOptions } from './temporal-config.ts';
 
 /** Task queue of the orchestrator worker: sweep workflows and their database activities. */
 export const ORCHESTRATOR_QUEUE = 'sweeps';
@@ -32,11 +33,13 @@ const WORKFLOWS_PATH = sourcePath('workflows', 'index.ts');
 export interface WorkerConnection {
   address: string;
   namespace: string;
+  /** TLS, API key and headers of a configured cluster (worker/temporal-config.ts); absent for a local dev server. */
+  connection?: TemporalConnectOptions;
 }
 
 /** Workflows + light database activities; one per deployment is enough, more are harmless. */
 export async function createOrchestratorWorker(temporal: WorkerConnection, db: Database): Promise<Worker> {
-  const connection = await NativeConnection.connect({ address: temporal.address });
+  const connection = await NativeConnection.connect(temporal.connection ?? { address: temporal.address });
   return Worker.create({
     connection,
     namespace: temporal.namespace,
@@ -72,7 +75,7 @@ export async function createGpuWorker(
   db: Database,
   options: GpuWorkerOptions,
 ): Promise<Worker & { trainers: TrainerPool }> {
-  const connection = await NativeConnection.connect({ address: temporal.address });
+  const connection = await NativeConnection.connect(temporal.connection ?? { address: temporal.address });
   const trainers = new TrainerPool(slotDevices(options));
   const worker = await Worker.create({
     connection,

@@ -21,6 +21,7 @@ import {
 } from '../../dpt/native-tf.ts';
 import { sourcePath } from '../../source-root.ts';
 import { findTemporalCli, TEMPORAL_CLI_MODULE, toolsBinDir } from '../../worker/dev/temporal-server.ts';
+import { configuredTemporal, describeTemporal } from '../../worker/temporal-config.ts';
 import type { ProbeResult } from './probe-backend.ts';
 
 const run = promisify(execFile);
@@ -116,8 +117,22 @@ function gpuReport(native: NativeReport[]): GpuReport {
 
 async function temporalReport(): Promise<DoctorReport['temporal']> {
   const namespace = process.env.TEMPORAL_NAMESPACE || 'default';
-  if (process.env.TEMPORAL_ADDRESS) {
-    return { address: process.env.TEMPORAL_ADDRESS, namespace, plan: `the server at TEMPORAL_ADDRESS` };
+  let configured: ReturnType<typeof configuredTemporal>;
+  try {
+    configured = configuredTemporal();
+  } catch (err) {
+    return {
+      namespace,
+      plan: `none: the Temporal client configuration is unreadable (${err instanceof Error ? err.message : String(err)})`,
+    };
+  }
+  if (configured) {
+    const { connection } = configured;
+    return {
+      address: connection.address,
+      namespace: configured.namespace,
+      plan: `the cluster at ${describeTemporal(connection)} (TEMPORAL_* variables or profile)`,
+    };
   }
   const cli = findTemporalCli(process.env, process.cwd(), []);
   if (!cli) {
