@@ -4,7 +4,19 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The folders compiled into dist/ (tsconfig.build.json's `include`) plus the root module they share. */
-export const SOURCE_DIRS = ['workflows', 'activities', 'worker', 'dpt', 'data', 'sweep', 'db', 'cli', 'dashboards'];
+// tools/native-tf is compiled too, being imported by `dpt-sweep setup`.
+export const SOURCE_DIRS = [
+  'workflows',
+  'activities',
+  'worker',
+  'dpt',
+  'data',
+  'sweep',
+  'db',
+  'cli',
+  'dashboards',
+  'tools/native-tf',
+];
 export const ROOT_SOURCES = ['source-root.ts'];
 export const STAMP = 'dist/.build-stamp.json';
 export const ENTRY = 'dist/cli/main.js';
