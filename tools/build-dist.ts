@@ -16,7 +16,14 @@ export function buildDist(root = SOURCE_ROOT): boolean {
   rmSync(stamp, { force: true });
   // Sources edited while tsc runs are newer than this and make the build stale, as they should.
   const builtAt = Date.now();
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  let tsc: string;
+  try {
+    tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  } catch {
+    // An install without devDependencies has no compiler; the CLI then runs through tsx.
+    process.stderr.write('dpt-sweep: no compiled CLI (typescript is not installed); commands run through tsx\n');
+    return false;
+  }
   const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--noCheck'], {
     cwd: root,
     encoding: 'utf8',
