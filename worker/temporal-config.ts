@@ -40,15 +40,20 @@ export function configuredTemporal(env: NodeJS.ProcessEnv = process.env): Config
   return { connection, namespace: loaded.namespace || 'default' };
 }
 
-/** The same, for messages: address and how it is secured, never the secrets themselves. */
-export function describeTemporal(connection: TemporalConnectOptions): string {
+/** How a connection is secured, for messages: never the secrets themselves. */
+export function securityOf(connection: TemporalConnectOptions): string {
   const tls =
     connection.tls === undefined
       ? 'plaintext'
       : typeof connection.tls === 'object' && connection.tls.clientCertPair
         ? 'mTLS'
         : 'TLS';
-  return `${connection.address} (${tls}${connection.apiKey ? ', API key' : ''})`;
+  return `${tls}${connection.apiKey ? ', API key' : ''}`;
+}
+
+/** Address and security, for messages. */
+export function describeTemporal(connection: TemporalConnectOptions): string {
+  return `${connection.address} (${securityOf(connection)})`;
 }
 
 /** Whether a cluster is configured; a configuration that cannot be read counts, so its error gets reported. */

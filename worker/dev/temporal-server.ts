@@ -8,7 +8,7 @@ import { Connection } from '@temporalio/client';
 import {
   type ConfiguredTemporal,
   configuredTemporal,
-  describeTemporal,
+  securityOf,
   type TemporalConnectOptions,
 } from '../temporal-config.ts';
 
@@ -88,10 +88,13 @@ export async function obtainTemporal(opts: ObtainTemporalOptions = {}): Promise<
   if (configured) {
     const { connection } = configured;
     await waitUntilServing(connection, opts.startTimeoutMs ?? 10_000).catch((err: unknown) => {
-      throw new TemporalUnavailableError(
-        `Temporal at ${describeTemporal(connection)} does not answer: ${errorText(err)}`,
-        [`TEMPORAL_ADDRESS=${connection.address}`],
-      );
+      // Named as the user wrote it: the variable, or the profile's address.
+      const where = env.TEMPORAL_ADDRESS
+        ? `TEMPORAL_ADDRESS=${connection.address}`
+        : `Temporal at ${connection.address}`;
+      throw new TemporalUnavailableError(`${where} does not answer (${securityOf(connection)}): ${errorText(err)}`, [
+        `TEMPORAL_ADDRESS=${connection.address}`,
+      ]);
     });
     return {
       address: connection.address,

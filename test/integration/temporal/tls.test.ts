@@ -139,7 +139,7 @@ describe('Temporal over mTLS, configured by TEMPORAL_* variables', () => {
       startTimeoutMs: 3_000,
     }).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(TemporalUnavailableError);
-    expect((error as Error).message).toMatch(/^Temporal at 127\.0\.0\.1:\d+ \(TLS\) does not answer/);
+    expect((error as Error).message).toMatch(/^TEMPORAL_ADDRESS=127\.0\.0\.1:\d+ does not answer \(TLS\): /);
   });
 });
 
