@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { PoolingError } from '../db/ablation.ts';
 import type { Database } from '../db/client.ts';
+import { sourcePath } from '../source-root.ts';
 import { coverageMap } from './coverage.ts';
 import { hostChecker } from './host-check.ts';
 import {
@@ -49,7 +49,7 @@ class HttpError extends Error {
 }
 
 /** Files the front-end may load: a fixed table, so no request path ever reaches the file system. */
-const here = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
+const here = (relative: string) => sourcePath('dashboards', relative);
 const STATIC: Record<string, { file: string; type: string }> = {
   '/': { file: here('./static/index.html'), type: 'text/html; charset=utf-8' },
   '/app.js': { file: here('./static/app.js'), type: 'text/javascript; charset=utf-8' },

@@ -86,7 +86,7 @@ function serverPool(url: string, max: number): { pool: pg.Pool; kind: DatabaseKi
 
 function embeddedPool(paths: EmbeddedPaths): { pool: pg.Pool; kind: DatabaseKind; where: string } {
   const pool = new pg.Pool({
-    connectionString: embeddedUrl(paths.port),
+    connectionString: embeddedUrl(paths),
     // PGlite runs one statement at a time; more connections per process would only queue in the server.
     max: 1,
     connectionTimeoutMillis: 60_000,

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import type { PGlite } from '@electric-sql/pglite';
 
@@ -9,7 +10,17 @@ import type { PGlite } from '@electric-sql/pglite';
  * would bind one client's parameters to the other's statement. A client that leaves a unit inside a transaction
  * keeps the session until the transaction ends, so transactions stay isolated. (The stock pglite-socket server
  * queues single messages, which is why it is not used here.)
+ *
+ * With a `password`, a client must send it before its start-up message reaches PGlite (PostgreSQL's cleartext
+ * password exchange, which `pg` speaks): the server listens on loopback only and the password lives in a 0600 file,
+ * so it never crosses a network, and SCRAM's protection of the password in transit would add nothing here.
  */
+export interface WireServerOptions {
+  /** Required of every client; without one, any client is served (in-process use, e.g. db/schema-sql.ts). */
+  password?: string;
+}
+
+/** One PGlite session shared by many TCP clients (see above). */
 export class PgliteWireServer {
   readonly #db: Promise<PGlite>;
   readonly #server: net.Server;
@@ -17,7 +28,10 @@ export class PgliteWireServer {
   #owner: ClientConnection | undefined;
 
   /** `db` may still be opening: clients that connect meanwhile wait for it instead of being refused. */
-  constructor(db: PGlite | Promise<PGlite>, server?: net.Server) {
+  readonly #password: string | undefined;
+
+  constructor(db: PGlite | Promise<PGlite>, server?: net.Server, options: WireServerOptions = {}) {
+    this.#password = options.password;
     this.#db = Promise.resolve(db);
     this.#db.catch(() => undefined);
     this.#server = server ?? net.createServer();
@@ -51,7 +65,11 @@ export class PgliteWireServer {
 
   #accept(socket: net.Socket): void {
     socket.setNoDelay(true);
-    const connection: ClientConnection = new ClientConnection(socket, (unit) => this.#run(connection, unit));
+    const connection: ClientConnection = new ClientConnection(
+      socket,
+      (unit) => this.#run(connection, unit),
+      this.#password,
+    );
     this.#connections.add(connection);
     socket.on('close', () => {
       this.#connections.delete(connection);
@@ -139,12 +157,55 @@ class ClientConnection {
   #started = false;
   #pending: Uint8Array[] = [];
   #chain: Promise<void> = Promise.resolve();
+  /** The start-up message, held back until the client has given the password. */
+  #startup: Uint8Array | undefined;
+  #authenticated: boolean;
 
   constructor(
     readonly socket: net.Socket,
     private readonly submit: (unit: Unit) => Promise<void>,
+    private readonly password: string | undefined,
   ) {
+    this.#authenticated = password === undefined;
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+  }
+
+  /** Start-up message without the password yet: ask for it (AuthenticationCleartextPassword). */
+  #requestPassword(startup: Uint8Array): void {
+    this.#startup = startup;
+    const request = Buffer.alloc(9);
+    request.write('R', 0);
+    request.writeInt32BE(8, 1);
+    request.writeInt32BE(3, 5);
+    this.socket.write(request);
+  }
+
+  /** A PasswordMessage: on a match the held start-up message goes to PGlite, else the client is refused. */
+  #checkPassword(message: Uint8Array): void {
+    const given = Buffer.from(message.subarray(5)).toString('utf8').replace(/\0$/, '');
+    // Equal-length digests, so the comparison takes the same time whatever the guess.
+    const digest = (text: string) => createHash('sha256').update(text).digest();
+    const startup = this.#startup;
+    if (message[0] !== 0x70 || startup === undefined || !timingSafeEqual(digest(given), digest(this.password ?? ''))) {
+      this.#refuse('28P01', 'password authentication failed for the embedded dpt-sweep database');
+      return;
+    }
+    this.#authenticated = true;
+    this.#startup = undefined;
+    this.#chain = this.#chain
+      .then(() => this.submit({ messages: [startup] }))
+      .catch((error: unknown) => this.#fail(error));
+  }
+
+  /** A FATAL ErrorResponse, then the connection is closed, as PostgreSQL does. */
+  #refuse(code: string, text: string): void {
+    const fields = Buffer.from(`SFATAL\0VFATAL\0C${code}\0M${text}\0\0`, 'utf8');
+    const header = Buffer.alloc(5);
+    header.write('E', 0);
+    header.writeInt32BE(4 + fields.length, 1);
+    this.socket.end(Buffer.concat([header, fields]));
+    this.closed = true;
+    this.#buffer = Buffer.alloc(0);
   }
 
   #onData(chunk: Buffer): void {
@@ -153,6 +214,16 @@ class ClientConnection {
       const message = this.#nextMessage();
       if (message === undefined) return;
       if (message === 'handled') continue;
+      if (this.closed) return;
+      if (!this.#started && !this.#authenticated) {
+        this.#started = true;
+        this.#requestPassword(message);
+        continue;
+      }
+      if (!this.#authenticated) {
+        this.#checkPassword(message);
+        continue;
+      }
       this.#pending.push(message);
       const type = this.#started ? String.fromCharCode(message[0] ?? 0) : 'startup';
       if (type === 'startup' || UNIT_END.has(type)) {

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { embeddedSecret } from './embedded-secret.ts';
 import { PgliteWireServer } from './embedded-server.ts';
 import { DatabaseError, firstLine } from './errors.ts';
 
@@ -17,6 +18,8 @@ export interface EmbeddedPaths {
   home: string;
   dataDir: string;
   lockFile: string;
+  /** The server's password, created on first use (embedded-secret.ts). */
+  secretFile: string;
   port: number;
 }
 
@@ -35,11 +38,13 @@ export function embeddedPaths(env: NodeJS.ProcessEnv = process.env, cwd = proces
   }
   const digest = createHash('sha256').update(dataDir).digest();
   const port = fromEnv ?? 41000 + (digest.readUInt32BE(0) % 8000);
-  return { home, dataDir, lockFile: path.join(home, 'pg.lock'), port };
+  return { home, dataDir, lockFile: path.join(home, 'pg.lock'), secretFile: path.join(home, 'pg.secret'), port };
 }
 
-export function embeddedUrl(port: number): string {
-  return `postgres://${EMBEDDED_USER}@127.0.0.1:${port}/${EMBEDDED_DATABASE}`;
+/** The URL every local process connects with, carrying the server's password (a hex string, URL-safe). */
+export function embeddedUrl(paths: EmbeddedPaths): string {
+  const secret = embeddedSecret(paths.secretFile);
+  return `postgres://${EMBEDDED_USER}:${secret}@127.0.0.1:${paths.port}/${EMBEDDED_DATABASE}`;
 }
 
 /** The server this process owns, if it won the port. */
@@ -104,7 +109,7 @@ async function tryOwn(paths: EmbeddedPaths): Promise<OwnedEmbeddedServer | undef
 
   const starting = (async (): Promise<OwnedEmbeddedServer> => {
     const opening = openPglite(paths.dataDir);
-    const wire = new PgliteWireServer(opening, socketServer);
+    const wire = new PgliteWireServer(opening, socketServer, { password: embeddedSecret(paths.secretFile) });
     let db: PGlite;
     try {
       db = await opening;
@@ -158,6 +163,8 @@ export async function openPglite(dataDir: string): Promise<PGlite> {
   }
   fs.mkdirSync(dataDir, { recursive: true });
   try {
+    // Loaded here, not at the top: a process that only talks to a server (DATABASE_URL) never needs PGlite.
+    const { PGlite } = await import('@electric-sql/pglite');
     const db = new PGlite({ dataDir });
     await db.waitReady;
     return db;
@@ -192,7 +199,7 @@ function probe(port: number): Promise<'postgres' | 'foreign' | 'none'> {
 
 /** Guards against two data directories whose derived ports collide: the server names its own directory. */
 async function servesDataDir(paths: EmbeddedPaths): Promise<boolean> {
-  const client = new pg.Client({ connectionString: embeddedUrl(paths.port), connectionTimeoutMillis: 30_000 });
+  const client = new pg.Client({ connectionString: embeddedUrl(paths), connectionTimeoutMillis: 30_000 });
   try {
     await client.connect();
     const { rows } = await client.query<{ dir: string | null }>(`SELECT current_setting('dpt.data_dir', true) AS dir`);
@@ -206,6 +213,13 @@ async function servesDataDir(paths: EmbeddedPaths): Promise<boolean> {
     return true;
   } catch (error) {
     if (error instanceof DatabaseError) throw error;
+    if ((error as { code?: unknown }).code === '28P01') {
+      // Another home's embedded server on a colliding port: it has a secret of its own.
+      throw new DatabaseError(
+        `port ${paths.port} serves an embedded database that refuses the password of ${paths.secretFile}, not ${paths.dataDir}; set DPT_PG_PORT to a free port`,
+        'port-taken',
+      );
+    }
     // The owner died (or is still opening) between the probe and this query; the caller retries and may take over.
     return false;
   } finally {

@@ -1,12 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
+import { sourcePath } from '../source-root.ts';
 import { DatabaseError } from './errors.ts';
 
 /** prisma/migrations of this checkout, independent of the caller's working directory. */
-export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'prisma', 'migrations');
+export const MIGRATIONS_DIR = sourcePath('prisma', 'migrations');
 
 export interface Migration {
   name: string;

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { SOURCE_ROOT } from '../source-root.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+// The checkout, not dist/: a compiled CLI must hash the same .ts files as a worker run through tsx.
+const ROOT = SOURCE_ROOT;
 /** The code a trial's result depends on: the method and the data pipeline. */
 const RESULT_CODE = ['dpt', 'data'];
 

@@ -1,10 +1,11 @@
-import { fileURLToPath } from 'node:url';
 import { DefaultLogger, type LogLevel, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createOrchestrationActivities } from '../activities/orchestration.ts';
 import { createTrainingActivities } from '../activities/train-trial.ts';
 import { TrainerPool } from '../activities/trainer-pool.ts';
 import type { Database } from '../db/client.ts';
+import { sourcePath } from '../source-root.ts';
 import { codeVersion } from './code-version.ts';
+import type { TemporalConnectOptions } from './temporal-config.ts';
 
 /** Task queue of the orchestrator worker: sweep workflows and their database activities. */
 export const ORCHESTRATOR_QUEUE = 'sweeps';
@@ -27,16 +28,18 @@ export function installWorkerLogging(level: LogLevel = 'WARN', options: { handle
   }
 }
 
-const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+const WORKFLOWS_PATH = sourcePath('workflows', 'index.ts');
 
 export interface WorkerConnection {
   address: string;
   namespace: string;
+  /** TLS, API key and headers of a configured cluster (worker/temporal-config.ts); absent for a local dev server. */
+  connection?: TemporalConnectOptions;
 }
 
 /** Workflows + light database activities; one per deployment is enough, more are harmless. */
 export async function createOrchestratorWorker(temporal: WorkerConnection, db: Database): Promise<Worker> {
-  const connection = await NativeConnection.connect({ address: temporal.address });
+  const connection = await NativeConnection.connect(temporal.connection ?? { address: temporal.address });
   return Worker.create({
     connection,
     namespace: temporal.namespace,
@@ -75,7 +78,7 @@ export async function createGpuWorker(
   db: Database,
   options: GpuWorkerOptions,
 ): Promise<Worker & { trainers: TrainerPool }> {
-  const connection = await NativeConnection.connect({ address: temporal.address });
+  const connection = await NativeConnection.connect(temporal.connection ?? { address: temporal.address });
   const trainers = new TrainerPool(slotDevices(options));
   const worker = await Worker.create({
     connection,

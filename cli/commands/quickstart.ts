@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { startDashboard } from '../../dashboards/server.ts';
 import { sweepIdFor } from '../../db/repositories.ts';
+import { SOURCE_ROOT } from '../../source-root.ts';
 import { canonicalJson } from '../../sweep/canonical.ts';
 import { SweepFileError } from '../../sweep/issues.ts';
 import { loadSweepFile } from '../../sweep/load.ts';
@@ -21,7 +21,7 @@ import { defaultSlots, type Stack, startWorkers, stateDir } from '../sweeps/stac
 import { sweepStatus } from '../sweeps/status.ts';
 import { followSweep, withStack } from './sweeps.ts';
 
-const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const REPO_ROOT = SOURCE_ROOT;
 const QUICKSTART_SWEEP = path.join(REPO_ROOT, 'examples', 'quickstart.yaml');
 
 interface QuickstartOptions {

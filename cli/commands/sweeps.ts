@@ -19,9 +19,10 @@ import {
 } from '../sweeps/launch.ts';
 import { progressView } from '../sweeps/progress.ts';
 import { openStack, type Stack } from '../sweeps/stack.ts';
-import { resetForResume, type SweepStatusRow, sweepStatus } from '../sweeps/status.ts';
+import { resetForResume, sweepStatus } from '../sweeps/status.ts';
+import { formatStatus } from './list.ts';
 
-/** launch | status | list | resume | cancel | pause | unpause | set-parallel */
+/** launch | status | resume | cancel | pause | unpause | set-parallel (list is in list.ts, which loads no Temporal) */
 export function register(program: Command): void {
   program
     .command('launch')
@@ -79,20 +80,6 @@ export function register(program: Command): void {
         const withProgress = rows.map((row) => ({ ...row, workflow: live.get(row.id) }));
         if (opts.json) process.stdout.write(`${JSON.stringify(withProgress, null, 2)}\n`);
         else for (const row of withProgress) process.stdout.write(`${formatStatus(row)}\n`);
-      } finally {
-        await db.close();
-      }
-    });
-
-  program
-    .command('list')
-    .description('All sweeps with their trial counts')
-    .action(async () => {
-      const db = await openDatabase().catch((err: unknown) => {
-        throw asUserError(err);
-      });
-      try {
-        for (const row of await sweepStatus(db)) process.stdout.write(`${formatStatus(row)}\n`);
       } finally {
         await db.close();
       }
@@ -256,16 +243,6 @@ function isTemporalConnectError(err: unknown): boolean {
 /** Sweeps are addressed by name (what the user wrote) or by id (what status prints). */
 function resolveSweepId(nameOrId: string): string {
   return /^s_[0-9a-f]{24}$/.test(nameOrId) ? nameOrId : sweepIdFor(nameOrId);
-}
-
-function formatStatus(row: SweepStatusRow & { workflow?: { running: number; paused: boolean } | undefined }): string {
-  const counts = Object.entries(row.trials)
-    .filter(([, n]) => n > 0)
-    .map(([status, n]) => `${status} ${n}`)
-    .join(', ');
-  const live = row.workflow ? ` | running now ${row.workflow.running}${row.workflow.paused ? ' (paused)' : ''}` : '';
-  const reasons = row.failures.map((f) => `\n  ${f.count} failed: ${f.error}`).join('');
-  return `${row.name} (${row.id}) ${row.status}: ${row.total} trials — ${counts || 'none'}${live}${reasons}`;
 }
 
 export async function withStack(

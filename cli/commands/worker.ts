@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { openDatabase } from '../../db/client.ts';
 import { isDatabaseError } from '../../db/errors.ts';
 import { obtainTemporal, TemporalUnavailableError } from '../../worker/dev/temporal-server.ts';
+import { hasConfiguredTemporal } from '../../worker/temporal-config.ts';
 import {
   createGpuWorker,
   createOrchestratorWorker,
@@ -87,7 +88,7 @@ export function register(program: Command): void {
 }
 
 async function connect() {
-  if (!process.env.TEMPORAL_ADDRESS) {
+  if (!hasConfiguredTemporal()) {
     throw new UserError(
       'TEMPORAL_ADDRESS is not set: a worker joins a running Temporal server (use `dpt-sweep dev` on one machine)',
     );

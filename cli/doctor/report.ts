@@ -6,7 +6,6 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { embeddedPaths } from '../../db/embedded.ts';
 import { BACKEND_NAMES, type BackendName, gpuVisibility } from '../../dpt/backend.ts';
@@ -20,7 +19,9 @@ import {
   nativeCacheRoot,
   readManifest,
 } from '../../dpt/native-tf.ts';
+import { sourcePath } from '../../source-root.ts';
 import { findTemporalCli, TEMPORAL_CLI_MODULE, toolsBinDir } from '../../worker/dev/temporal-server.ts';
+import { configuredTemporal, describeTemporal } from '../../worker/temporal-config.ts';
 import type { ProbeResult } from './probe-backend.ts';
 
 const run = promisify(execFile);
@@ -61,7 +62,7 @@ export interface DoctorReport {
   database: { url?: string; plan: string };
 }
 
-const probeScript = join(dirname(fileURLToPath(import.meta.url)), 'probe-backend.ts');
+const probeScript = sourcePath('cli', 'doctor', 'probe-backend.ts');
 
 /** Each backend in a child of its own (the native packages cannot share a process), all at once. */
 async function probeBackend(which: string): Promise<ProbeResult> {
@@ -116,8 +117,22 @@ function gpuReport(native: NativeReport[]): GpuReport {
 
 async function temporalReport(): Promise<DoctorReport['temporal']> {
   const namespace = process.env.TEMPORAL_NAMESPACE || 'default';
-  if (process.env.TEMPORAL_ADDRESS) {
-    return { address: process.env.TEMPORAL_ADDRESS, namespace, plan: `the server at TEMPORAL_ADDRESS` };
+  let configured: ReturnType<typeof configuredTemporal>;
+  try {
+    configured = configuredTemporal();
+  } catch (err) {
+    return {
+      namespace,
+      plan: `none: the Temporal client configuration is unreadable (${err instanceof Error ? err.message : String(err)})`,
+    };
+  }
+  if (configured) {
+    const { connection } = configured;
+    return {
+      address: connection.address,
+      namespace: configured.namespace,
+      plan: `the cluster at ${describeTemporal(connection)} (TEMPORAL_* variables or profile)`,
+    };
   }
   const cli = findTemporalCli(process.env, process.cwd(), []);
   if (!cli) {

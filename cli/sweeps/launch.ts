@@ -11,11 +11,12 @@ import { ORCHESTRATOR_QUEUE } from '../../worker/workers.ts';
 import type { SweepProgress, SweepWorkflowInput } from '../../workflows/sweep.ts';
 import { ensureSearchAttributes, isMissingSearchAttribute, missingAttributesError } from './search-attributes.ts';
 import type { Stack } from './stack.ts';
+import { workflowIdFor } from './workflow-id.ts';
 
 const SWEEP_ID_KEY = defineSearchAttributeKey('SweepId', SearchAttributeType.KEYWORD);
 const SWEEP_NAME_KEY = defineSearchAttributeKey('SweepName', SearchAttributeType.KEYWORD);
 
-export const workflowIdFor = (sweepId: string) => `sweep-${sweepId}`;
+export { workflowIdFor };
 
 /**
  * The few-shot split a trial trains on. The official protocol makes the picks a pure function of the dataset's

@@ -5,11 +5,13 @@ import { Client, Connection } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { obtainTemporal, type TemporalServer, waitUntilServing } from '../../worker/dev/temporal-server.ts';
+import { hasConfiguredTemporal, type TemporalConnectOptions } from '../../worker/temporal-config.ts';
 import {
   createGpuWorker,
   createOrchestratorWorker,
   DEFAULT_GPU_QUEUE,
   installWorkerLogging,
+  type WorkerConnection,
 } from '../../worker/workers.ts';
 
 /**
@@ -20,7 +22,7 @@ import {
 export interface Stack {
   db: Database;
   client: Client;
-  temporal: { address: string; namespace: string; uiUrl?: string };
+  temporal: { address: string; namespace: string; uiUrl?: string; connection?: TemporalConnectOptions };
   /** True when this process runs the workers (nothing else will execute the sweep). */
   ownsWorkers: boolean;
   close(): Promise<void>;
@@ -73,12 +75,13 @@ export async function openStack(options: StackOptions = {}): Promise<Stack> {
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
   try {
-    const shared = await runningDevStack();
-    let temporal: { address: string; namespace: string; uiUrl?: string };
+    // A configured cluster wins over a `dpt-sweep dev` stack on this machine (whose record has no TLS settings).
+    const shared = hasConfiguredTemporal() ? undefined : await runningDevStack();
+    let temporal: Stack['temporal'];
     let server: TemporalServer | undefined;
     if (shared) temporal = shared;
-    else if (process.env.TEMPORAL_ADDRESS || options.embedded === false) {
-      // Without TEMPORAL_ADDRESS this starts a dev server from an already-built CLI; it must go when this process
+    else if (hasConfiguredTemporal() || options.embedded === false) {
+      // Without a configured cluster (TEMPORAL_ADDRESS or a profile) this starts a dev server from an already-built CLI; it must go when this process
       // goes (for TEMPORAL_ADDRESS, stop is a no-op).
       const reached = await obtainTemporal({
         allowGoBuild: false,
@@ -94,7 +97,8 @@ export async function openStack(options: StackOptions = {}): Promise<Stack> {
       cleanups.push(() => server!.stop());
       temporal = server;
     }
-    const connection = await Connection.connect({ address: temporal.address });
+    // A configured cluster brings its TLS and API key (TEMPORAL_* variables or a profile); a dev server has none.
+    const connection = await Connection.connect(temporal.connection ?? { address: temporal.address });
     cleanups.push(() => connection.close());
     const client = new Client({ connection, namespace: temporal.namespace });
 
@@ -113,7 +117,7 @@ export async function openStack(options: StackOptions = {}): Promise<Stack> {
 
 /** Both workers in this process, for the embedded stack and `dpt-sweep dev`. */
 export async function startWorkers(
-  temporal: { address: string; namespace: string },
+  temporal: WorkerConnection,
   db: Database,
   slots: number,
   taskQueue = DEFAULT_GPU_QUEUE,

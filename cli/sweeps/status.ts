@@ -1,8 +1,8 @@
 import type { Database } from '../../db/client.ts';
 import { requeueUnfinishedTrials } from '../../db/repositories.ts';
 import { stillRunning } from './control.ts';
-import { workflowIdFor } from './launch.ts';
 import type { Stack } from './stack.ts';
+import { workflowIdFor } from './workflow-id.ts';
 
 export interface SweepStatusRow {
   id: string;

@@ -29,10 +29,12 @@ import {
   nativeBuildDir,
   readManifest,
 } from '../../dpt/native-tf.ts';
+import { SOURCE_ROOT } from '../../source-root.ts';
 import { buildNative, NativeBuildError } from './build.ts';
 import { TF_VERSION } from './pins.ts';
 
-const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+// The checkout also when `dpt-sweep setup` runs this compiled from dist/.
+const projectRoot = SOURCE_ROOT;
 
 export interface InstallOutcome {
   flavour: NativeFlavour;

@@ -5,6 +5,12 @@ import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
+import {
+  type ConfiguredTemporal,
+  configuredTemporal,
+  securityOf,
+  type TemporalConnectOptions,
+} from '../temporal-config.ts';
 
 /**
  * Obtaining a Temporal server for one machine: an existing cluster (TEMPORAL_ADDRESS), or a dev server started from
@@ -26,6 +32,8 @@ export interface TemporalServer {
   source: TemporalSource;
   /** Web UI of a dev server started by us, if it has one. */
   uiUrl?: string;
+  /** TLS, API key and headers of a configured cluster (worker/temporal-config.ts); a local dev server needs none. */
+  connection?: TemporalConnectOptions;
   /** Stops a server we started; a no-op for TEMPORAL_ADDRESS. */
   stop(): Promise<void>;
 }
@@ -70,14 +78,31 @@ export async function obtainTemporal(opts: ObtainTemporalOptions = {}): Promise<
   const namespace = env.TEMPORAL_NAMESPACE || 'default';
   const tried: string[] = [];
 
-  if (env.TEMPORAL_ADDRESS) {
-    const address = env.TEMPORAL_ADDRESS;
-    await waitUntilServing(address, opts.startTimeoutMs ?? 10_000).catch((err: unknown) => {
-      throw new TemporalUnavailableError(`TEMPORAL_ADDRESS=${address} does not answer: ${errorText(err)}`, [
-        `TEMPORAL_ADDRESS=${address}`,
+  let configured: ConfiguredTemporal | undefined;
+  try {
+    configured = configuredTemporal(env);
+  } catch (err) {
+    // A malformed profile file or an unreadable certificate: say so instead of silently using a dev server.
+    throw new TemporalUnavailableError(`Temporal client configuration: ${firstLine(errorText(err))}`, ['envconfig']);
+  }
+  if (configured) {
+    const { connection } = configured;
+    await waitUntilServing(connection, opts.startTimeoutMs ?? 10_000).catch((err: unknown) => {
+      // Named as the user wrote it: the variable, or the profile's address.
+      const where = env.TEMPORAL_ADDRESS
+        ? `TEMPORAL_ADDRESS=${connection.address}`
+        : `Temporal at ${connection.address}`;
+      throw new TemporalUnavailableError(`${where} does not answer (${securityOf(connection)}): ${errorText(err)}`, [
+        `TEMPORAL_ADDRESS=${connection.address}`,
       ]);
     });
-    return { address, namespace, source: 'env', stop: async () => {} };
+    return {
+      address: connection.address,
+      namespace: configured.namespace,
+      source: 'env',
+      connection,
+      stop: async () => {},
+    };
   }
   tried.push('TEMPORAL_ADDRESS (unset)');
 
@@ -224,13 +249,15 @@ async function startSdkServer(namespace: string, timeoutMs: number): Promise<Tem
 }
 
 /** Polls the front end until it answers a system-info call. */
-export async function waitUntilServing(address: string, timeoutMs: number): Promise<void> {
+export async function waitUntilServing(target: string | TemporalConnectOptions, timeoutMs: number): Promise<void> {
+  const options = typeof target === 'string' ? { address: target } : target;
+  const address = options.address;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
     let connection: Connection | undefined;
     try {
-      connection = await Connection.connect({ address, connectTimeout: Math.min(2_000, timeoutMs) });
+      connection = await Connection.connect({ ...options, connectTimeout: Math.min(2_000, timeoutMs) });
       await connection.workflowService.getSystemInfo({});
       return;
     } catch (err) {

@@ -53,7 +53,7 @@ for (const backend of BACKENDS) {
     beforeAll(async () => {
       empty = await backend.create({ migrations: 'skip' });
       fromSchema = await backend.create({ migrations: 'skip' });
-      connectionUrl = empty.env.DATABASE_URL ?? embeddedUrl(embeddedPaths(empty.env).port);
+      connectionUrl = empty.env.DATABASE_URL ?? embeddedUrl(embeddedPaths(empty.env));
     });
     afterAll(async () => {
       await empty?.dispose();
