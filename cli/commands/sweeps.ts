@@ -8,7 +8,7 @@ import { SweepFileError } from '../../sweep/issues.ts';
 import { TemporalUnavailableError } from '../../worker/dev/temporal-server.ts';
 import { pauseSignal, type SweepProgress, setMaxParallelSignal, unpauseSignal } from '../../workflows/sweep.ts';
 import { UserError } from '../errors.ts';
-import { controlRunningSweep } from '../sweeps/control.ts';
+import { controlRunningSweep, resetForResume } from '../sweeps/control.ts';
 import {
   type LaunchOptions,
   launchSweep,
@@ -19,7 +19,7 @@ import {
 } from '../sweeps/launch.ts';
 import { progressView } from '../sweeps/progress.ts';
 import { openStack, type Stack } from '../sweeps/stack.ts';
-import { resetForResume, sweepStatus } from '../sweeps/status.ts';
+import { sweepStatus } from '../sweeps/status.ts';
 import { formatStatus } from './list.ts';
 
 /** launch | status | resume | cancel | pause | unpause | set-parallel (list is in list.ts, which loads no Temporal) */

@@ -1,7 +1,8 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { requeueUnfinishedTrials } from '../../db/repositories.ts';
 import { UserError } from '../errors.ts';
-import { workflowIdFor } from './launch.ts';
 import type { Stack } from './stack.ts';
+import { workflowIdFor } from './workflow-id.ts';
 
 /**
  * Pause, unpause, cancel and set-parallel act on a sweep's running workflow. Temporal's own answers for the cases a
@@ -53,4 +54,18 @@ function ended(name: string, state: string, verb: string): UserError {
   return new UserError(
     `sweep ${name} has already ended (${state.toLowerCase()}); nothing to ${verb} — \`dpt-sweep resume ${name}\` runs its unfinished trials again`,
   );
+}
+
+/**
+ * Makes a sweep's unfinished trials runnable again: failed and cancelled ones, and "running" ones left behind by a
+ * sweep whose workflow is no longer running (a crash or a terminated workflow). Refuses while the workflow runs.
+ */
+export async function resetForResume(stack: Stack, sweepId: string, name = sweepId): Promise<number> {
+  const handle = stack.client.workflow.getHandle(workflowIdFor(sweepId));
+  const running = await handle
+    .describe()
+    .then((d) => d.status.name === 'RUNNING')
+    .catch(() => false);
+  if (running) throw stillRunning(name);
+  return requeueUnfinishedTrials(stack.db.pool, sweepId);
 }
