@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -50,6 +51,18 @@ export async function createScratchPostgres(): Promise<{ url: string; drop(): Pr
   };
 }
 
+/** A loopback port nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 export function scratchHome(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'dpt-db-test-'));
 }
@@ -78,7 +91,9 @@ const pglite: Backend = {
   reason: '',
   async create(options = {}) {
     const home = scratchHome();
-    const env = { DPT_HOME: home };
+    // The port derived from a home is one of 8000: with dozens of scratch homes alive across the suite's parallel
+    // files, two would meet now and then. A port the kernel just handed out keeps them apart.
+    const env = { DPT_HOME: home, DPT_PG_PORT: String(await freePort()) };
     const db = await openDatabase({ env, migrations: options.migrations ?? 'apply' });
     return {
       db,
