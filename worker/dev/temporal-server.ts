@@ -278,7 +278,8 @@ async function stopChild(child: ChildProcess, exited: Promise<number | null>): P
   clearTimeout(killTimer);
 }
 
-async function freePort(): Promise<number> {
+/** A loopback port nothing listens on right now (the kernel's pick). */
+export async function freePort(): Promise<number> {
   return new Promise((res, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -8,7 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, expect, inject, it, vi } from 'vitest';
 import { launchSweep, workflowIdFor } from '../../../cli/sweeps/launch.ts';
 import { sweepIdFor } from '../../../db/repositories.ts';
-import { SEARCH_ATTRIBUTES, waitUntilServing } from '../../../worker/dev/temporal-server.ts';
+import { freePort, SEARCH_ATTRIBUTES, waitUntilServing } from '../../../worker/dev/temporal-server.ts';
 import { describeWith, realPostgresUrl } from '../../support/env.ts';
 import { createHarness, type Harness, tinyBase } from '../orchestration/harness.ts';
 
@@ -40,18 +40,6 @@ function expectOneLine(result: CliResult, line: RegExp): void {
   expect(result.code, result.stderr).toBe(2);
   expect(result.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(line)]);
   expect(result.stderr).not.toMatch(/unexpected error/);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A TCP server answering any PostgreSQL startup with FATAL 28P01, as a server with password auth does. */

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { type Database, openDatabase } from '../../../db/client.ts';
 import { embeddedPaths, stopEmbeddedServer } from '../../../db/embedded.ts';
+import { freePort } from '../../../worker/dev/temporal-server.ts';
 import { realPostgresUrl } from '../../support/env.ts';
 
 /** Every database test runs against both backends: the real PostgreSQL server and embedded PGlite. */
@@ -49,18 +49,6 @@ export async function createScratchPostgres(): Promise<{ url: string; drop(): Pr
       }
     },
   };
-}
-
-/** A loopback port nothing listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export function scratchHome(): string {

@@ -1,11 +1,10 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { SEARCH_ATTRIBUTES, waitUntilServing } from '../../../../worker/dev/temporal-server.ts';
+import { freePort, SEARCH_ATTRIBUTES, waitUntilServing } from '../../../../worker/dev/temporal-server.ts';
 
 /**
  * Services the fault-injection test owns, so that it can crash and restart them: a Temporal dev server on a persistent
@@ -14,18 +13,6 @@ import { SEARCH_ATTRIBUTES, waitUntilServing } from '../../../../worker/dev/temp
  */
 
 const run = promisify(execFile);
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The Temporal CLI as worker/dev/temporal-server.ts would find it; restarting needs the CLI, not the SDK download. */
 export function temporalCli(): string | undefined {
