@@ -38,24 +38,21 @@ const DPT: readonly Method[] = ['dpt'];
 
 type Column<C extends string> = AxisDef & { column: C };
 
-function int<C extends string>(
+function numeric<C extends string>(
+  kind: 'int' | 'float',
   column: C,
   min: number,
   max: number,
   target: string,
   methods: readonly Method[],
 ): Column<C> {
-  return { kind: 'int', expectation: `an integer >= ${min}`, target, methods, min, max, column };
+  const expectation = `${kind === 'int' ? 'an integer' : 'a number'} >= ${min}`;
+  return { kind, expectation, target, methods, min, max, column };
 }
-function float<C extends string>(
-  column: C,
-  min: number,
-  max: number,
-  target: string,
-  methods: readonly Method[],
-): Column<C> {
-  return { kind: 'float', expectation: `a number >= ${min}`, target, methods, min, max, column };
-}
+const int = <C extends string>(column: C, min: number, max: number, target: string, methods: readonly Method[]) =>
+  numeric('int', column, min, max, target, methods);
+const float = <C extends string>(column: C, min: number, max: number, target: string, methods: readonly Method[]) =>
+  numeric('float', column, min, max, target, methods);
 function positive<C extends string>(column: C, max: number, target: string, methods: readonly Method[]): Column<C> {
   return { kind: 'float', expectation: 'a number > 0', target, methods, above: 0, max, column };
 }
