@@ -33,7 +33,8 @@ const STORED_AS: Partial<Record<AxisKey, (config: TrialConfig) => FactorValue>> 
   // CoOp trains only text prompts, so its one learning rate stands in the learning-rate column too.
   lr: (config) =>
     config.method === 'zeroshot' ? null : config.method === 'coop' ? config.optim.lrText : config.optim.lrVisual,
-  // The trainer uses K = min(K_N, classes) class-aware prompts (DPT_SPEC §5); K_N as configured is the kN column.
+  // The trainer uses K = min(K_N, classes) class-aware prompts (dpt/trial-config.ts, cavpt.kN); K_N as configured is
+  // the kN column.
   'cavpt.length': (config) =>
     config.method === 'dpt' ? Math.min(config.cavpt.kN, datasetSizes(config.dataset).classes) : null,
 };

@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { openDatabase } from '../../../db/client.ts';
+import { describeWith } from '../../support/env.ts';
 
 const base = process.env.DATABASE_URL;
 
@@ -27,7 +28,11 @@ async function sslOf(url: string): Promise<boolean | Error> {
 }
 
 // pg reads sslmode (and sslrootcert, sslcert, sslkey) from the connection string; db/client.ts must not override it.
-describe.skipIf(base === undefined && process.env.CI !== 'true')('DATABASE_URL sslmode', () => {
+describeWith(
+  'PostgreSQL',
+  base !== undefined,
+  'DATABASE_URL is not set',
+)('DATABASE_URL sslmode', () => {
   it('sslmode=disable connects in plaintext', async () => {
     expect(await sslOf(withParams({ sslmode: 'disable' }))).toBe(false);
   });

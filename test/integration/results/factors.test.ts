@@ -125,7 +125,7 @@ describeWith(
     const factor = factorNamed(axis) as string;
     for (const args of [[name], [name, '--by', axis]]) {
       const json = await results(...args);
-      // K_N and the CAVPT length are one knob (DPT_SPEC §5): a K_N sweep's rows may be keyed by the effective length.
+      // K_N and the CAVPT length are one knob (sweep/axes.ts): a K_N sweep's rows may be keyed by the effective length.
       const rowFactor = json.rowFactors[0] as string;
       expect(json.rowFactors).toHaveLength(1);
       if (args.length === 3) expect(rowFactor).toBe(factor);
