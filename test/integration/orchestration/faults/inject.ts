@@ -95,21 +95,26 @@ export async function injectFaults(schedule: Fault[], t: InjectionTargets): Prom
   };
 
   for (const fault of schedule) {
-    let target = await moment(fault);
-    // Mid-epoch: the kill comes part of an epoch after the trial's last epoch row, before it writes the next one. A
-    // trial that wrote it first (the machine stalled) is tried again; after a few misses, the kill goes ahead anyway.
-    for (let tries = 0; target && fault.midEpoch > 0; tries++) {
-      const before = target;
-      await sleep(fault.midEpoch * before.epochSeconds * 1000);
-      const look = await poll();
-      const now = look?.training.find((r) => r.id === before.id && r.workerPid === before.workerPid);
-      if (now && (now.epochs === before.epochs || tries >= 4)) {
-        target = now;
-        break;
+    let what: string | undefined;
+    // A kill can find no trainer (its worker was just replaced and has not forked one yet): it waits for the next
+    // moment of its kind instead of being dropped, so every planned fault is applied.
+    for (let attempt = 0; what === undefined && attempt < 20; attempt++) {
+      let target = await moment(fault);
+      // Mid-epoch: the kill comes part of an epoch after the trial's last epoch row, before it writes the next one. A
+      // trial that wrote it first (the machine stalled) is tried again; after a few misses, the kill goes ahead anyway.
+      for (let tries = 0; target && fault.midEpoch > 0; tries++) {
+        const before = target;
+        await sleep(fault.midEpoch * before.epochSeconds * 1000);
+        const look = await poll();
+        const now = look?.training.find((r) => r.id === before.id && r.workerPid === before.workerPid);
+        if (now && (now.epochs === before.epochs || tries >= 4)) {
+          target = now;
+          break;
+        }
+        target = await moment(fault);
       }
-      target = await moment(fault);
+      what = await apply(fault, target, t);
     }
-    const what = await apply(fault, target, t);
     done[fault.kind] += what === undefined ? 0 : 1;
     t.log(`fault ${fault.kind} at ${total} epoch rows: ${what ?? 'no trainer process found, skipped'}`);
   }
