@@ -1,6 +1,8 @@
 import type { ClipConfig } from './clip/config.ts';
 import { basicClean } from './clip/text-clean.ts';
-import type { Method, TrialConfig } from './trial-config.ts';
+import type { MethodSettings } from './methods/method.ts';
+import { methodDef, readsSetting, trainsAnything } from './methods/registry.ts';
+import type { TrialConfig } from './trial-config.ts';
 import { TrialConfigError } from './trial-config.ts';
 
 /**
@@ -30,10 +32,7 @@ export interface TrialProblem {
 }
 
 /** The fields PromptedClip is built from. */
-export type PromptSettings = Pick<TrialConfig, 'method' | 'text' | 'vpt' | 'cavpt'>;
-
-const TEXT_METHODS: readonly Method[] = ['coop', 'vlp', 'dpt'];
-const VISUAL_METHODS: readonly Method[] = ['vpt', 'vlp', 'dpt'];
+export type PromptSettings = MethodSettings;
 
 /**
  * Positions of a learned text prompt besides its context tokens: SOS, the class name (at least one token) and EOS.
@@ -84,22 +83,24 @@ export function throwIfAny(problems: readonly TrialProblem[]): void {
 export function promptProblems(settings: PromptSettings, sizes?: ModelSizes): TrialProblem[] {
   const { method, text, vpt, cavpt } = settings;
   const problems: TrialProblem[] = [];
+  const { trains } = methodDef(method);
   // vlp and dpt still train their text context without VPT tokens; vpt has nothing else.
-  if (method === 'vpt' && vpt.length === 0) {
+  if (trains.length === 1 && trains[0] === 'visual' && vpt.length === 0) {
     problems.push({
       path: 'vpt.length',
-      message: 'expected an integer >= 1 for method vpt, got 0: its prompt tokens are all it trains',
+      message: `expected an integer >= 1 for method ${method}, got 0: its prompt tokens are all it trains`,
     });
   }
-  if (TEXT_METHODS.includes(method)) problems.push(...textContextProblems(text, sizes));
+  if (trains.includes('text')) problems.push(...textContextProblems(text, sizes));
   if (!sizes) return problems;
   const blocks = sizes.visionLayers;
   const tooDeep = (path: string, layers: number) => ({
     path,
     message: `expected an integer <= ${blocks}, the model's vision blocks, got ${layers}`,
   });
-  if (method === 'dpt' && cavpt.layers > blocks) problems.push(tooDeep('cavpt.layers', cavpt.layers));
-  if ((method === 'vpt' || method === 'vlp') && vpt.layers !== null && vpt.layers > blocks) {
+  if (readsSetting(method, 'cavpt.layers') && cavpt.layers > blocks)
+    problems.push(tooDeep('cavpt.layers', cavpt.layers));
+  if (readsSetting(method, 'vpt.layers') && vpt.layers !== null && vpt.layers > blocks) {
     problems.push(tooDeep('vpt.layers', vpt.layers));
   }
   return problems;
@@ -134,7 +135,7 @@ interface TrainedGroup {
 /** A trained method must run at least one epoch, and some group it has must move after its warm-up. */
 export function scheduleProblems(config: TrialConfig, sizes?: ModelSizes): TrialProblem[] {
   const { method, optim } = config;
-  if (method === 'zeroshot') return [];
+  if (!trainsAnything(method)) return [];
   if (optim.epochs === 0) {
     return [
       {
@@ -181,7 +182,8 @@ function trainedGroups(config: TrialConfig, sizes?: ModelSizes): TrainedGroup[] 
     baseLr: optim.lrVisual,
     warmupEpochs: optim.lrWarmupEpochs,
   });
-  if (TEXT_METHODS.includes(method)) {
+  const { trains } = methodDef(method);
+  if (trains.includes('text')) {
     groups.push({
       absent: null,
       lrPath: 'optim.lrText',
@@ -190,9 +192,9 @@ function trainedGroups(config: TrialConfig, sizes?: ModelSizes): TrainedGroup[] 
       warmupEpochs: optim.textLrWarmupEpochs,
     });
   }
-  if (VISUAL_METHODS.includes(method)) {
+  if (trains.includes('visual')) {
     // DPT puts VPT-deep prompts only in the blocks CAVPT leaves free (dpt/prompts/layer-plan.ts).
-    const filled = method === 'dpt' && sizes !== undefined && cavpt.layers >= sizes.visionLayers;
+    const filled = trains.includes('cavpt') && sizes !== undefined && cavpt.layers >= sizes.visionLayers;
     groups.push(
       visual(
         vpt.length === 0 ? 'vpt.length is 0' : filled ? `cavpt.layers fills all ${sizes?.visionLayers} blocks` : null,
@@ -200,6 +202,6 @@ function trainedGroups(config: TrialConfig, sizes?: ModelSizes): TrainedGroup[] 
     );
   }
   // With K_N = 0 the CAVPT modules never reach the loss: their gradients are zeros (dpt/trainer/step.ts).
-  if (method === 'dpt') groups.push(visual(cavpt.kN === 0 ? 'cavpt.kN is 0' : null));
+  if (trains.includes('cavpt')) groups.push(visual(cavpt.kN === 0 ? 'cavpt.kN is 0' : null));
   return groups;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DATASET_NAMES, type DatasetName, SYNTHETIC_DATASET_NAMES } from '../data/datasets/types.ts';
+import { METHODS, type Method, readsSetting } from './methods/registry.ts';
 import { paperPreset } from './presets.ts';
 
 /**
@@ -9,8 +10,7 @@ import { paperPreset } from './presets.ts';
  * (presets.ts) unless given explicitly.
  */
 
-export const METHODS = ['zeroshot', 'coop', 'vpt', 'vlp', 'dpt'] as const;
-export type Method = (typeof METHODS)[number];
+export { METHODS, type Method };
 
 /** Source datasets (§4.1, trained on) and the ImageNet domain-shift targets (§4.5, evaluated only). */
 export const SOURCE_DATASETS = [
@@ -142,13 +142,6 @@ function formatIssues(error: z.ZodError): string[] {
 
 type ScheduleField = 'optim.epochs' | 'loss.warmupEpochs' | 'optim.lrWarmupEpochs';
 
-/** Which methods read each schedule number (DPT_SPEC §2, §3.2). */
-const SCHEDULE_READERS: Record<ScheduleField, readonly Method[]> = {
-  'optim.epochs': ['coop', 'vpt', 'vlp', 'dpt'],
-  'loss.warmupEpochs': ['vlp', 'dpt'],
-  'optim.lrWarmupEpochs': ['vpt', 'vlp', 'dpt'],
-};
-
 /** Validate raw input (YAML object) and resolve the schedule from the preset. Throws TrialConfigError. */
 export function parseTrialConfig(raw: unknown): TrialConfig {
   const parsed = trialConfigInputSchema.safeParse(raw);
@@ -159,7 +152,7 @@ export function parseTrialConfig(raw: unknown): TrialConfig {
     const v = value ?? fromPreset;
     if (v !== undefined) return v;
     // A schedule number the method never reads (zero-shot trains nothing; CoOp has no warm-up loss) is not required.
-    if (!SCHEDULE_READERS[path].includes(cfg.method)) return 0;
+    if (!readsSetting(cfg.method, path)) return 0;
     throw new TrialConfigError([`${path}: required when preset is 'none'`]);
   };
   const resolved: TrialConfig = {

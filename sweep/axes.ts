@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { CAVPT_MODES, METHODS, type Method } from '../dpt/trial-config.ts';
+import { METHODS, type Method, methodsReading } from '../dpt/methods/registry.ts';
+import type { TrialSetting } from '../dpt/methods/settings.ts';
+import { CAVPT_MODES } from '../dpt/trial-config.ts';
 
 /**
  * The hyperparameters a sweep can set in `base` and vary in `vary`, by their sweep-file names, with the values each
@@ -15,8 +17,11 @@ export interface AxisDef {
   /** "an integer >= 0", used as `expected <this>` */
   expectation: string;
   /** dotted path inside the trainer's TrialConfig input */
-  target: string;
-  /** methods whose training this value changes; elsewhere it is reset to the default (see expand.ts) */
+  target: 'method' | TrialSetting;
+  /**
+   * methods whose training this value changes, from what each method module declares it reads
+   * (dpt/methods/registry.ts); elsewhere it is reset to the default (see expand.ts)
+   */
   methods: readonly Method[];
   /**
    * The Trial column that stores it as a factor (sweep/factors.ts), and its name in `results --by`, the dashboard and
@@ -30,12 +35,6 @@ export interface AxisDef {
   max?: number;
 }
 
-const TRAINED: readonly Method[] = ['coop', 'vpt', 'vlp', 'dpt'];
-const VISUAL: readonly Method[] = ['vpt', 'vlp', 'dpt'];
-const TEXT: readonly Method[] = ['coop', 'vlp', 'dpt'];
-const WARMUP_LOSS: readonly Method[] = ['vlp', 'dpt'];
-const DPT: readonly Method[] = ['dpt'];
-
 type Column<C extends string> = AxisDef & { column: C };
 
 function numeric<C extends string>(
@@ -43,18 +42,17 @@ function numeric<C extends string>(
   column: C,
   min: number,
   max: number,
-  target: string,
-  methods: readonly Method[],
+  target: TrialSetting,
 ): Column<C> {
   const expectation = `${kind === 'int' ? 'an integer' : 'a number'} >= ${min}`;
-  return { kind, expectation, target, methods, min, max, column };
+  return { kind, expectation, target, methods: methodsReading(target), min, max, column };
 }
-const int = <C extends string>(column: C, min: number, max: number, target: string, methods: readonly Method[]) =>
-  numeric('int', column, min, max, target, methods);
-const float = <C extends string>(column: C, min: number, max: number, target: string, methods: readonly Method[]) =>
-  numeric('float', column, min, max, target, methods);
-function positive<C extends string>(column: C, max: number, target: string, methods: readonly Method[]): Column<C> {
-  return { kind: 'float', expectation: 'a number > 0', target, methods, above: 0, max, column };
+const int = <C extends string>(column: C, min: number, max: number, target: TrialSetting) =>
+  numeric('int', column, min, max, target);
+const float = <C extends string>(column: C, min: number, max: number, target: TrialSetting) =>
+  numeric('float', column, min, max, target);
+function positive<C extends string>(column: C, max: number, target: TrialSetting): Column<C> {
+  return { kind: 'float', expectation: 'a number > 0', target, methods: methodsReading(target), above: 0, max, column };
 }
 
 export const AXES = {
@@ -67,32 +65,32 @@ export const AXES = {
     column: 'method',
   },
   /** visual prompts and CAVPT (OPTIM.LR) */
-  lr: positive('lr', 10, 'optim.lrVisual', VISUAL),
-  lrText: positive('lrText', 10, 'optim.lrText', TEXT),
+  lr: positive('lr', 10, 'optim.lrVisual'),
+  lrText: positive('lrText', 10, 'optim.lrText'),
   'cavpt.mode': {
     kind: 'enum',
     expectation: `one of ${CAVPT_MODES.join(', ')}`,
     target: 'cavpt.mode',
-    methods: DPT,
+    methods: methodsReading('cavpt.mode'),
     options: CAVPT_MODES,
     column: 'cavptMode',
   },
   /** depth: how many ViT blocks carry CAVPT */
-  'cavpt.layers': int('cavptLayers', 1, 64, 'cavpt.layers', DPT),
-  'cavpt.length': int('cavptLength', 0, 1000, 'cavpt.kN', DPT),
-  kN: int('kN', 1, 1000, 'cavpt.kN', DPT),
+  'cavpt.layers': int('cavptLayers', 1, 64, 'cavpt.layers'),
+  'cavpt.length': int('cavptLength', 0, 1000, 'cavpt.kN'),
+  kN: int('kN', 1, 1000, 'cavpt.kN'),
   /** learnable key/value tokens of each CAVPT module (10 in the official code) */
-  'cavpt.ctxTokens': int('cavptCtxTokens', 0, 1000, 'cavpt.ctxTokens', DPT),
-  alpha: float('alpha', 0, 100, 'loss.alpha', DPT),
-  beta: float('beta', 0, 100, 'loss.beta', WARMUP_LOSS),
-  epochs: int('epochs', 1, 100_000, 'optim.epochs', TRAINED),
+  'cavpt.ctxTokens': int('cavptCtxTokens', 0, 1000, 'cavpt.ctxTokens'),
+  alpha: float('alpha', 0, 100, 'loss.alpha'),
+  beta: float('beta', 0, 100, 'loss.beta'),
+  epochs: int('epochs', 1, 100_000, 'optim.epochs'),
   /** C: epochs of the general-knowledge warm-up loss */
-  warmupEpochs: int('warmupEpochs', 0, 100_000, 'loss.warmupEpochs', WARMUP_LOSS),
+  warmupEpochs: int('warmupEpochs', 0, 100_000, 'loss.warmupEpochs'),
   /** constant-LR warm-up epochs of the visual/CAVPT optimisers */
-  lrWarmupEpochs: int('lrWarmupEpochs', 0, 100_000, 'optim.lrWarmupEpochs', VISUAL),
-  'vpt.length': int('vptLength', 0, 1000, 'vpt.length', VISUAL),
-  'text.nCtx': int('textNCtx', 1, 77, 'text.nCtx', TEXT),
-  batchSize: int('batchSize', 1, 100_000, 'optim.batchSize', TRAINED),
+  lrWarmupEpochs: int('lrWarmupEpochs', 0, 100_000, 'optim.lrWarmupEpochs'),
+  'vpt.length': int('vptLength', 0, 1000, 'vpt.length'),
+  'text.nCtx': int('textNCtx', 1, 77, 'text.nCtx'),
+  batchSize: int('batchSize', 1, 100_000, 'optim.batchSize'),
 } as const satisfies Record<string, AxisDef>;
 
 export type AxisKey = keyof typeof AXES;

@@ -1,3 +1,4 @@
+import { trainsAnything } from '../dpt/methods/registry.ts';
 import type { TrialConfig } from '../dpt/trial-config.ts';
 import { datasetSizes } from './datasets.ts';
 import type { SweepPlan } from './expand.ts';
@@ -23,7 +24,7 @@ export interface TrialImages {
 export function trialImages(config: TrialConfig): TrialImages {
   const source = datasetSizes(config.dataset);
   const evalImages = source.test + config.evalDatasets.reduce((sum, name) => sum + datasetSizes(name).test, 0);
-  if (config.method === 'zeroshot') return { train: 0, eval: evalImages };
+  if (!trainsAnything(config.method)) return { train: 0, eval: evalImages };
   const perEpochAvailable = source.classes * config.shots;
   const batch = config.optim.batchSize;
   const perEpoch = perEpochAvailable >= batch ? Math.floor(perEpochAvailable / batch) * batch : perEpochAvailable;

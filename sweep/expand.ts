@@ -1,4 +1,5 @@
 import { PythonRandom } from '../data/python-random.ts';
+import { methodDef, readsSetting, unreadSettings } from '../dpt/methods/registry.ts';
 import { type ModelSizes, type TrialProblem, trialProblems } from '../dpt/trainable.ts';
 import {
   METHODS,
@@ -63,15 +64,6 @@ export interface SweepPlan {
   distinctCells: number;
   warnings: SweepIssue[];
 }
-
-/** Trainer fields each method never reads (DPT_SPEC §1.8): reset to defaults so they cannot split identical trials. */
-const UNUSED_FIELDS: Record<Method, readonly string[]> = {
-  zeroshot: ['text', 'vpt', 'cavpt', 'loss', 'optim'],
-  coop: ['vpt', 'cavpt', 'loss', 'optim.lrVisual', 'optim.lrWarmupEpochs'],
-  vpt: ['text', 'cavpt', 'loss', 'optim.lrText', 'optim.textLrWarmupEpochs'],
-  vlp: ['cavpt', 'loss.alpha'],
-  dpt: [],
-};
 
 /** Fields the sweep itself sets on every trial; `base.trial` may not set them. */
 const SWEEP_OWNED_FIELDS = ['method', 'dataset', 'root', 'shots', 'seed', 'model', 'preset', 'evalDatasets'] as const;
@@ -456,7 +448,9 @@ function defaultsFor(
 }
 
 function resetUnused(config: TrialConfig, reference: TrialConfig): TrialConfig {
-  const fields = UNUSED_FIELDS[config.method];
+  // What the method's module does not list (dpt/methods/) cannot change its training: reset to the defaults so that
+  // such values cannot split identical trials.
+  const fields = unreadSettings(config.method);
   if (fields.length === 0) return config;
   const out = JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
   for (const field of fields) {
@@ -531,10 +525,10 @@ class WarningCollector {
   private capped = new Map<string, Set<number>>();
 
   inspect(config: TrialConfig): void {
-    if ((config.method === 'dpt' || config.method === 'vlp') && config.loss.warmupEpochs >= config.optim.epochs) {
+    if (readsSetting(config.method, 'loss.warmupEpochs') && config.loss.warmupEpochs >= config.optim.epochs) {
       this.warmup.add(`${config.dataset} (C=${config.loss.warmupEpochs}, epochs=${config.optim.epochs})`);
     }
-    if (config.method === 'dpt') {
+    if (methodDef(config.method).classAware) {
       const classes = datasetSizes(config.dataset).classes;
       if (config.cavpt.kN > classes) {
         const set = this.capped.get(config.dataset) ?? new Set<number>();

@@ -1,3 +1,4 @@
+import { methodDef, readsSetting } from '../dpt/methods/registry.ts';
 import type { Method, TrialConfig } from '../dpt/trial-config.ts';
 import { AXES, type AxisColumn, type AxisDef, type AxisKey } from './axes.ts';
 import { datasetSizes } from './datasets.ts';
@@ -30,13 +31,17 @@ export interface FactorDef {
 
 /** Axis values stored as something other than the configured value. */
 const STORED_AS: Partial<Record<AxisKey, (config: TrialConfig) => FactorValue>> = {
-  // CoOp trains only text prompts, so its one learning rate stands in the learning-rate column too.
-  lr: (config) =>
-    config.method === 'zeroshot' ? null : config.method === 'coop' ? config.optim.lrText : config.optim.lrVisual,
+  // A method that trains only text prompts (CoOp) has one learning rate, which stands in the learning-rate column too.
+  lr: ({ method, optim }) =>
+    readsSetting(method, 'optim.lrVisual')
+      ? optim.lrVisual
+      : readsSetting(method, 'optim.lrText')
+        ? optim.lrText
+        : null,
   // The trainer uses K = min(K_N, classes) class-aware prompts (dpt/trial-config.ts, cavpt.kN); K_N as configured is
   // the kN column.
   'cavpt.length': (config) =>
-    config.method === 'dpt' ? Math.min(config.cavpt.kN, datasetSizes(config.dataset).classes) : null,
+    methodDef(config.method).classAware ? Math.min(config.cavpt.kN, datasetSizes(config.dataset).classes) : null,
 };
 
 /** The CLIP weights' folder name, e.g. "clip-vit-base-patch32" for /models/clip-vit-base-patch32/. */

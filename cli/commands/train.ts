@@ -5,6 +5,7 @@ import YAML from 'yaml';
 import { DatasetError } from '../../data/errors.ts';
 import { ClipLoadError } from '../../dpt/clip/errors.ts';
 import { NonFiniteLossError } from '../../dpt/losses.ts';
+import { trainsAnything } from '../../dpt/methods/registry.ts';
 import { readModelSizes } from '../../dpt/model-sizes.ts';
 import { assertTrainable, type ModelSizes } from '../../dpt/trainable.ts';
 import { CheckpointError } from '../../dpt/trainer/checkpoint.ts';
@@ -90,7 +91,7 @@ async function modelSizes(dir: string): Promise<ModelSizes | undefined> {
 
 /** Progress goes to stderr (a bar on a terminal, one line per epoch otherwise), so stdout stays the result. */
 async function train(config: TrialConfig): Promise<TrialOutcome> {
-  const total = config.method === 'zeroshot' ? 0 : config.optim.epochs;
+  const total = trainsAnything(config.method) ? config.optim.epochs : 0;
   const tty = process.stderr.isTTY;
   const bar = tty
     ? new cliProgress.SingleBar(

@@ -6,23 +6,22 @@ import { ParamStore } from '../params.ts';
 import { CavptModule } from '../prompts/cavpt.ts';
 import type { RandomSource } from '../prompts/init.ts';
 import { normalInit } from '../prompts/init.ts';
-import { dptPlan, type LayerPlan, noPromptPlan, vptOnlyPlan } from '../prompts/layer-plan.ts';
+import type { LayerPlan } from '../prompts/layer-plan.ts';
 import { cleanClassname, type TextPromptClasses, TextPromptLearner } from '../prompts/text-prompt.ts';
 import { checkChunkSize, concatChunks, TEXT_CHUNK_SIZE } from '../text-chunks.ts';
-import { type PromptSettings, promptProblems, throwIfAny } from '../trainable.ts';
-import type { Method, TrialConfig } from '../trial-config.ts';
+import { promptProblems, throwIfAny } from '../trainable.ts';
+import type { TrialConfig } from '../trial-config.ts';
+import type { LossParts, MethodDef, MethodSettings } from './method.ts';
+import { type Method, methodDef } from './registry.ts';
 
 /**
- * One configuration machinery for the five methods (DPT_SPEC §1.5, §1.8):
- * - zeroshot: frozen image features × hand-crafted text features (one template per dataset).
- * - coop: frozen image features × learned text features; CE.
- * - vpt: VPT-deep prompted image × hand-crafted text features; CE.
- * - vlp: CoOp + VPT-deep (all blocks), the warm-up loss of §2 (no CAVPT).
- * - dpt: CoOp + VPT-deep + CAVPT, three logits, warm-up loss + α·L_cavpt.
+ * CLIP with the prompts of one method (dpt/methods/registry.ts): the learned text context, VPT-deep tokens and CAVPT
+ * modules the method's declaration asks for, the prompted image encoder, and the parts its training loss is built
+ * from. The methods themselves are their modules (dpt/methods/coop.ts, ...).
  */
 export const VPT_CTX_KEY = 'vpt.ctx';
 
-export type MethodSettings = PromptSettings;
+export type { MethodSettings } from './method.ts';
 
 /** Everything that depends on the class list: rebuilt for each evaluation target (§4.5). */
 export interface ClassContext {
@@ -34,7 +33,7 @@ export interface ClassContext {
   dispose(): void;
 }
 
-export interface LossParts {
+export interface LossTerms {
   total: tf.Scalar;
   main: number;
   cavpt: number;
@@ -63,6 +62,7 @@ export class PromptedClip {
   readonly cavpt: CavptModule[] = [];
   readonly vptLength: number;
   readonly textChunkSize: number;
+  readonly def: MethodDef;
 
   constructor(
     readonly clip: ClipLike,
@@ -75,7 +75,7 @@ export class PromptedClip {
   ) {
     this.textChunkSize = options.textChunkSize ?? TEXT_CHUNK_SIZE;
     checkChunkSize(this.textChunkSize);
-    const { method } = settings;
+    this.def = methodDef(settings.method);
     const { vision, text } = clip;
     // A TrialConfigError before any tensor exists, so the trainer reports a config failure instead of a crash.
     throwIfAny(
@@ -85,10 +85,10 @@ export class PromptedClip {
         countTokens: (words) => tokenizer.tokenize(words).length,
       }),
     );
-    this.plan = planFor(method, settings, vision.numLayers);
+    this.plan = this.def.plan(settings, vision.numLayers);
     this.vptLength = settings.vpt.length;
     // Initialisation order (one generator): text ctx, VPT ctx, CAVPT modules in order.
-    if (method === 'coop' || method === 'vlp' || method === 'dpt') {
+    if (this.def.trains.includes('text')) {
       this.textLearner = new TextPromptLearner(this.store, text, tokenizer, settings.text, rng, this.textChunkSize);
     }
     if (this.plan.vptRows > 0 && this.vptLength > 0) {
@@ -112,7 +112,7 @@ export class PromptedClip {
 
   /** K = min(K_N, C) for the given class list; 0 for methods without CAVPT. */
   topK(numClasses: number): number {
-    return this.method === 'dpt' ? Math.min(this.settings.cavpt.kN, numClasses) : 0;
+    return this.def.classAware ? Math.min(this.settings.cavpt.kN, numClasses) : 0;
   }
 
   buildClassContext(classnames: string[], template: string): ClassContext {
@@ -214,52 +214,29 @@ export class PromptedClip {
     f0: tf.Tensor2D | null,
     indices: tf.Tensor2D | null,
     mask: CavptMask,
-  ): LossParts {
+  ): LossTerms {
+    const { trainLoss } = this.def;
+    if (!trainLoss) throw new Error(`method ${this.method} has nothing to train`);
     const scale = this.clip.logitScale();
     const oneHot = tf.oneHot(tf.tensor1d(inputs.labels, 'int32'), ctx.classnames.length).toFloat();
     const { epoch, loss } = inputs;
-    let logits: tf.Tensor;
-    let main: tf.Scalar;
-    let cavptTerm: tf.Scalar | null = null;
-    switch (this.method) {
-      case 'zeroshot':
-        throw new Error('zero-shot CLIP has nothing to train');
-      case 'coop': {
-        const tn = l2Normalize(this.textFeatures(ctx));
-        logits = tf.mul(tf.matMul(f0!, tn, false, true), scale);
-        main = crossEntropy(logits, oneHot);
-        break;
-      }
-      case 'vpt': {
-        const img = l2Normalize(this.encodeImage(inputs.pixels, null, false).features);
-        logits = tf.mul(tf.matMul(img, ctx.handFeatures, false, true), scale);
-        main = crossEntropy(logits, oneHot);
-        break;
-      }
-      case 'vlp':
-      case 'dpt': {
-        const t = this.textFeatures(ctx);
-        const tn = l2Normalize(t);
-        const tSel = this.method === 'dpt' && indices ? selectRows(t, indices) : null;
-        const withLogits = this.method === 'dpt' && mask.selectedPerLayer > 0 && loss.alpha > 0;
-        const encoded = this.encodeImage(inputs.pixels, tSel, withLogits);
-        const img = l2Normalize(encoded.features);
-        logits = tf.mul(tf.matMul(img, tn, false, true), scale);
-        const logits1 = tf.mul(tf.matMul(f0!, tn, false, true), scale);
-        const logits2 = tf.mul(tf.matMul(img, ctx.handFeatures, false, true), scale);
-        main = warmupMainLoss({
-          epoch,
-          warmupEpochs: loss.warmupEpochs,
-          beta: loss.beta,
-          logits,
-          logits1,
-          logits2,
-          oneHot,
-        });
-        if (withLogits) cavptTerm = cavptLoss(encoded.layerLogits, mask, oneHot);
-        break;
-      }
-    }
+    const parts: LossParts = {
+      epoch,
+      loss,
+      frozenImage: f0,
+      handText: ctx.handFeatures,
+      cavptSelected: mask.selectedPerLayer > 0,
+      learnedText: () => this.textFeatures(ctx),
+      l2Normalize: (x) => l2Normalize(x) as tf.Tensor2D,
+      promptedImage: (classText, withCavptLogits) =>
+        this.encodeImage(inputs.pixels, classText && indices ? selectRows(classText, indices) : null, withCavptLogits),
+      logits: (image, text) => tf.mul(tf.matMul(image, text, false, true), scale) as tf.Tensor2D,
+      crossEntropy: (logits) => crossEntropy(logits, oneHot),
+      warmupLoss: (logits, logits1, logits2) =>
+        warmupMainLoss({ epoch, warmupEpochs: loss.warmupEpochs, beta: loss.beta, logits, logits1, logits2, oneHot }),
+      cavptLoss: (layerLogits) => cavptLoss(layerLogits, mask, oneHot),
+    };
+    const { logits, main, cavpt: cavptTerm } = trainLoss(parts);
     const total = cavptTerm ? (tf.add(main, tf.mul(cavptTerm, loss.alpha)) as tf.Scalar) : main;
     const predicted = tf.argMax(logits, -1).dataSync();
     let correct = 0;
@@ -278,11 +255,11 @@ export class PromptedClip {
       const scale = this.clip.logitScale();
       const classifier = textFeatures ? l2Normalize(textFeatures) : ctx.handFeatures;
       let img: tf.Tensor;
-      if (this.method === 'zeroshot' || this.method === 'coop') {
+      if (this.def.image === 'frozen') {
         img = this.zeroShotFeatures(pixels);
       } else {
         let tSel: tf.Tensor3D | null = null;
-        if (this.method === 'dpt' && textFeatures && this.topK(ctx.classnames.length) > 0) {
+        if (this.def.classAware && textFeatures && this.topK(ctx.classnames.length) > 0) {
           const f0 = this.zeroShotFeatures(pixels);
           const rows = this.selectTopK(f0, ctx);
           tSel = selectRows(textFeatures, indexTensor(rows));
@@ -305,19 +282,6 @@ export function indexTensor(rows: readonly Int32Array[]): tf.Tensor2D {
     flat.set(r, i * k);
   });
   return tf.tensor2d(flat, [rows.length, k], 'int32');
-}
-
-function planFor(method: Method, settings: MethodSettings, numLayers: number): LayerPlan {
-  switch (method) {
-    case 'zeroshot':
-    case 'coop':
-      return noPromptPlan(numLayers);
-    case 'vpt':
-    case 'vlp':
-      return vptOnlyPlan(numLayers, settings.vpt.layers);
-    case 'dpt':
-      return dptPlan(numLayers, settings.cavpt.mode, settings.cavpt.layers);
-  }
 }
 
 /** Keys of CAVPT tensors PyTorch would still step (with a zero gradient) when K = 0: all but LN-before-classifier and classifier. */

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Item } from '../../data/datasets/types.ts';
 import { PythonRandom } from '../../data/python-random.ts';
 import { type ClassContext, PromptedClip } from '../methods/model.ts';
+import { trainsAnything } from '../methods/registry.ts';
 import { learningRateAt } from '../optim/schedule.ts';
 import { Sgd } from '../optim/sgd.ts';
 import { PARAM_GROUPS } from '../params.ts';
@@ -108,7 +109,7 @@ export async function runTrial(config: TrialConfig, options: RunTrialOptions = {
       startEpoch = ckpt.epochsDone;
     }
 
-    const trainable = config.method !== 'zeroshot';
+    const trainable = trainsAnything(config.method);
     const epochs = trainable ? config.optim.epochs : 0;
     const every = options.checkpointEvery ?? config.checkpointEvery;
     const size = clip.vision.imageSize;

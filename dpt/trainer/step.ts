@@ -30,8 +30,9 @@ export function trainBatch(
   loss: TrialConfig['loss'],
   lrs: Record<string, number>,
 ): BatchResult {
-  const f0 = model.method === 'vpt' ? null : model.zeroShotFeatures(pixels);
-  const rows = f0 && model.method === 'dpt' ? model.selectTopK(f0, ctx) : [];
+  const { def } = model;
+  const f0 = def.frozenFeaturesInLoss || def.classAware ? model.zeroShotFeatures(pixels) : null;
+  const rows = f0 && def.classAware ? model.selectTopK(f0, ctx) : [];
   const mask = cavptMask(rows, labels);
   const k = rows[0]?.length ?? 0;
   const indices = k > 0 ? indexTensor(rows) : null;
@@ -60,7 +61,7 @@ export function trainBatch(
     }
     // With K = 0 PyTorch still runs the CAVPT attention on zero queries, so its tensors get zero (not None)
     // gradients and are weight-decayed; only the loss-only LN and classifier stay None.
-    if (model.method === 'dpt' && k === 0) {
+    if (def.trains.includes('cavpt') && k === 0) {
       for (const key of zeroLengthCavptKeys(model)) {
         if (!byKey.has(key)) byKey.set(key, tf.zerosLike(model.store.get(key)));
       }
@@ -71,7 +72,7 @@ export function trainBatch(
       loss: lossValue,
       main: parts.main,
       cavpt: parts.cavpt,
-      cavptActive: mask.selectedPerLayer > 0 && model.method === 'dpt' && loss.alpha > 0,
+      cavptActive: mask.selectedPerLayer > 0 && def.classAware && loss.alpha > 0,
       correct: parts.correct,
       size: labels.length,
     };
