@@ -64,7 +64,7 @@ export interface SweepPlan {
   warnings: SweepIssue[];
 }
 
-/** Trainer fields each method never reads (DPT_SPEC §1.8): reset to defaults so they cannot split identical trials. */
+/** Trainer fields each method never reads (docs/method.md §1): reset to defaults so they cannot split equal trials. */
 const UNUSED_FIELDS: Record<Method, readonly string[]> = {
   zeroshot: ['text', 'vpt', 'cavpt', 'loss', 'optim'],
   coop: ['vpt', 'cavpt', 'loss', 'optim.lrVisual', 'optim.lrWarmupEpochs'],

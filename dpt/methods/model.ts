@@ -13,18 +13,18 @@ import { type PromptSettings, promptProblems, throwIfAny } from '../trainable.ts
 import type { Method, TrialConfig } from '../trial-config.ts';
 
 /**
- * One configuration machinery for the five methods (DPT_SPEC §1.5, §1.8):
+ * One configuration machinery for the five methods (docs/method.md §1, §9):
  * - zeroshot: frozen image features × hand-crafted text features (one template per dataset).
  * - coop: frozen image features × learned text features; CE.
  * - vpt: VPT-deep prompted image × hand-crafted text features; CE.
- * - vlp: CoOp + VPT-deep (all blocks), the warm-up loss of §2 (no CAVPT).
+ * - vlp: CoOp + VPT-deep (all blocks), the warm-up loss of docs/method.md §10 (no CAVPT).
  * - dpt: CoOp + VPT-deep + CAVPT, three logits, warm-up loss + α·L_cavpt.
  */
 export const VPT_CTX_KEY = 'vpt.ctx';
 
 export type MethodSettings = PromptSettings;
 
-/** Everything that depends on the class list: rebuilt for each evaluation target (§4.5). */
+/** Everything that depends on the class list: rebuilt for each evaluation target (docs/method.md §14). */
 export interface ClassContext {
   classnames: string[];
   /** L2-normalised hand-crafted text features [C, projDim] (frozen) */
@@ -148,7 +148,7 @@ export class PromptedClip {
     });
   }
 
-  /** Top-K classes by zero-shot score (§1.3), no labels involved. */
+  /** Top-K classes by zero-shot score (docs/method.md §6), no labels involved. */
   selectTopK(f0: tf.Tensor2D, ctx: ClassContext): Int32Array[] {
     const k = this.topK(ctx.classnames.length);
     if (k === 0) return Array.from({ length: f0.shape[0] }, () => new Int32Array(0));
@@ -188,7 +188,7 @@ export class PromptedClip {
         const row = tf.slice(vptCtx, [inj.row, 0, 0], [1, this.vptLength, d]);
         extra = tf.tile(row, [b, 1, 1]) as tf.Tensor3D;
       } else if (inj.kind === 'cavpt' && tSel && tSel.shape[1] > 0) {
-        // Keys/values see the block input without gradient (L389); the queries keep theirs (into the text ctx).
+        // Keys/values see the block input without gradient (DPT.py:389); the queries keep theirs (into the text ctx).
         const xIn = stopGradient(x) as tf.Tensor3D;
         const out = this.cavpt[inj.module]!.forward(xIn, tSel, withCavptLogits);
         extra = out.prompts;
@@ -272,7 +272,7 @@ export class PromptedClip {
     };
   }
 
-  /** Test-time logits [B, C] (the main `logits`, §1.6). `textFeatures` is precomputed once per class context. */
+  /** Test-time logits [B, C] (the main `logits`, docs/method.md §9); `textFeatures` is computed once per class list. */
   predictLogits(pixels: tf.Tensor4D, ctx: ClassContext, textFeatures: tf.Tensor2D | null): tf.Tensor2D {
     return tf.tidy(() => {
       const scale = this.clip.logitScale();
