@@ -1,6 +1,6 @@
 /**
- * The training transform of Dassl's `build_transform` (DPT_SPEC §3.5): RandomResizedCrop(size, scale 0.08–1, ratio
- * 3/4–4/3, bicubic) on the decoded image (no resize before), RandomHorizontalFlip(0.5), to [0, 1], CLIP
+ * The training transform of Dassl's `build_transform` (docs/method.md §13): RandomResizedCrop(size, scale 0.08–1,
+ * ratio 3/4–4/3, bicubic) on the decoded image (no resize before), RandomHorizontalFlip(0.5), to [0, 1], CLIP
  * normalisation. Every random draw comes from the trial's one PythonRandom, crop first, then flip (the order of
  * torchvision's Compose); see crop-box.ts for what is and is not reproduced from PyTorch.
  */

@@ -1,5 +1,5 @@
 /**
- * One epoch of training batches, as Dassl's train loader builds them (DPT_SPEC §3.4, §7.9): a RandomSampler
+ * One epoch of training batches, as Dassl's train loader builds them (docs/method.md §13): a RandomSampler
  * reshuffles the indices every epoch, and the last incomplete batch is dropped only when the set holds at least one
  * full batch (`drop_last = len(train) >= batch_size`), so a 10-image EuroSAT 1-shot set still trains on one batch.
  *

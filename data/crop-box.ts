@@ -1,5 +1,5 @@
 /**
- * torchvision's `RandomResizedCrop.get_params` (DPT_SPEC §3.5, §7.8), driven by the CPython generator port.
+ * torchvision's `RandomResizedCrop.get_params` (docs/method.md §13), driven by the CPython generator port.
  *
  * The algorithm is torchvision's, step for step: up to 10 attempts drawing an area fraction uniform in `scale` and a
  * log-uniform aspect ratio in `ratio`, w = round(sqrt(area·r)), h = round(sqrt(area/r)) with Python's

@@ -1,7 +1,8 @@
 /**
- * Few-shot splits per (dataset, shots, seed), following the official protocol (DPT_SPEC §4.3): `random.seed(SEED)`,
- * then Dassl's `generate_fewshot_dataset(train, K)`, then `generate_fewshot_dataset(val, min(K, 4))` with the same
- * generator (ImageNet has no val). With the CPython generator port this picks the same images as the official code.
+ * Few-shot splits per (dataset, shots, seed), following the official protocol (docs/method.md §13):
+ * `random.seed(SEED)`, then Dassl's `generate_fewshot_dataset(train, K)`, then
+ * `generate_fewshot_dataset(val, min(K, 4))` with the same generator (ImageNet has no val). With the CPython
+ * generator port this picks the same images as the official code.
  *
  * Results are cached as JSON (paths relative to the dataset root) written to a temporary file and renamed into
  * place, so parallel workers that create the same split never see a half-written file; they compute identical
@@ -23,9 +24,9 @@ export interface FewShotSplit {
 }
 
 /**
- * Dassl's `generate_fewshot_dataset(items, num_shots=K)` with `repeat=False` (Dassl's default at the commit the
- * spec pins): group by label in order of first appearance; `sample(group, K)` per group, or the whole group when
- * it has fewer than K items (which draws nothing).
+ * Dassl's `generate_fewshot_dataset(items, num_shots=K)` with `repeat=False` (Dassl's default at commit c61a1b5,
+ * as in tools/reference/make_splits.py): group by label in order of first appearance; `sample(group, K)` per group,
+ * or the whole group when it has fewer than K items (which draws nothing).
  */
 export function generateFewshotDataset(items: readonly Item[], shots: number, rng: PythonRandom): Item[] {
   const groups = new Map<number, Item[]>();

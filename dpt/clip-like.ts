@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 
 /**
- * The parts of the CLIP helper's ClipModel / ClipTokenizer (dpt/clip/, see briefs/interfaces.md) the trainer uses.
+ * The parts of the CLIP helper's ClipModel / ClipTokenizer (dpt/clip/model.ts, dpt/clip/tokenizer.ts) the trainer uses.
  * Typed structurally so the trainer can be built and tested before, and independently of, the real loader.
  */
 export interface VisionLike {

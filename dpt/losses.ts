@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
-/** Losses of DPT_SPEC §2. Labels are passed as a constant one-hot matrix [B, C] built outside the gradient. */
+/** Losses of docs/method.md §10. Labels are passed as a constant one-hot matrix [B, C] built outside the gradient. */
 
 /** Mean cross-entropy of `logits` [N, C] against one-hot targets [N, C]. */
 export function crossEntropy(logits: tf.Tensor, oneHot: tf.Tensor): tf.Scalar {
@@ -37,7 +37,7 @@ export function warmupMainLoss(input: MainLossInput): tf.Scalar {
 
 /**
  * Which CAVPT query rows are supervised: row (b, k) is selected when the k-th top-K class of sample b is its label.
- * The ground truth is never forced into the top-K (§1.3), so a sample may select nothing.
+ * The ground truth is never forced into the top-K (docs/method.md §6), so a sample may select nothing.
  */
 export interface CavptMask {
   /** [B, K] 0/1 weights */
@@ -67,9 +67,9 @@ export function cavptMask(indices: readonly Int32Array[], labels: ArrayLike<numb
 }
 
 /**
- * L_cavpt (§2, §7.11): CE of each selected row's C-way logits against its label, averaged over the selected
- * (sample, layer) rows — not over the batch. Returns null when nothing is selected (K = 0 or no GT in any top-K):
- * the caller must then not build the classifier branch at all, so its tensors get no gradient.
+ * L_cavpt (docs/method.md §10, DPT.py:665-685): CE of each selected row's C-way logits against its label, averaged
+ * over the selected (sample, layer) rows — not over the batch. Returns null when nothing is selected (K = 0 or no GT
+ * in any top-K): the caller must then not build the classifier branch at all, so its tensors get no gradient.
  * `layerLogits`: one [B, K, C] tensor per CAVPT layer application.
  */
 export function cavptLoss(layerLogits: readonly tf.Tensor[], mask: CavptMask, oneHot: tf.Tensor): tf.Scalar | null {

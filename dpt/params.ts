@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
-/** Which optimizer a trainable tensor belongs to (DPT_SPEC §3.2: ctx_learner, extractor, prompt_learner). */
+/** Which optimizer a trainable tensor belongs to (docs/method.md §11: ctx_learner, extractor, prompt_learner). */
 export type ParamGroupName = 'visual' | 'cavpt' | 'text';
 export const PARAM_GROUPS: readonly ParamGroupName[] = ['visual', 'cavpt', 'text'];
 

@@ -1,7 +1,7 @@
 /**
- * The paper's training schedule per (dataset, shots) (DPT_SPEC §3.3; not encoded in the official repo):
+ * The paper's training schedule per (dataset, shots) (docs/method.md §12; not encoded in the official repo):
  * 100 epochs for 2–16 shots, 60 for 1 shot; Caltech101 and OxfordPets 60 at 16 shots; ImageNet 20 epochs with
- * general-knowledge warm-up C = 10 and one constant-LR warm-up epoch (the code's ImageNet override, §3.2).
+ * general-knowledge warm-up C = 10 and one constant-LR warm-up epoch (the code's ImageNet override, DPT.py:612-613).
  * Everything else (α 0.3, β 0.1, K_N 10, CAVPT in the last layer, VPT length 10, text ctx 16, LR 0.01 / 0.002) is the
  * trial schema's default.
  */

@@ -5,14 +5,14 @@ import { paperPreset } from './presets.ts';
 
 /**
  * One trial: a single training run of one method on one (dataset, shots, seed), plus its evaluation targets.
- * Defaults follow the official launcher (train_single.sh + configs/trainers/VPT/vit_b32_deep.yaml), DPT_SPEC §3.
+ * Defaults follow the official launcher (train_single.sh + configs/trainers/VPT/vit_b32_deep.yaml), docs/method.md §3.
  * Epoch count, warm-up epochs C and the visual LR warm-up come from the paper's per-(dataset, shots) schedule
  * (presets.ts) unless given explicitly.
  */
 
 export { METHODS, type Method };
 
-/** Source datasets (§4.1, trained on) and the ImageNet domain-shift targets (§4.5, evaluated only). */
+/** Source datasets (trained on; data/README.md) and ImageNet's domain-shift targets (evaluated; docs/method.md §14). */
 export const SOURCE_DATASETS = [
   'imagenet',
   'caltech101',
@@ -66,7 +66,7 @@ const cavptSchema = z.strictObject({
    * 0 = the length-0 ablation (no class-aware tokens, no CAVPT loss), negative values are rejected.
    */
   kN: nonNegInt.default(10),
-  /** learnable key/value tokens inside each CAVPT module; hard-coded to 10 in the official code (L384) */
+  /** learnable key/value tokens inside each CAVPT module; hard-coded to 10 in the official code (DPT.py:384) */
   ctxTokens: nonNegInt.default(10),
 });
 
@@ -113,7 +113,7 @@ export const trialConfigInputSchema = z.strictObject({
   loss: lossSchema.default(lossSchema.parse({})),
   optim: optimSchema.default(optimSchema.parse({})),
   evalBatchSize: positiveInt.default(50),
-  /** extra evaluation targets after training (domain generalisation, §4.5); the source test split is always evaluated */
+  /** extra evaluation targets after training (docs/method.md §14); the source test split is always evaluated */
   evalDatasets: z.array(z.enum(ALL_DATASETS)).default([]),
   /** where few-shot split files are cached; default: <root>/<dataset folder>/split_fewshot */
   splitCacheDir: z.string().min(1).optional(),

@@ -7,8 +7,8 @@ import { CAVPT_MODES } from '../dpt/trial-config.ts';
  * The hyperparameters a sweep can set in `base` and vary in `vary`, by their sweep-file names, with the values each
  * accepts, where it lands in the trainer's TrialConfig, and which methods it changes.
  * `cavpt.length` and `kN` are two names for ONE knob: the official code's SELECTED_COVPT.CPN is at once the number of
- * top-ranked zero-shot classes and the number of class-aware prompts (DPT_SPEC §5). The paper ablates it as "length"
- * (0 allowed: no CAVPT tokens) and as "K_N" (at least 1).
+ * top-ranked zero-shot classes and the number of class-aware prompts (docs/method.md §3). The paper ablates it as
+ * "length" (0 allowed: no CAVPT tokens) and as "K_N" (at least 1).
  */
 export type AxisKind = 'enum' | 'int' | 'float';
 

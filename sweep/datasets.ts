@@ -21,7 +21,7 @@ export interface DatasetCell {
 
 /**
  * Named groups usable in `datasets:`. `paper-11` is the paper's few-shot benchmark; `domain-shift` trains on ImageNet
- * and evaluates the prompts on ImageNet-V2/-Sketch/-A/-R (DPT_SPEC §4.5).
+ * and evaluates the prompts on ImageNet-V2/-Sketch/-A/-R (docs/method.md §14).
  */
 export const DATASET_GROUPS = {
   'paper-11': SOURCE_DATASETS,
@@ -47,7 +47,7 @@ export function isTargetOnly(name: string): boolean {
   return datasetRegistryEntry(name)?.role === 'domain-shift';
 }
 
-/** Class count and test-set size from the data registry's expected sizes (DPT_SPEC §4.2). */
+/** Class count and test-set size from the data registry's expected sizes (data/datasets/registry.ts). */
 export function datasetSizes(name: string): { classes: number; test: number } {
   const info = datasetRegistryEntry(name);
   if (!info) throw new Error(`dataset "${name}" is not in the data registry`);

@@ -7,7 +7,7 @@ import type { SweepPlan } from './expand.ts';
  * Rough compute of a sweep, counted in images pushed through the model: per trial, epochs × the images one epoch
  * trains on (classes × shots, minus the last partial batch Dassl drops when there are at least batchSize images)
  * plus one pass over every test split it is evaluated on. Zero-shot trials only evaluate. Sizes come from the data
- * registry's expected counts (DPT_SPEC §4.2), so the estimate needs no dataset on disk. Pure.
+ * registry's expected counts (data/datasets/registry.ts), so the estimate needs no dataset on disk. Pure.
  */
 
 /**

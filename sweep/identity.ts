@@ -6,8 +6,9 @@ import type { SweepFile } from './schema.ts';
 export { canonicalJson, identityView, NON_IDENTITY_FIELDS } from './canonical.ts';
 
 /**
- * A trial's identity (ARCHITECTURE §3): sha256 over the canonical JSON of its resolved config, the code version
- * and the few-shot split id, as 64 hex digits. The same trial in any sweep, on any machine, gets the same key.
+ * A trial's identity (docs/architecture.md, "Identity"): sha256 over the canonical JSON of its resolved config, the
+ * code version and the few-shot split id, as 64 hex digits. The same trial in any sweep, on any machine, gets the same
+ * key.
  */
 export function configKey(config: TrialConfig, codeVersion: string, splitId: string): string {
   if (codeVersion === '') throw new Error('configKey: codeVersion must not be empty');

@@ -52,8 +52,8 @@ const SYNTH_SIZES: DatasetInfo['expected'] = { classes: 6, train: 96, val: 24, t
 const SYNTHETIC: Partial<DatasetInfo> = { role: 'synthetic' };
 
 /**
- * The 11 benchmarks and 4 domain-shift sets, with the folders of CoOp's `datasets/*.py` (DPT_SPEC §4.1), the
- * templates of DPT.py's CUSTOM_TEMPLATES (§4.4) and the sizes of CoOp's table (§4.2), then the three generated quick-start tasks.
+ * The 11 benchmarks and 4 domain-shift sets, with the folders of CoOp's `datasets/*.py` (data/README.md), the
+ * templates of DPT.py's CUSTOM_TEMPLATES (DPT.py:25-41) and the sizes of CoOp's table, then the quick-start tasks.
  */
 export const DATASETS: Readonly<Record<DatasetName, DatasetInfo>> = {
   imagenet: {

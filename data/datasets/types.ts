@@ -40,7 +40,7 @@ export interface DatasetSplits {
   datasetDir: string;
   /** Class names in label order, derived like Dassl's `get_lab2cname` (from train, or test for test-only sets). */
   classnames: string[];
-  /** The single hand-crafted template of DPT_SPEC §4.4, with `{}` for the class name. */
+  /** The single hand-crafted template (DPT.py:25-41, docs/method.md §13), with `{}` for the class name. */
   template: string;
   train: Item[];
   /** Empty for ImageNet (the official code aliases val to test and never uses it) and the test-only sets. */

@@ -1,4 +1,4 @@
-/** One hand-crafted prompt template per dataset (DPT's CUSTOM_TEMPLATES, DPT_SPEC §4.4); `{}` is the class name. */
+/** One hand-crafted prompt template per dataset (DPT's CUSTOM_TEMPLATES, DPT.py:25-41); `{}` is the class name. */
 export const TEMPLATES = {
   OxfordPets: 'a photo of a {}, a type of pet.',
   OxfordFlowers: 'a photo of a {}, a type of flower.',

@@ -17,13 +17,13 @@ import { type Method, methodDef } from './registry.ts';
 /**
  * CLIP with the prompts of one method (dpt/methods/registry.ts): the learned text context, VPT-deep tokens and CAVPT
  * modules the method's declaration asks for, the prompted image encoder, and the parts its training loss is built
- * from. The methods themselves are their modules (dpt/methods/coop.ts, ...).
+ * from. The methods themselves are their modules (dpt/methods/coop.ts, ...); docs/method.md maps them to the paper.
  */
 export const VPT_CTX_KEY = 'vpt.ctx';
 
 export type { MethodSettings } from './method.ts';
 
-/** Everything that depends on the class list: rebuilt for each evaluation target (§4.5). */
+/** Everything that depends on the class list: rebuilt for each evaluation target (docs/method.md §14). */
 export interface ClassContext {
   classnames: string[];
   /** L2-normalised hand-crafted text features [C, projDim] (frozen) */
@@ -148,7 +148,7 @@ export class PromptedClip {
     });
   }
 
-  /** Top-K classes by zero-shot score (§1.3), no labels involved. */
+  /** Top-K classes by zero-shot score (docs/method.md §6), no labels involved. */
   selectTopK(f0: tf.Tensor2D, ctx: ClassContext): Int32Array[] {
     const k = this.topK(ctx.classnames.length);
     if (k === 0) return Array.from({ length: f0.shape[0] }, () => new Int32Array(0));
@@ -188,7 +188,7 @@ export class PromptedClip {
         const row = tf.slice(vptCtx, [inj.row, 0, 0], [1, this.vptLength, d]);
         extra = tf.tile(row, [b, 1, 1]) as tf.Tensor3D;
       } else if (inj.kind === 'cavpt' && tSel && tSel.shape[1] > 0) {
-        // Keys/values see the block input without gradient (L389); the queries keep theirs (into the text ctx).
+        // Keys/values see the block input without gradient (DPT.py:389); the queries keep theirs (into the text ctx).
         const xIn = stopGradient(x) as tf.Tensor3D;
         const out = this.cavpt[inj.module]!.forward(xIn, tSel, withCavptLogits);
         extra = out.prompts;
@@ -249,7 +249,7 @@ export class PromptedClip {
     };
   }
 
-  /** Test-time logits [B, C] (the main `logits`, §1.6). `textFeatures` is precomputed once per class context. */
+  /** Test-time logits [B, C] (the main `logits`, docs/method.md §9); `textFeatures` is computed once per class list. */
   predictLogits(pixels: tf.Tensor4D, ctx: ClassContext, textFeatures: tf.Tensor2D | null): tf.Tensor2D {
     return tf.tidy(() => {
       const scale = this.clip.logitScale();

@@ -1,5 +1,5 @@
 /**
- * Per-epoch learning rate of one parameter group (DPT_SPEC §3.2).
+ * Per-epoch learning rate of one parameter group (docs/method.md §11).
  *
  * Dassl's ConstantWarmupScheduler with WARMUP_RECOUNT=True wraps torch's CosineAnnealingLR(T_max = maxEpochs):
  * the first `warmupEpochs` epochs run at a constant `warmupLr`, after which the cosine restarts its own count at 0 but

@@ -4,7 +4,7 @@ import type { ParamStore } from '../params.ts';
 import { linearInit, normalInit, type RandomSource } from './init.ts';
 
 /**
- * Class-aware visual prompt generator, exactly DPT_SPEC §1.4 / §7.10 (one module):
+ * Class-aware visual prompt generator, exactly DPT.py:354-404 (docs/method.md §7), one module:
  *   KV = [stopgrad(x_in); ctx]                  x_in: tokens entering the block, ctx: `ctxTokens` learnable tokens
  *   Q  = T_sel · W_meta + b_meta                T_sel: learned (unnormalised) text features of the top-K classes
  *   A  = softmax( (Q W_q)(KV W_k)ᵀ / √32 )      single head, no bias, scores over the keys

@@ -10,8 +10,8 @@ import type { CavptMode } from '../trial-config.ts';
  * - top-down (official code, BOTTOMLIMIT b = L - d + 1): CAVPT modules 0..d-1 in blocks L-d..L-1, VPT-deep in 0..L-d-1.
  * - bottom-up (paper ablation, not in the code): CAVPT modules 0..d-1 in blocks 0..d-1, VPT-deep in blocks d..L-1.
  * - shared (paper ablation, not in the code): placement as top-down, but every CAVPT block uses module 0, whose
- *   classifier is supervised once per block application (rows (b, block, k), as the per-layer loss of §2).
- * In CAVPT blocks no VPT-deep prompts are inserted (§1.4).
+ *   classifier is supervised once per block application (rows (b, block, k), as the loss of docs/method.md §10).
+ * In CAVPT blocks no VPT-deep prompts are inserted (DPT.py:451-461; docs/method.md §8).
  */
 export type BlockInjection = { kind: 'none' } | { kind: 'vpt'; row: number } | { kind: 'cavpt'; module: number };
 

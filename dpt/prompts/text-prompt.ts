@@ -13,7 +13,7 @@ import {
 import { normalInit, type RandomSource } from './init.ts';
 
 /**
- * CoOp prompt learner (DPT_SPEC §1.1): one generic context shared by all classes, class token at the end.
+ * CoOp prompt learner (DPT.py:91-194, docs/method.md §4): one generic context shared by all classes, class name last.
  * Prompt of class c = [SOS, ctx_1..ctx_n, tokens of "{classname}.", EOS, padding], built from the frozen embeddings of
  * "X X … X {classname}." whose X positions are replaced by the learnable ctx.
  *
@@ -27,7 +27,7 @@ export interface TextPromptOptions {
   ctxInit: string;
 }
 
-/** Class-dependent, frozen part of the prompts: rebuilt for every class list (domain generalisation, §4.5). */
+/** Class-dependent, frozen part of the prompts: rebuilt for every class list (docs/method.md §14). */
 export interface TextPromptClasses {
   classnames: string[];
   /** [C, 1, D] SOS embedding */

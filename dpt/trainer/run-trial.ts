@@ -57,7 +57,7 @@ export class TrialDataError extends Error {
 
 /**
  * One trial: load data and CLIP, build the method, train (with checkpoints), evaluate the last-epoch model on the
- * source test split and on each extra evaluation dataset (domain generalisation, §4.5).
+ * source test split and on each extra evaluation dataset (domain generalisation, docs/method.md §14).
  * Deterministic: given the same config, backend and (optional) checkpoint, the result is bit-identical.
  */
 export async function runTrial(config: TrialConfig, options: RunTrialOptions = {}): Promise<TrialOutcome> {

@@ -1,4 +1,4 @@
-/** What a trial reports: per-epoch metrics and per-evaluation-dataset accuracy (ARCHITECTURE §4). */
+/** What a trial reports: per-epoch metrics and per-evaluation-dataset accuracy (EpochMetric, TrialResult rows). */
 export interface EpochMetrics {
   /** 0-based epoch */
   epoch: number;

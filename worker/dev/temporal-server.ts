@@ -18,7 +18,7 @@ import {
  * `dpt-sweep dev`, so that all three meet the same server the same way.
  */
 
-/** The CLI version that `go install` accepts (later tags carry `replace` directives); see TEMPORAL.md. */
+/** The newest CLI tag `go install pkg@version` accepts: from v1.6.0 on, go.mod has `replace` directives it refuses. */
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
 
 /** Search attributes the sweep workflows register; created at dev-server start, on a cluster by the operator. */

@@ -61,7 +61,7 @@ const SIMPLE: { train: Entry[]; val: Entry[]; test: Entry[] } = {
 };
 
 describe('registry', () => {
-  it('has the 15 canonical names with the spec templates and sizes', () => {
+  it('has the 15 canonical names with the official templates and sizes', () => {
     expect(Object.keys(DATASETS).sort()).toEqual([...DATASET_NAMES].sort());
     expect(DATASETS.oxford_pets.template).toBe('a photo of a {}, a type of pet.');
     expect(DATASETS.dtd.template).toBe('{} texture.');

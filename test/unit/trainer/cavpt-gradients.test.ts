@@ -27,7 +27,7 @@ for (const backend of backendsUnderTest(['cpu', 'wasm'])) {
       store.dispose();
     });
 
-    it('has the shapes of §1.4 and produces K prompts and C-way logits', () => {
+    it('has the shapes of docs/method.md §7 and produces K prompts and C-way logits', () => {
       const shapes = Object.fromEntries(store.list().map((p) => [p.key, p.variable.shape]));
       expect(shapes).toEqual({
         'cavpt.0.meta.weight': [6, 8],

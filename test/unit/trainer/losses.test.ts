@@ -10,7 +10,7 @@ function ceRow(logits: number[], label: number): number {
   return lse - logits[label]!;
 }
 
-describe('CAVPT mask (§2, §7.11)', () => {
+describe('CAVPT mask (docs/method.md §10)', () => {
   it('selects the row whose top-K class is the label, never forcing the ground truth in', () => {
     const indices = [Int32Array.from([2, 0, 1]), Int32Array.from([3, 1, 2]), Int32Array.from([0, 1, 2])];
     const mask = cavptMask(indices, [0, 0, 2]);
@@ -62,7 +62,7 @@ describe('L_cavpt', () => {
   });
 });
 
-describe('main loss with general-knowledge warm-up (§2)', () => {
+describe('main loss with general-knowledge warm-up (docs/method.md §10)', () => {
   const logits = tf.tensor2d([[2, 0, -1]]);
   const logits1 = tf.tensor2d([[0, 1, 0]]);
   const logits2 = tf.tensor2d([[0.5, 0.5, 3]]);

@@ -5,7 +5,7 @@ import { paperPreset } from '../../../dpt/presets.ts';
 const visual = (maxEpochs: number, warmupEpochs = 10) => ({ baseLr: 0.01, maxEpochs, warmupEpochs, warmupLr: 1e-5 });
 const text = (maxEpochs: number) => ({ baseLr: 0.002, maxEpochs, warmupEpochs: 1, warmupLr: 1e-5 });
 
-describe('per-epoch learning rate (DPT_SPEC §3.2)', () => {
+describe('per-epoch learning rate (docs/method.md §11)', () => {
   it('is the constant 1e-5 during warm-up, then the cosine starts at the base LR', () => {
     expect(learningRateAt(visual(100), 0)).toBe(1e-5);
     expect(learningRateAt(visual(100), 9)).toBe(1e-5);
@@ -14,7 +14,7 @@ describe('per-epoch learning rate (DPT_SPEC §3.2)', () => {
     expect(learningRateAt(text(100), 1)).toBeCloseTo(0.002, 12);
   });
 
-  it('reproduces the final-epoch values of the spec (the cosine never reaches zero)', () => {
+  it('reproduces the final-epoch values of docs/method.md §11 (the cosine never reaches zero)', () => {
     expect(learningRateAt(visual(100), 99).toExponential(2)).toBe('2.96e-4');
     expect(learningRateAt(visual(60), 59).toExponential(2)).toBe('8.07e-4');
     expect(learningRateAt(visual(20, 1), 19).toExponential(2)).toBe('2.45e-4');
@@ -38,7 +38,7 @@ describe('per-epoch learning rate (DPT_SPEC §3.2)', () => {
   });
 });
 
-describe('paper presets (DPT_SPEC §3.3)', () => {
+describe('paper presets (docs/method.md §12)', () => {
   it('encodes the per-(dataset, shots) schedule', () => {
     expect(paperPreset('eurosat', 16)).toEqual({ epochs: 100, warmupEpochs: 30, lrWarmupEpochs: 10 });
     expect(paperPreset('eurosat', 2)).toEqual({ epochs: 100, warmupEpochs: 30, lrWarmupEpochs: 10 });
