@@ -12,7 +12,7 @@ import { TrialConfigError } from './trial-config.ts';
  * tower), or finish having trained nothing (0 epochs, every trained group at learning rate 0) and report the untrained
  * prompts as a result. The sweep planner checks every cell with these rules before anything is launched, and the
  * trainer checks again before it loads data, so such a config is a non-retryable config failure, never a run.
- * Pure (no tfjs, no Node built-ins): sweep/expand.ts calls it inside Temporal's workflow sandbox.
+ * Pure (no tfjs, no Node built-ins): the sweep planner (sweep/validate.ts) runs it in the CLI.
  */
 
 /** The sizes of the CLIP a trial runs on that decide whether its prompts fit. */

@@ -2,8 +2,9 @@ import { readFile, stat } from 'node:fs/promises';
 import { ClipLoadError } from '../dpt/clip/errors.ts';
 import { readModelSizes } from '../dpt/model-sizes.ts';
 import type { ModelSizes } from '../dpt/trainable.ts';
-import { type PlanOptions, planSweep, type SweepPlan } from './expand.ts';
+import type { SweepPlan } from './expand.ts';
 import { SweepFileError, type SweepIssue } from './issues.ts';
+import { type PlanOptions, planSweep } from './plan.ts';
 import { parseSweepText } from './schema.ts';
 
 /**

@@ -1,14 +1,24 @@
 import { type Document, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { ALIASES, type Assignment, AXES, AXIS_KEYS, type AxisKey, axisValueSchema, NESTED_GROUPS } from './axes.ts';
+import {
+  ALIASES,
+  type Assignment,
+  AXES,
+  AXIS_KEYS,
+  type AxisKey,
+  type AxisValue,
+  axisValueSchema,
+  NESTED_GROUPS,
+} from './axes.ts';
 import { resolveDatasets } from './datasets.ts';
 import { heartbeatTimeoutProblem } from './duration.ts';
 import { formatPath, renderValue, SweepFileError, type SweepIssue } from './issues.ts';
 
 /**
  * The sweep file (see sweep/README.md). Pure: no Node built-ins, so Temporal workflow code may import it.
- * `parseSweepText` checks the shape and every value here; cross-field rules and the expansion itself are in
- * expand.ts (`planSweep`), which reports through the same issue list.
+ * `parseSweepText` checks the shape and every value here, and the rules of one object (aliases, ranges), with line
+ * numbers; the stages after it (cross-field rules in validate.ts, expansion in expand.ts, warnings in warnings.ts)
+ * run in order from plan.ts (`planSweep`) and report through the same issue list.
  */
 
 export const VARY_MODES = ['grid', 'ablation', 'explicit', 'random'] as const;
@@ -210,6 +220,12 @@ export function assignmentsOf(value: Record<string, unknown>): Assignment {
     if (typeof v === 'string' || typeof v === 'number') out[key] = v;
   }
   return out;
+}
+
+/** The values a grid/ablation `vary` lists for an axis (none for a range or an axis it does not set). */
+export function axisValues(vary: VarySpec, key: AxisKey): AxisValue[] {
+  const value = (vary as Record<string, unknown>)[key];
+  return Array.isArray(value) ? (value as AxisValue[]) : [];
 }
 
 /** Axes (in file order) that a grid/ablation/random `vary` sets. */

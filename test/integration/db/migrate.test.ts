@@ -8,8 +8,8 @@ import { embeddedPaths, embeddedUrl } from '../../../db/embedded.ts';
 import { isDatabaseError } from '../../../db/errors.ts';
 import { applyMigrations, listMigrations } from '../../../db/migrate.ts';
 import { renderSchemaSql, SCHEMA_PATH } from '../../../db/schema-sql.ts';
-import { planSweepText } from '../../../sweep/expand.ts';
 import { TRIAL_FACTOR_NAMES } from '../../../sweep/factors.ts';
+import { planSweepText } from '../../../sweep/plan.ts';
 import { describeWith } from '../../support/env.ts';
 import { BACKENDS, type TestDatabase } from './backends.ts';
 

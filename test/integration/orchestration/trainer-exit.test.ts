@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeTrainerExit } from '../../../activities/trainer-exit.ts';
 import { TrainerPool } from '../../../activities/trainer-pool.ts';
-import { planSweep } from '../../../sweep/expand.ts';
+import { planSweep } from '../../../sweep/plan.ts';
 import { parseSweepObject } from '../../../sweep/schema.ts';
 import { writeTinyDataset } from '../../support/tiny-dataset.ts';
 import { tinyBase } from './harness.ts';

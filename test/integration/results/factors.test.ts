@@ -8,8 +8,8 @@ import { writeSweepPlan } from '../../../cli/sweeps/launch.ts';
 import { type Database, openDatabase } from '../../../db/client.ts';
 import { beginAttempt, transitionTrial, upsertResults } from '../../../db/repositories.ts';
 import { AXES, type AxisKey, type AxisValue } from '../../../sweep/axes.ts';
-import { planSweepText } from '../../../sweep/expand.ts';
 import { factorNamed } from '../../../sweep/factors.ts';
+import { planSweepText } from '../../../sweep/plan.ts';
 import { describeWith, realPostgresUrl } from '../../support/env.ts';
 import { createScratchPostgres } from '../db/backends.ts';
 

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { planSweepText } from '../../../sweep/expand.ts';
+import { planSweepText } from '../../../sweep/plan.ts';
 
 const examples = readdirSync('examples')
   .filter((f) => f.endsWith('.yaml') && !f.startsWith('trial-'))

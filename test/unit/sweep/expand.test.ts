@@ -4,9 +4,9 @@ import { METHODS, type Method, parseTrialConfig, SOURCE_DATASETS } from '../../.
 import { AXES, AXIS_KEYS, type AxisDef } from '../../../sweep/axes.ts';
 import { canonicalJson, identityView } from '../../../sweep/canonical.ts';
 import { TARGET_DATASETS } from '../../../sweep/datasets.ts';
-import { countUpperBound } from '../../../sweep/expand.ts';
 import { SweepFileError } from '../../../sweep/issues.ts';
 import { parseSweepText } from '../../../sweep/schema.ts';
+import { countUpperBound } from '../../../sweep/validate.ts';
 import { plan, sweepYaml } from './helpers.ts';
 
 describe('grid', () => {

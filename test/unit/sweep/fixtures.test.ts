@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { planSweepText } from '../../../sweep/expand.ts';
 import { SweepFileError, type SweepIssue } from '../../../sweep/issues.ts';
+import { planSweepText } from '../../../sweep/plan.ts';
 
 const BAD_DIR = 'test/fixtures/sweeps/bad';
 const badFiles = readdirSync(BAD_DIR)

@@ -1,4 +1,5 @@
-import { type PlanOptions, planSweepText, type SweepPlan } from '../../../sweep/expand.ts';
+import type { SweepPlan } from '../../../sweep/expand.ts';
+import { type PlanOptions, planSweepText } from '../../../sweep/plan.ts';
 
 /** A sweep file from parts, so each test states only what it is about. */
 export function sweepYaml(parts: {

@@ -6,7 +6,10 @@ import { describe, expect, it } from 'vitest';
 /** Temporal workflow code may import these; they and everything they import must stay free of Node built-ins. */
 const WORKFLOW_SAFE = [
   'sweep/schema.ts',
+  'sweep/plan.ts',
+  'sweep/validate.ts',
   'sweep/expand.ts',
+  'sweep/warnings.ts',
   'sweep/canonical.ts',
   'sweep/factors.ts',
   'sweep/summary.ts',

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelSizes } from '../../../dpt/trainable.ts';
-import { type PlanOptions, planSweepText } from '../../../sweep/expand.ts';
 import { SweepFileError, type SweepIssue } from '../../../sweep/issues.ts';
 import { loadSweepFile } from '../../../sweep/load.ts';
+import { type PlanOptions, planSweepText } from '../../../sweep/plan.ts';
 import { TINY_CLIP_DIR } from '../trainer/support/tiny-task.ts';
 import { plan, sweepYaml } from './helpers.ts';
 

@@ -1,0 +1,53 @@
+import type { ModelSizes } from '../dpt/trainable.ts';
+import { resolveDatasets } from './datasets.ts';
+import { expandTrials, materialiseVariations, resolveCells, type SweepPlan } from './expand.ts';
+import { SweepFileError } from './issues.ts';
+import { parseSweepText, type SweepFile } from './schema.ts';
+import { cellIssues, fileIssues, type SizeOptions } from './validate.ts';
+import { sweepWarnings } from './warnings.ts';
+
+/**
+ * The one place a sweep file goes through its stages, in order, each one pass: schema.ts (YAML → a file of the right
+ * shape) → validate.ts `fileIssues` (cross-field rules and the size, before anything is built) → expand.ts
+ * (variations, then every cell resolved with the unused-field resets) → validate.ts `cellIssues` (each cell as the
+ * trainer would take it) → expand.ts `expandTrials` (× seeds, deduplicated) → warnings.ts. A stage that finds
+ * problems throws SweepFileError with all of its own, so the later stages never see a file an earlier one refused.
+ * Pure: no Node built-ins; sweep/load.ts adds what needs the disk (the file, the model's sizes, the data root).
+ */
+
+export interface PlanOptions extends SizeOptions {
+  /**
+   * Sizes of `base.model` when they could be read (sweep/load.ts does): with them every cell is also checked against
+   * the model (CAVPT depth, VPT layers, text context length); without, those checks are left to the trainer.
+   */
+  model?: ModelSizes;
+}
+
+/** Parse, validate and expand a sweep file's text; throws SweepFileError with every problem found. */
+export function planSweepText(text: string, source = 'sweep file', options: PlanOptions = {}): SweepPlan {
+  return planSweep(parseSweepText(text, source), options, source);
+}
+
+/** Validate and expand a file schema.ts has accepted; throws SweepFileError with every problem found. */
+export function planSweep(file: SweepFile, options: PlanOptions = {}, source = 'sweep file'): SweepPlan {
+  const datasets = resolveDatasets(file.datasets).cells;
+  const problems = fileIssues(file, datasets.length, options);
+  if (problems.length > 0) throw new SweepFileError(problems, source);
+
+  const variations = materialiseVariations(file.vary);
+  const cells = resolveCells(file, datasets, variations);
+  const unrunnable = cellIssues(file, cells, options.model);
+  if (unrunnable.length > 0) throw new SweepFileError(unrunnable, source);
+
+  const { trials, duplicates, distinctCells } = expandTrials(cells, file.seeds);
+  return {
+    file,
+    datasets,
+    variations,
+    trials,
+    upperBound: variations.length * datasets.length * file.shots.length * file.seeds.length,
+    duplicates,
+    distinctCells,
+    warnings: sweepWarnings(cells.flatMap((cell) => (cell.outcome.ok ? [cell.outcome.config] : []))),
+  };
+}

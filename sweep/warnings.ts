@@ -1,0 +1,44 @@
+import { methodDef, readsSetting } from '../dpt/methods/registry.ts';
+import type { TrialConfig } from '../dpt/trial-config.ts';
+import { datasetSizes } from './datasets.ts';
+import type { SweepIssue } from './issues.ts';
+
+/**
+ * Legal but probably unintended settings of a sweep, found in its resolved cells (one config per cell, seeds
+ * aside: no rule here reads the seed) and reported once each. Pure: no Node built-ins.
+ */
+export function sweepWarnings(configs: Iterable<TrialConfig>): SweepIssue[] {
+  const warmup = new Set<string>();
+  const capped = new Map<string, Set<number>>();
+  for (const config of configs) {
+    if (readsSetting(config.method, 'loss.warmupEpochs') && config.loss.warmupEpochs >= config.optim.epochs) {
+      warmup.add(`${config.dataset} (C=${config.loss.warmupEpochs}, epochs=${config.optim.epochs})`);
+    }
+    if (methodDef(config.method).classAware) {
+      const classes = datasetSizes(config.dataset).classes;
+      if (config.cavpt.kN > classes) {
+        const set = capped.get(config.dataset) ?? new Set<number>();
+        set.add(config.cavpt.kN);
+        capped.set(config.dataset, set);
+      }
+    }
+  }
+  const out: SweepIssue[] = [];
+  if (warmup.size > 0) {
+    out.push({
+      path: 'warmupEpochs',
+      message: `the general-knowledge warm-up covers every epoch, so the final loss is never used: ${[...warmup].join('; ')}`,
+    });
+  }
+  if (capped.size > 0) {
+    const parts = [...capped].map(
+      ([dataset, values]) =>
+        `${dataset} (${datasetSizes(dataset).classes} classes) at ${[...values].sort((a, b) => a - b).join(', ')}`,
+    );
+    out.push({
+      path: 'cavpt.length (K_N)',
+      message: `K_N above a dataset's class count acts as the class count (min(K_N, classes)), so these trials repeat the capped setting: ${parts.join('; ')}`,
+    });
+  }
+  return out;
+}
