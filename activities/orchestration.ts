@@ -1,6 +1,6 @@
+import type { OrchestrationActivities, RunnableTrial, SweepCounts } from '../contract/activities.ts';
 import type { Database } from '../db/client.ts';
 import { closeTrial, linkReusableTrials, setSweepStatus } from '../db/repositories.ts';
-import type { OrchestrationActivities, RunnableTrial, SweepCounts } from './contracts.ts';
 
 /**
  * The sweep workflow's database activities. Trial state lives in PostgreSQL; these turn it into the small answers the

@@ -1,4 +1,5 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import type { TrainingActivities, TrialSummary } from '../contract/activities.ts';
 import type { Database } from '../db/client.ts';
 import {
   beginAttempt,
@@ -11,13 +12,12 @@ import {
   upsertEpochMetrics,
   upsertResults,
 } from '../db/repositories.ts';
-import type { ChildMessage, EvalReport, FailureKind, Provenance } from '../worker/trainer-protocol.ts';
-import type { TrainingActivities, TrialSummary } from './contracts.ts';
+import type { TrainerExit, TrainerPool } from '../trainer-host/pool.ts';
+import type { ChildMessage, EvalReport, FailureKind, Provenance } from '../trainer-host/protocol.ts';
 import { unrecordedEnd } from './database-loss.ts';
 import { checkpointToResume, refusedCheckpointNote } from './resume-checkpoint.ts';
 import { stallMessage, stallWatch } from './stall-watch.ts';
 import { describeTrainerExit } from './trainer-exit.ts';
-import type { TrainerExit, TrainerPool } from './trainer-pool.ts';
 
 export interface TrainingActivityOptions {
   workerId: string;

@@ -1,4 +1,4 @@
-import type { TrainerExit } from './trainer-pool.ts';
+import type { TrainerExit } from '../trainer-host/pool.ts';
 
 /**
  * Lines a trainer writes to stderr that are not about a failure: the backend choice (dpt/backend.ts), TensorFlow's

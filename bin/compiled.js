@@ -9,6 +9,8 @@ export const SOURCE_DIRS = [
   'workflows',
   'activities',
   'worker',
+  'trainer-host',
+  'contract',
   'dpt',
   'data',
   'sweep',

@@ -43,7 +43,7 @@ export async function decodeRgb(path: string): Promise<RgbImage> {
 
 /**
  * What a failed decode means. A file that is there but does not decode (truncated, garbage, not an image) is a data
- * error naming the file: retrying cannot help, so the trainer fails the trial at once (worker/trainer-process.ts). A
+ * error naming the file: retrying cannot help, so the trainer fails the trial at once (trainer-host/child.ts). A
  * file that is not there is a missing file; a file that cannot even be checked (EIO, EMFILE) stays an ordinary
  * error, which the trainer treats as an infrastructure failure worth retrying.
  */

@@ -1,15 +1,12 @@
 import { DefaultLogger, type LogLevel, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createOrchestrationActivities } from '../activities/orchestration.ts';
 import { createTrainingActivities } from '../activities/train-trial.ts';
-import { TrainerPool } from '../activities/trainer-pool.ts';
+import { ORCHESTRATOR_QUEUE } from '../contract/queues.ts';
 import type { Database } from '../db/client.ts';
 import { sourcePath } from '../source-root.ts';
+import { TrainerPool } from '../trainer-host/pool.ts';
 import { codeVersion } from './code-version.ts';
 import type { TemporalConnectOptions } from './temporal-config.ts';
-
-/** Task queue of the orchestrator worker: sweep workflows and their database activities. */
-export const ORCHESTRATOR_QUEUE = 'sweeps';
-export const DEFAULT_GPU_QUEUE = 'gpu';
 
 /**
  * Sets the Temporal runtime's log level once per process, before the first worker. Trial failures are recorded in

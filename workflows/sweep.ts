@@ -6,8 +6,6 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   isCancellation,
   patched,
   proxyActivities,
@@ -17,70 +15,18 @@ import {
 import {
   NON_RETRYABLE_TRIAL_ERRORS,
   type OrchestrationActivities,
-  type SweepCounts,
   type SweepFinalStatus,
   type TrainingActivities,
-} from '../activities/contracts.ts';
-
-/**
- * One workflow per sweep. It plans through an activity (trials are rows in PostgreSQL, not workflow state), then
- * walks the runnable trials in id order with at most `maxParallel` training activities in flight, and continues as
- * new with a cursor when the server suggests it. Trials are identified by their database id, which derives from the
- * trial's config hash, so a trial can never be launched twice by one sweep.
- */
-
-export interface SweepWorkflowInput {
-  sweepId: string;
-  maxParallel: number;
-  /** Task queue of the GPU workers. */
-  taskQueue: string;
-  /** Heartbeat timeout of a training attempt; a dead worker's trial moves elsewhere after this long. */
-  heartbeatTimeout?: string;
-  /** Longest single training attempt. */
-  attemptTimeout?: string;
-  maxAttempts?: number;
-  /** Carried across continue-as-new; absent on the first run. */
-  carry?: SweepCarry;
-}
-
-export interface SweepCarry {
-  cursor: string | null;
-  paused: boolean;
-  counts: RunCounts;
-  continuedAsNew: number;
-}
-
-interface RunCounts {
-  planned: number;
-  launched: number;
-  succeeded: number;
-  failed: number;
-  cancelled: number;
-}
-
-export interface SweepProgress extends RunCounts {
-  /**
-   * True until this run's planning is done: until then `planned` is 0, not the trial count, so a progress bar takes
-   * its total elsewhere (cli/sweeps/progress.ts). Absent from workflows started by older code.
-   */
-  planning?: boolean;
-  running: number;
-  paused: boolean;
-  maxParallel: number;
-  continuedAsNew: number;
-}
-
-export interface SweepResult {
-  status: SweepFinalStatus;
-  counts: SweepCounts;
-  run: RunCounts;
-  continuedAsNew: number;
-}
-
-export const progressQuery = defineQuery<SweepProgress>('progress');
-export const pauseSignal = defineSignal('pause');
-export const unpauseSignal = defineSignal('unpause');
-export const setMaxParallelSignal = defineSignal<[number]>('setMaxParallel');
+} from '../contract/activities.ts';
+import {
+  pauseSignal,
+  progressQuery,
+  type RunCounts,
+  type SweepResult,
+  type SweepWorkflowInput,
+  setMaxParallelSignal,
+  unpauseSignal,
+} from '../contract/sweep-workflow.ts';
 
 const PAGE_SIZE = 100;
 
@@ -95,6 +41,12 @@ const orchestration = proxyActivities<OrchestrationActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
+/**
+ * One workflow per sweep. It plans through an activity (trials are rows in PostgreSQL, not workflow state), then
+ * walks the runnable trials in id order with at most `maxParallel` training activities in flight, and continues as
+ * new with a cursor when the server suggests it. Trials are identified by their database id, which derives from the
+ * trial's config hash, so a trial can never be launched twice by one sweep.
+ */
 export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepResult> {
   const training = proxyActivities<TrainingActivities>({
     taskQueue: input.taskQueue,

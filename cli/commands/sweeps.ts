@@ -1,12 +1,13 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
+import { pauseSignal, type SweepProgress, setMaxParallelSignal, unpauseSignal } from '../../contract/sweep-workflow.ts';
 import { openDatabase } from '../../db/client.ts';
 import { isDatabaseError } from '../../db/errors.ts';
 import { sweepIdFor } from '../../db/repositories.ts';
 import { heartbeatTimeoutProblem } from '../../sweep/duration.ts';
 import { SweepFileError } from '../../sweep/issues.ts';
 import { TemporalUnavailableError } from '../../worker/dev/temporal-server.ts';
-import { pauseSignal, type SweepProgress, setMaxParallelSignal, unpauseSignal } from '../../workflows/sweep.ts';
+import type { sweepWorkflow } from '../../workflows/sweep.ts';
 import { UserError } from '../errors.ts';
 import { controlRunningSweep, resetForResume } from '../sweeps/control.ts';
 import {
@@ -160,7 +161,7 @@ export function register(program: Command): void {
 
 /** Follows a sweep's workflow with a progress bar until it completes. */
 export async function followSweep(stack: Stack, sweepId: string): Promise<void> {
-  const handle = stack.client.workflow.getHandle(workflowIdFor(sweepId));
+  const handle = stack.client.workflow.getHandle<typeof sweepWorkflow>(workflowIdFor(sweepId));
   const bar = new cliProgress.SingleBar(
     {
       format: 'trials [{bar}] {value}/{total} | running {running} | failed {failed} | {duration_formatted}',

@@ -1,16 +1,11 @@
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
+import { DEFAULT_GPU_QUEUE, ORCHESTRATOR_QUEUE } from '../../contract/queues.ts';
 import { openDatabase } from '../../db/client.ts';
 import { isDatabaseError } from '../../db/errors.ts';
 import { obtainTemporal, TemporalUnavailableError } from '../../worker/dev/temporal-server.ts';
 import { hasConfiguredTemporal } from '../../worker/temporal-config.ts';
-import {
-  createGpuWorker,
-  createOrchestratorWorker,
-  DEFAULT_GPU_QUEUE,
-  installWorkerLogging,
-  ORCHESTRATOR_QUEUE,
-} from '../../worker/workers.ts';
+import { createGpuWorker, createOrchestratorWorker, installWorkerLogging } from '../../worker/workers.ts';
 import { UserError } from '../errors.ts';
 import { clearDevStack, defaultSlots, recordDevStack, startWorkers, stateDir } from '../sweeps/stack.ts';
 

@@ -1,8 +1,8 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { workflowIdFor } from '../../contract/workflow-id.ts';
 import { requeueUnfinishedTrials } from '../../db/repositories.ts';
 import { UserError } from '../errors.ts';
 import type { Stack } from './stack.ts';
-import { workflowIdFor } from './workflow-id.ts';
 
 /**
  * Pause, unpause, cancel and set-parallel act on a sweep's running workflow. Temporal's own answers for the cases a

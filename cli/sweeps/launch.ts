@@ -1,5 +1,13 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { ORCHESTRATOR_QUEUE } from '../../contract/queues.ts';
+import {
+  progressQuery,
+  SWEEP_WORKFLOW_TYPE,
+  type SweepProgress,
+  type SweepWorkflowInput,
+} from '../../contract/sweep-workflow.ts';
+import { workflowIdFor } from '../../contract/workflow-id.ts';
 import type { Queryable } from '../../db/migrate.ts';
 import { planTrials, sweepIdFor, type TrialInput, upsertSweep } from '../../db/repositories.ts';
 import type { TrialConfig } from '../../dpt/trial-config.ts';
@@ -7,11 +15,9 @@ import type { SweepPlan } from '../../sweep/expand.ts';
 import { configKey, specHash } from '../../sweep/identity.ts';
 import { loadSweepFile } from '../../sweep/load.ts';
 import { codeVersion } from '../../worker/code-version.ts';
-import { ORCHESTRATOR_QUEUE } from '../../worker/workers.ts';
-import type { SweepProgress, SweepWorkflowInput } from '../../workflows/sweep.ts';
+import type { sweepWorkflow } from '../../workflows/sweep.ts';
 import { ensureSearchAttributes, isMissingSearchAttribute, missingAttributesError } from './search-attributes.ts';
 import type { Stack } from './stack.ts';
-import { workflowIdFor } from './workflow-id.ts';
 
 const SWEEP_ID_KEY = defineSearchAttributeKey('SweepId', SearchAttributeType.KEYWORD);
 const SWEEP_NAME_KEY = defineSearchAttributeKey('SweepName', SearchAttributeType.KEYWORD);
@@ -112,7 +118,7 @@ export async function startSweepWorkflow(
   const { name, ...args } = input;
   const registration = await ensureSearchAttributes(stack);
   try {
-    await stack.client.workflow.start('sweepWorkflow', {
+    await stack.client.workflow.start<typeof sweepWorkflow>(SWEEP_WORKFLOW_TYPE, {
       taskQueue: ORCHESTRATOR_QUEUE,
       workflowId: workflowIdFor(input.sweepId),
       args: [args],
@@ -133,7 +139,7 @@ export async function startSweepWorkflow(
 /** Progress of a sweep's workflow, or undefined when it has never run. */
 export async function queryProgress(stack: Stack, sweepId: string): Promise<SweepProgress | undefined> {
   try {
-    return await stack.client.workflow.getHandle(workflowIdFor(sweepId)).query<SweepProgress>('progress');
+    return await stack.client.workflow.getHandle<typeof sweepWorkflow>(workflowIdFor(sweepId)).query(progressQuery);
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return undefined;
     throw err;

@@ -1,4 +1,4 @@
-import type { SweepProgress } from '../../workflows/sweep.ts';
+import type { SweepProgress } from '../../contract/sweep-workflow.ts';
 
 /** What the `--wait` progress bar shows: trials finished of trials to run, and what is running or failed. */
 export interface ProgressView {

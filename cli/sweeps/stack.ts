@@ -3,16 +3,11 @@ import { cpus, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
+import { DEFAULT_GPU_QUEUE } from '../../contract/queues.ts';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { obtainTemporal, type TemporalServer, waitUntilServing } from '../../worker/dev/temporal-server.ts';
 import { hasConfiguredTemporal, type TemporalConnectOptions } from '../../worker/temporal-config.ts';
-import {
-  createGpuWorker,
-  createOrchestratorWorker,
-  DEFAULT_GPU_QUEUE,
-  installWorkerLogging,
-  type WorkerConnection,
-} from '../../worker/workers.ts';
+import type { WorkerConnection } from '../../worker/workers.ts';
 
 /**
  * Everything a sweep command needs: the results database, a Temporal client, and — on one machine with nothing
@@ -122,6 +117,9 @@ export async function startWorkers(
   slots: number,
   taskQueue = DEFAULT_GPU_QUEUE,
 ): Promise<{ stop: () => Promise<void> }> {
+  // Loaded here, not at import: commands that only talk to a cluster (status, pause, launch on TEMPORAL_ADDRESS) never
+  // pay for @temporalio/worker and its native runtime.
+  const { createGpuWorker, createOrchestratorWorker, installWorkerLogging } = await import('../../worker/workers.ts');
   // In-process workers share the user's terminal: only errors, the sweep's own progress says the rest.
   installWorkerLogging('ERROR', { handleSignals: false });
   const gpuWorker = await createGpuWorker(temporal, db, {

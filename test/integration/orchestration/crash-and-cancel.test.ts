@@ -159,7 +159,7 @@ describeWith(
 
   it('a trainer that hangs is killed after the heartbeat timeout and its trial retried', async () => {
     // The first trainer to reach the first training image of its second epoch (2 shots x 3 classes = 6 images an
-    // epoch) hangs there, alive and silent (worker/trainer-test-hooks.ts): past its loads, so the stall limit applies
+    // epoch) hangs there, alive and silent (trainer-host/test-hooks.ts): past its loads, so the stall limit applies
     // rather than the load allowance. The retry's trainer finds the marker and trains. Trainers inherit the
     // environment when they are forked.
     const marker = path.join(h.dir, 'hang-once');

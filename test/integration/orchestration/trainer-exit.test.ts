@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeTrainerExit } from '../../../activities/trainer-exit.ts';
-import { TrainerPool } from '../../../activities/trainer-pool.ts';
 import { planSweep } from '../../../sweep/plan.ts';
 import { parseSweepObject } from '../../../sweep/schema.ts';
+import { TrainerPool } from '../../../trainer-host/pool.ts';
 import { writeTinyDataset } from '../../support/tiny-dataset.ts';
 import { tinyBase } from './harness.ts';
 
@@ -35,7 +35,7 @@ describe('a trainer process killed mid-trial', () => {
         seeds: [1],
       }),
     );
-    // The trainer hangs at its first training image (worker/trainer-test-hooks.ts), alive, after printing the
+    // The trainer hangs at its first training image (trainer-host/test-hooks.ts), alive, after printing the
     // backend notice: the moment to kill it from outside, as the OOM killer or an operator would.
     const marker = path.join(dir, 'hang-once');
     process.env.DPT_TEST_TRAINER_HANG_ONCE = marker;

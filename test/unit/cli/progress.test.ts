@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { progressView } from '../../../cli/sweeps/progress.ts';
-import type { SweepProgress } from '../../../workflows/sweep.ts';
+import type { SweepProgress } from '../../../contract/sweep-workflow.ts';
 
 const progress = (fields: Partial<SweepProgress>): SweepProgress => ({
   planned: 0,

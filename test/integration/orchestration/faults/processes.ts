@@ -76,7 +76,7 @@ export const alive = (pid: number): boolean => {
   }
 };
 
-/** The trainer processes a worker forked (worker/trainer-process.ts), found through /proc (Linux). */
+/** The trainer processes a worker forked (trainer-host/child.ts), found through /proc (Linux). */
 export function trainerPidsOf(workerPid: number): number[] {
   const found: number[] = [];
   for (const entry of readdirSync('/proc')) {
@@ -87,7 +87,7 @@ export function trainerPidsOf(workerPid: number): number[] {
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       if (ppid !== workerPid) continue;
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (cmdline.includes('trainer-process')) found.push(Number(entry));
+      if (cmdline.includes('trainer-host/child.ts')) found.push(Number(entry));
     } catch {
       // The process ended while we looked.
     }

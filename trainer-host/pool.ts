@@ -1,9 +1,9 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { sourcePath } from '../source-root.ts';
-import type { ChildMessage, ParentMessage } from '../worker/trainer-protocol.ts';
+import type { ChildMessage, ParentMessage } from './protocol.ts';
 
-const TRAINER_ENTRY = sourcePath('worker', 'trainer-process.ts');
+const TRAINER_ENTRY = sourcePath('trainer-host', 'child.ts');
 
 export interface TrainerRun {
   /** Called for each message, in order, awaited before the next one is handled. */

@@ -7,11 +7,11 @@ import { CheckpointError } from '../dpt/trainer/checkpoint.ts';
 import type { LoadedClip } from '../dpt/trainer/deps.ts';
 import { runTrial, TrialDataError } from '../dpt/trainer/run-trial.ts';
 import { parseTrialConfig, TrialConfigError } from '../dpt/trial-config.ts';
-import type { ChildMessage, FailureKind, ParentMessage, ProgressReport } from './trainer-protocol.ts';
-import { hangOnceHook } from './trainer-test-hooks.ts';
+import type { ChildMessage, FailureKind, ParentMessage, ProgressReport } from './protocol.ts';
+import { hangOnceHook } from './test-hooks.ts';
 
 /**
- * A trainer process: serves trials one after another for the worker that forked it (activities/trainer-pool.ts), so
+ * A trainer process: serves trials one after another for the worker that forked it (trainer-host/pool.ts), so
  * TF.js never blocks the worker's event loop (heartbeats, polling and cancellation stay responsive) and killing a
  * trial kills exactly its training. The frozen CLIP weights of the last model are kept between trials, with their
  * sha256, so a 600 MB checkpoint is read and hashed once per process rather than once per trial.
@@ -19,7 +19,7 @@ import { hangOnceHook } from './trainer-test-hooks.ts';
 
 function send(message: ChildMessage): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (!process.send) return reject(new Error('trainer-process must be started with an IPC channel'));
+    if (!process.send) return reject(new Error('trainer-host/child.ts must be started with an IPC channel'));
     process.send(message, undefined, undefined, (err) => (err ? reject(err) : resolve()));
   });
 }
