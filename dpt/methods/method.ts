@@ -38,6 +38,11 @@ export type MethodSettings = Pick<TrialConfig, 'method' | 'text' | 'vpt' | 'cavp
 
 /** The parts of one batch's forward pass that PromptedClip offers a method's loss. */
 export interface LossParts {
+  /**
+   * The TF.js namespace, for a method's own loss terms: a method module must not import TF.js at run time, since the
+   * sweep planner loads the registry in the CLI.
+   */
+  tf: typeof tf;
   epoch: number;
   loss: TrialConfig['loss'];
   /** L2-normalised frozen CLIP image features f0 [B, D]; null unless `frozenFeaturesInLoss` */

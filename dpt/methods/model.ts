@@ -221,6 +221,7 @@ export class PromptedClip {
     const oneHot = tf.oneHot(tf.tensor1d(inputs.labels, 'int32'), ctx.classnames.length).toFloat();
     const { epoch, loss } = inputs;
     const parts: LossParts = {
+      tf,
       epoch,
       loss,
       frozenImage: f0,
