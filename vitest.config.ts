@@ -1,15 +1,28 @@
 import { defineConfig } from 'vitest/config';
 
-// One suite, three speeds: unit tests run in milliseconds; integration tests talk to a real Temporal dev server and
-// real PostgreSQL (started by test/global-setup.ts); e2e tests drive a real Chromium.
+// One suite, three speeds, one project each so that `vitest run --project unit` starts no service: unit tests need
+// none; integration tests talk to a real Temporal dev server (started by test/global-setup.ts, which runs only when
+// a project that names it has a test queued) and to real PostgreSQL (DATABASE_URL, else they skip outside CI); e2e
+// tests drive the real CLI and a real Chromium, each bringing up its own embedded services.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
-    setupFiles: ['test/setup-runtime.ts'],
     testTimeout: 120_000,
     hookTimeout: 180_000,
     pool: 'forks',
     reporters: ['default'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/global-setup.ts'],
+          // In-process workers install the Temporal runtime's logger once per test process.
+          setupFiles: ['test/setup-runtime.ts'],
+        },
+      },
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'] } },
+    ],
   },
 });
