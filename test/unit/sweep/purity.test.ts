@@ -3,8 +3,12 @@ import { builtinModules } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-/** Temporal workflow code may import these; they and everything they import must stay free of Node built-ins. */
-const WORKFLOW_SAFE = [
+/**
+ * The sweep planner and what it reads of the trainer (the method registry, the trainability rules) are pure: no Node
+ * built-ins, so they run anywhere, and no TF.js at run time, so `validate` and `launch` start fast (a method module
+ * imports TF.js types only; dpt/methods/method.ts says why).
+ */
+const PURE = [
   'sweep/schema.ts',
   'sweep/plan.ts',
   'sweep/validate.ts',
@@ -15,34 +19,45 @@ const WORKFLOW_SAFE = [
   'sweep/summary.ts',
   'sweep/estimate.ts',
   'dpt/trainable.ts',
+  'dpt/methods/registry.ts',
 ];
 const BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
+/** The modules a file loads at run time: `import type` and `export type` are erased. */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^(?:import|export)\s[^;]*?from\s+'([^']+)'/gms)].map((m) => m[1]!);
+  return [...text.matchAll(/^(import|export)\s(type\s)?[^;]*?from\s+'([^']+)'/gms)]
+    .filter((m) => m[2] === undefined)
+    .map((m) => m[3]!);
 }
 
-function closure(entry: string): { files: string[]; builtins: string[] } {
+function closure(entry: string): { files: string[]; builtins: string[]; tfjs: string[] } {
   const files = new Set<string>();
   const builtins: string[] = [];
+  const tfjs: string[] = [];
   const visit = (file: string) => {
     if (files.has(file)) return;
     files.add(file);
     for (const spec of importsOf(file)) {
       if (spec.startsWith('.')) visit(relative('.', join(dirname(file), spec)));
       else if (BUILTINS.has(spec)) builtins.push(`${file} imports ${spec}`);
+      else if (spec.startsWith('@tensorflow/')) tfjs.push(`${file} imports ${spec}`);
     }
   };
   visit(entry);
-  return { files: [...files], builtins };
+  return { files: [...files], builtins, tfjs };
 }
 
-describe('workflow-safe sweep modules', () => {
-  it.each(WORKFLOW_SAFE)('%s reaches no Node built-in', (entry) => {
-    const { files, builtins } = closure(entry);
+describe('the pure sweep planner', () => {
+  it.each(PURE)('%s reaches no Node built-in and no TF.js', (entry) => {
+    const { files, builtins, tfjs } = closure(entry);
     expect(files.length).toBeGreaterThan(0);
     expect(builtins).toEqual([]);
+    expect(tfjs).toEqual([]);
+  });
+
+  it('sees what the trainer loads: the method model imports TF.js', () => {
+    expect(closure('dpt/methods/model.ts').tfjs).toContain('dpt/methods/model.ts imports @tensorflow/tfjs');
   });
 
   it('identity.ts is where node:crypto lives', () => {
