@@ -153,7 +153,7 @@ async function benchBackend(name: BackendName, batch: number, prompts: number, w
   const pixels = tf.randomNormal([batch, 224, 224, 3]) as tf.Tensor4D;
   const promptTokens = tf.variable(tf.randomNormal([batch, prompts, VIT_B32.width], 0, 0.02));
   const inject = () => promptTokens as unknown as tf.Tensor3D;
-  const forward = () => vision.encode(pixels, inject);
+  const forward = () => tf.tidy(() => vision.encode(pixels, inject));
   const forwardBackward = () => {
     const { value, grads } = tf.variableGrads(() => tf.sum(vision.encode(pixels, inject)) as tf.Scalar, [promptTokens]);
     return [value, ...Object.values(grads)];
