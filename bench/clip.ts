@@ -24,6 +24,7 @@ import * as tf from '@tensorflow/tfjs';
 import { activateBackend, BACKEND_NAMES, type BackendName } from '../dpt/backend.ts';
 import type { VisionConfig } from '../dpt/clip/config.ts';
 import { WeightStore } from '../dpt/clip/layers.ts';
+import { MODEL_CONFIGS } from '../dpt/clip/model-configs.ts';
 import { VisionTower } from '../dpt/clip/vision.ts';
 import type { CanonicalWeights } from '../dpt/clip/weights.ts';
 import {
@@ -42,17 +43,8 @@ import {
   tsxArgs,
 } from './harness.ts';
 
-const VIT_B32: VisionConfig = {
-  width: 768,
-  layers: 12,
-  heads: 12,
-  mlpDim: 3072,
-  patchSize: 32,
-  imageSize: 224,
-  layerNormEps: 1e-5,
-  activation: 'quick_gelu',
-};
-const PROJ_DIM = 512;
+const VIT_B32 = MODEL_CONFIGS['ViT-B-32'].vision;
+const PROJ_DIM = MODEL_CONFIGS['ViT-B-32'].projDim;
 
 /** Deterministic pseudo-random weights with CLIP-like scale; the values do not affect speed. */
 function randomVisionWeights(c: VisionConfig): CanonicalWeights {
@@ -150,10 +142,10 @@ async function benchBackend(name: BackendName, batch: number, prompts: number, w
   const store = new WeightStore(randomVisionWeights(VIT_B32));
   const vision = new VisionTower(VIT_B32, store);
   const gflops = await matmulGflops();
-  const pixels = tf.randomNormal([batch, 224, 224, 3]) as tf.Tensor4D;
+  const pixels = tf.randomNormal([batch, VIT_B32.imageSize, VIT_B32.imageSize, 3]) as tf.Tensor4D;
   const promptTokens = tf.variable(tf.randomNormal([batch, prompts, VIT_B32.width], 0, 0.02));
   const inject = () => promptTokens as unknown as tf.Tensor3D;
-  const forward = () => vision.encode(pixels, inject);
+  const forward = () => tf.tidy(() => vision.encode(pixels, inject));
   const forwardBackward = () => {
     const { value, grads } = tf.variableGrads(() => tf.sum(vision.encode(pixels, inject)) as tf.Scalar, [promptTokens]);
     return [value, ...Object.values(grads)];

@@ -31,7 +31,7 @@ import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs';
 import { PythonRandom } from '../data/python-random.ts';
 import { activateBackend } from '../dpt/backend.ts';
-import { ClipModel, ClipTokenizer } from '../dpt/clip/index.ts';
+import { ClipModel, ClipTokenizer, MODEL_CONFIGS } from '../dpt/clip/index.ts';
 import { PromptedClip } from '../dpt/methods/model.ts';
 import { Sgd } from '../dpt/optim/sgd.ts';
 import { PARAM_GROUPS } from '../dpt/params.ts';
@@ -39,12 +39,12 @@ import { TEXT_CHUNK_SIZE } from '../dpt/text-chunks.ts';
 import { trainBatch } from '../dpt/trainer/step.ts';
 import { parseTrialConfig } from '../dpt/trial-config.ts';
 import { arg } from './harness.ts';
-import { randomClipWeights, vitBConfig } from './random-clip.ts';
+import { randomClipWeights } from './random-clip.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const GIB = 1024 ** 3;
 
-const VIT_B16 = vitBConfig(16);
+const VIT_B16 = MODEL_CONFIGS['ViT-B-16'];
 
 type Mode = 'chunked' | 'unchunked';
 
@@ -121,7 +121,8 @@ async function measure(classes: number, mode: Mode, batch: number, chunk: number
   const model = new PromptedClip(clip, tokenizer, config, classes, new PythonRandom(1), { textChunkSize: chunkSize });
   const ctx = model.buildClassContext(names, 'a photo of a {}.');
   const sgd = new Sgd(PARAM_GROUPS.map((name) => ({ name, params: model.store.inGroup(name) })));
-  const pixels = tf.randomNormal([batch, 224, 224, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+  const size = VIT_B16.vision.imageSize;
+  const pixels = tf.randomNormal([batch, size, size, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
   const labels = Int32Array.from({ length: batch }, (_, i) => (i * 31) % classes);
   const tensorBytes = trackTensorBytes();
   const tfBytesBeforeStep = tf.memory().numBytes;

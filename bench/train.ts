@@ -32,7 +32,7 @@ import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs';
 import { PythonRandom } from '../data/python-random.ts';
 import { activateBackend, BACKEND_NAMES, type BackendName } from '../dpt/backend.ts';
-import { ClipModel, ClipTokenizer, loadClip } from '../dpt/clip/index.ts';
+import { ClipModel, ClipTokenizer, loadClip, MODEL_CONFIGS } from '../dpt/clip/index.ts';
 import { PromptedClip } from '../dpt/methods/model.ts';
 import { Sgd } from '../dpt/optim/sgd.ts';
 import { PARAM_GROUPS } from '../dpt/params.ts';
@@ -55,11 +55,11 @@ import {
   torchMode,
   tsxArgs,
 } from './harness.ts';
-import { randomClipWeights, vitBConfig } from './random-clip.ts';
+import { randomClipWeights } from './random-clip.ts';
 
 const root = repoRoot;
 
-const VIT_B32 = vitBConfig(32);
+const VIT_B32 = MODEL_CONFIGS['ViT-B-32'];
 
 interface Measurement {
   model: string;
@@ -184,7 +184,10 @@ const loadTiny = async () => {
 };
 const loadVit = async () => ({
   model: new ClipModel(VIT_B32, randomClipWeights(VIT_B32)),
-  tokenizer: await ClipTokenizer.fromFile(path.join(root, 'test/fixtures/clip/tokenizer-full/tokenizer.json.gz'), 77),
+  tokenizer: await ClipTokenizer.fromFile(
+    path.join(root, 'test/fixtures/clip/tokenizer-full/tokenizer.json.gz'),
+    VIT_B32.text.contextLength,
+  ),
 });
 const tinyName = 'tiny-a (ViT 2×32, 32px, 4 classes)';
 const vitName = `ViT-B/32-shaped, random weights, ${numClasses} classes`;

@@ -11,7 +11,10 @@ export const stopGradient: (x: tf.Tensor) => tf.Tensor = tf.customGrad((...args:
   return { value: x.clone(), gradFunc: (dy: tf.Tensor) => [tf.zerosLike(dy)] };
 }) as unknown as (x: tf.Tensor) => tf.Tensor;
 
-/** `x @ w (+ b)` for x of any rank >= 2 (last axis contracted), w: [in, out]. */
+/**
+ * `x @ w (+ b)` for x of any rank >= 2 (last axis contracted), w: [in, out]: the Linear layers of the CLIP towers
+ * (dpt/clip/layers.ts) and of CAVPT (dpt/prompts/cavpt.ts).
+ */
 export function dense(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor {
   const inDim = x.shape[x.shape.length - 1]!;
   const lead = x.shape.slice(0, -1);
@@ -20,15 +23,40 @@ export function dense(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor 
   return tf.reshape(withBias, [...lead, w.shape[1]]);
 }
 
-/** LayerNorm over the last axis, eps 1e-5 like torch.nn.LayerNorm. */
-export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = 1e-5): tf.Tensor {
+export interface LayerNormWeights {
+  gamma: tf.Tensor1D;
+  beta: tf.Tensor1D;
+  eps: number;
+}
+
+/*
+ * Two LayerNorms, the same function of x (biased variance over the last axis, eps inside the root, as
+ * torch.nn.LayerNorm), written as two op sequences. They round differently in float32 (rsqrt and a product against
+ * sqrt and a quotient) and their gradients are built from different graphs (tf.moments recomputes x - mean), so
+ * swapping one for the other changes training results in the last bits: with CAVPT on the CLIP one, the DPT runs of
+ * the golden check diverge from their second epoch on. Each keeps the sequence its results were recorded with.
+ */
+
+/** The CLIP towers' LayerNorm (ln_pre, ln_1, ln_2, ln_post, ln_final), checked against PyTorch (test/unit/clip). */
+export function layerNorm<T extends tf.Tensor>(x: T, w: LayerNormWeights): T {
+  return tf.tidy(() => {
+    const mean = tf.mean(x, -1, true);
+    const centred = tf.sub(x, mean);
+    const variance = tf.mean(tf.square(centred), -1, true);
+    const normed = tf.mul(centred, tf.rsqrt(tf.add(variance, w.eps)));
+    return tf.add(tf.mul(normed, w.gamma), w.beta) as T;
+  });
+}
+
+/** CAVPT's LayerNorms (dpt/prompts/cavpt.ts), via tf.moments; see above for why it is not the towers' one. */
+export function momentsLayerNorm<T extends tf.Tensor>(x: T, w: LayerNormWeights): T {
   const axis = x.shape.length - 1;
   const { mean, variance } = tf.moments(x, axis, true);
-  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), gamma), beta);
+  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, w.eps))), w.gamma), w.beta) as T;
 }
 
 /** Row-wise L2 normalisation, as `x / x.norm(dim=-1, keepdim=True)`. */
-export function l2Normalize(x: tf.Tensor): tf.Tensor {
+export function l2Normalize<T extends tf.Tensor>(x: T): T {
   return tf.div(x, tf.norm(x, 'euclidean', -1, true));
 }
 

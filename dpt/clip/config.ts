@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ClipLoadError } from './errors.ts';
+import { MODEL_CONFIGS } from './model-configs.ts';
 
 export type Activation = 'quick_gelu' | 'gelu';
 
@@ -37,33 +38,34 @@ export interface ClipConfig {
 const positive = z.number().int().positive();
 const activation = z.enum(['quick_gelu', 'gelu']);
 
-// Defaults are those of transformers' CLIPTextConfig / CLIPVisionConfig / CLIPConfig (i.e. ViT-B/32), which is what
+// Defaults are those of transformers' CLIPTextConfig / CLIPVisionConfig / CLIPConfig, i.e. ViT-B/32, which is what
 // transformers itself assumes for fields a config.json leaves out.
+const VIT_B_32 = MODEL_CONFIGS['ViT-B-32'];
 const hfTextSchema = z.object({
-  hidden_size: positive.default(512),
-  intermediate_size: positive.default(2048),
-  num_attention_heads: positive.default(8),
-  num_hidden_layers: positive.default(12),
-  max_position_embeddings: positive.default(77),
-  vocab_size: positive.default(49408),
-  layer_norm_eps: z.number().positive().default(1e-5),
-  hidden_act: activation.default('quick_gelu'),
+  hidden_size: positive.default(VIT_B_32.text.width),
+  intermediate_size: positive.default(VIT_B_32.text.mlpDim),
+  num_attention_heads: positive.default(VIT_B_32.text.heads),
+  num_hidden_layers: positive.default(VIT_B_32.text.layers),
+  max_position_embeddings: positive.default(VIT_B_32.text.contextLength),
+  vocab_size: positive.default(VIT_B_32.text.vocabSize),
+  layer_norm_eps: z.number().positive().default(VIT_B_32.text.layerNormEps),
+  hidden_act: activation.default(VIT_B_32.text.activation),
 });
 const hfVisionSchema = z.object({
-  hidden_size: positive.default(768),
-  intermediate_size: positive.default(3072),
-  num_attention_heads: positive.default(12),
-  num_hidden_layers: positive.default(12),
-  image_size: positive.default(224),
-  patch_size: positive.default(32),
+  hidden_size: positive.default(VIT_B_32.vision.width),
+  intermediate_size: positive.default(VIT_B_32.vision.mlpDim),
+  num_attention_heads: positive.default(VIT_B_32.vision.heads),
+  num_hidden_layers: positive.default(VIT_B_32.vision.layers),
+  image_size: positive.default(VIT_B_32.vision.imageSize),
+  patch_size: positive.default(VIT_B_32.vision.patchSize),
   num_channels: z.literal(3).default(3),
-  layer_norm_eps: z.number().positive().default(1e-5),
-  hidden_act: activation.default('quick_gelu'),
+  layer_norm_eps: z.number().positive().default(VIT_B_32.vision.layerNormEps),
+  hidden_act: activation.default(VIT_B_32.vision.activation),
 });
 const hfConfigSchema = z.object({
   text_config: hfTextSchema.default(hfTextSchema.parse({})),
   vision_config: hfVisionSchema.default(hfVisionSchema.parse({})),
-  projection_dim: positive.default(512),
+  projection_dim: positive.default(VIT_B_32.projDim),
 });
 
 /** Parses a Hugging Face CLIPModel `config.json`. */
@@ -98,7 +100,8 @@ export function configFromHf(json: unknown, source = 'config.json'): ClipConfig 
 }
 
 // open_clip's model config: vision heads = width / head_width (default 64), text heads default 8, mlp_ratio 4,
-// quick_gelu for OpenAI weights (open_clip's `-quickgelu` model names and OpenAI-pretrained configs).
+// quick_gelu for OpenAI weights (open_clip's `-quickgelu` model names and OpenAI-pretrained configs). Its text
+// defaults are OpenAI's ViT-B text transformer.
 const openClipSchema = z.object({
   model_cfg: z.object({
     embed_dim: positive,
@@ -112,11 +115,11 @@ const openClipSchema = z.object({
       mlp_ratio: z.number().positive().default(4),
     }),
     text_cfg: z.object({
-      context_length: positive.default(77),
-      vocab_size: positive.default(49408),
-      width: positive.default(512),
-      heads: positive.default(8),
-      layers: positive.default(12),
+      context_length: positive.default(VIT_B_32.text.contextLength),
+      vocab_size: positive.default(VIT_B_32.text.vocabSize),
+      width: positive.default(VIT_B_32.text.width),
+      heads: positive.default(VIT_B_32.text.heads),
+      layers: positive.default(VIT_B_32.text.layers),
       mlp_ratio: z.number().positive().default(4),
     }),
   }),

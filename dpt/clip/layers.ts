@@ -1,12 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+import { dense, type LayerNormWeights, layerNorm } from '../ops.ts';
 import type { Activation } from './config.ts';
 import type { CanonicalWeights } from './weights.ts';
-
-export interface LayerNormWeights {
-  gamma: tf.Tensor1D;
-  beta: tf.Tensor1D;
-  eps: number;
-}
 
 /** One CLIP ResidualAttentionBlock, Linear weights pre-transposed to [in, out] for tf.matMul. */
 export interface BlockWeights {
@@ -76,28 +71,10 @@ export class WeightStore {
   }
 }
 
-/** LayerNorm over the last axis, biased variance like PyTorch; built from basic ops so it differentiates everywhere. */
-export function layerNorm<T extends tf.Tensor>(x: T, w: LayerNormWeights): T {
-  return tf.tidy(() => {
-    const mean = tf.mean(x, -1, true);
-    const centred = tf.sub(x, mean);
-    const variance = tf.mean(tf.square(centred), -1, true);
-    const normed = tf.mul(centred, tf.rsqrt(tf.add(variance, w.eps)));
-    return tf.add(tf.mul(normed, w.gamma), w.beta) as T;
-  });
-}
-
 function activate(x: tf.Tensor, kind: Activation): tf.Tensor {
   if (kind === 'quick_gelu') return tf.mul(x, tf.sigmoid(tf.mul(x, 1.702)));
   // Exact (erf) GELU, as torch.nn.GELU().
   return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
-}
-
-/** x [B, L, D] @ W [D, O] + b → [B, L, O]. */
-function dense(x: tf.Tensor3D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor3D {
-  const [batch, len, dim] = x.shape;
-  const out = tf.add(tf.matMul(tf.reshape(x, [batch * len, dim]), w), b);
-  return tf.reshape(out, [batch, len, w.shape[1]]);
 }
 
 /**
@@ -108,7 +85,7 @@ export function residualBlock(x: tf.Tensor3D, w: BlockWeights, mask?: tf.Tensor2
   return tf.tidy(() => {
     const [batch, len, dim] = x.shape;
     const headDim = dim / w.heads;
-    const qkv = dense(layerNorm(x, w.ln1), w.wQkv, w.bQkv);
+    const qkv = dense(layerNorm(x, w.ln1), w.wQkv, w.bQkv) as tf.Tensor3D;
     const [q, k, v] = tf
       .split(qkv, 3, 2)
       .map((t) => tf.transpose(tf.reshape(t, [batch, len, w.heads, headDim]), [0, 2, 1, 3])) as [

@@ -61,7 +61,7 @@ export function hfConfigJson(config: ClipConfig, opts: SaveHfOptions = {}, logit
 }
 
 /** Canonical (OpenAI-named) weights → transformers-named tensors. Every tensor the config implies must be present. */
-export function toHfTensors(config: ClipConfig, weights: CanonicalWeights): Map<string, HostTensor> {
+function toHfTensors(config: ClipConfig, weights: CanonicalWeights): Map<string, HostTensor> {
   const expected = expectedOpenAi(config);
   for (const [name, shape] of expected) {
     const w = weights.get(name);
@@ -92,7 +92,7 @@ export function toHfTensors(config: ClipConfig, weights: CanonicalWeights): Map<
 }
 
 /** safetensors bytes (float32, little-endian), tensors in name order, header padded to 8 bytes. */
-export function encodeSafetensors(tensors: Map<string, HostTensor>, metadata?: Record<string, string>): Buffer {
+function encodeSafetensors(tensors: Map<string, HostTensor>, metadata?: Record<string, string>): Buffer {
   const names = [...tensors.keys()].sort();
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;

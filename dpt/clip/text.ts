@@ -1,14 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
+import { type LayerNormWeights, layerNorm } from '../ops.ts';
 import { concatChunks, sliceRows, TEXT_CHUNK_SIZE } from '../text-chunks.ts';
 import type { TextConfig } from './config.ts';
-import {
-  type BlockWeights,
-  type LayerNormWeights,
-  layerNorm,
-  residualBlock,
-  selectTokens,
-  type WeightStore,
-} from './layers.ts';
+import { type BlockWeights, residualBlock, selectTokens, type WeightStore } from './layers.ts';
 
 /** CLIP's causal text transformer with end-of-text pooling and the text projection. */
 export class TextTower {

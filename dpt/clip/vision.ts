@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
+import { type LayerNormWeights, layerNorm } from '../ops.ts';
 import type { VisionConfig } from './config.ts';
-import { type BlockWeights, type LayerNormWeights, layerNorm, residualBlock, type WeightStore } from './layers.ts';
+import { type BlockWeights, residualBlock, type WeightStore } from './layers.ts';
 
 /**
- * Hook called before block `layer` with that block's input tokens [B, T, D]. Returning extra tokens [B, n, D]
- * appends them for that one block; they are dropped after it. Returning null leaves the block unchanged.
+ * Hook called before block `layer` with that block's input tokens [B, T, D] (T = numTokens). Returning extra tokens
+ * [B, n, D] appends them for that one block; they are dropped after it. Returning null leaves the block unchanged.
  */
 export type InjectFn = (layer: number, xIn: tf.Tensor3D) => tf.Tensor3D | null;
 
@@ -82,21 +83,23 @@ export class VisionTower {
     });
   }
 
-  /** Full image encoder; `inject` may add tokens before any block (removed after it). */
+  /**
+   * The full image encoder: embed, the blocks, head. Before block `layer`, `inject(layer, x)` may return tokens that
+   * are appended for that block only; the block's output is cut back to the image's tokens. Without a tf.tidy of
+   * its own, so that tensors the hook makes (CAVPT logits) outlive the call: call it inside a tidy or a gradient.
+   */
   encode(pixels: tf.Tensor4D, inject?: InjectFn): tf.Tensor2D {
-    return tf.tidy(() => {
-      let x = this.embed(pixels);
-      for (let layer = 0; layer < this.numLayers; layer++) {
-        const extra = inject ? inject(layer, x) : null;
-        if (extra) {
-          const [batch, count, width] = x.shape;
-          const y = this.block(layer, tf.concat([x, extra], 1));
-          x = tf.slice(y, [0, 0, 0], [batch, count, width]);
-        } else {
-          x = this.block(layer, x);
-        }
+    let x = this.embed(pixels);
+    const [batch, count, width] = x.shape;
+    for (let layer = 0; layer < this.numLayers; layer++) {
+      const extra = inject ? inject(layer, x) : null;
+      if (extra) {
+        const y = this.block(layer, tf.concat([x, extra], 1) as tf.Tensor3D);
+        x = tf.slice(y, [0, 0, 0], [batch, count, width]);
+      } else {
+        x = this.block(layer, x);
       }
-      return this.head(x);
-    });
+    }
+    return this.head(x);
   }
 }

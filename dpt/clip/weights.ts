@@ -122,7 +122,7 @@ export function hfRecipes(config: ClipConfig): Map<string, HfRecipe> {
 }
 
 /** Source tensor name → expected shape, for either layout. */
-export function expectedSourceShapes(layout: Layout, config: ClipConfig): Map<string, number[]> {
+function expectedSourceShapes(layout: Layout, config: ClipConfig): Map<string, number[]> {
   if (layout === 'openai') return expectedOpenAi(config);
   const out = new Map<string, number[]>();
   for (const recipe of hfRecipes(config).values()) {

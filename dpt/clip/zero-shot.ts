@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
+import { formatPrompt } from '../../data/datasets/registry.ts';
+import { l2Normalize } from '../ops.ts';
 import type { ClipModel } from './model.ts';
-import { fillTemplate } from './templates.ts';
 import type { ClipTokenizer } from './tokenizer.ts';
 
-/** L2-normalises rows. */
-export function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => tf.div(x, tf.norm(x, 'euclidean', -1, true)));
+/** The prompt for one class, as the trainer words it (formatPrompt); a template without `{}` is a mistake. */
+function fillTemplate(template: string, classname: string): string {
+  if (!template.includes('{}')) throw new Error(`template "${template}" has no {} placeholder`);
+  return formatPrompt(template, classname);
 }
 
 /** Normalised text features [C, projDim] of one templated prompt per class (the zero-shot classifier weights). */

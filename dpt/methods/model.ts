@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ClipLike, TokenizerLike } from '../clip-like.ts';
+import type { ClipModel, ClipTokenizer } from '../clip/index.ts';
 import { type CavptMask, cavptLoss, crossEntropy, warmupMainLoss } from '../losses.ts';
 import { l2Normalize, selectRows, stopGradient, topKIndices } from '../ops.ts';
 import { ParamStore } from '../params.ts';
@@ -65,8 +65,8 @@ export class PromptedClip {
   readonly def: MethodDef;
 
   constructor(
-    readonly clip: ClipLike,
-    readonly tokenizer: TokenizerLike,
+    readonly clip: ClipModel,
+    readonly tokenizer: ClipTokenizer,
     readonly settings: MethodSettings,
     /** number of classes of the SOURCE dataset: the width of the CAVPT classifier */
     readonly numClasses: number,

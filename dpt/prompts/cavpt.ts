@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { dense, layerNorm } from '../ops.ts';
+import { dense, type LayerNormWeights, momentsLayerNorm } from '../ops.ts';
 import type { ParamStore } from '../params.ts';
 import { linearInit, normalInit, type RandomSource } from './init.ts';
 
@@ -55,6 +55,11 @@ export class CavptModule {
     return this.store.get(`${this.prefix}.${name}`);
   }
 
+  /** nn.LayerNorm(width) with PyTorch's default eps. */
+  private ln(name: 'ln' | 'ln2'): LayerNormWeights {
+    return { gamma: this.p(`${name}.gamma`) as tf.Tensor1D, beta: this.p(`${name}.beta`) as tf.Tensor1D, eps: 1e-5 };
+  }
+
   /**
    * @param xIn  [B, N, width] tokens entering the block, ALREADY detached by the caller
    * @param tSel [B, K, textDim] learned text features of each sample's top-K classes (with gradient)
@@ -71,13 +76,9 @@ export class CavptModule {
     const scores = tf.div(tf.matMul(qProj, kProj, false, true), Math.sqrt(CAVPT_QK_DIM));
     const attn = tf.softmax(scores, -1) as tf.Tensor3D;
     const o = dense(tf.matMul(attn, kv as tf.Tensor3D), this.p('v.weight') as tf.Tensor2D);
-    const prompts = layerNorm(
-      tf.add(o, q),
-      this.p('ln2.gamma') as tf.Tensor1D,
-      this.p('ln2.beta') as tf.Tensor1D,
-    ) as tf.Tensor3D;
+    const prompts = momentsLayerNorm(tf.add(o, q), this.ln('ln2')) as tf.Tensor3D;
     if (!withLogits) return { prompts };
-    const normed = layerNorm(o, this.p('ln.gamma') as tf.Tensor1D, this.p('ln.beta') as tf.Tensor1D);
+    const normed = momentsLayerNorm(o, this.ln('ln'));
     return { prompts, logits: dense(normed, this.p('classifier.weight') as tf.Tensor2D) as tf.Tensor3D };
   }
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { TextLike, TokenizerLike } from '../clip-like.ts';
+import type { ClipTokenizer, TextTower } from '../clip/index.ts';
 import type { ParamStore } from '../params.ts';
 import { checkpointedChunks } from '../recompute.ts';
 import { type ChunkRange, checkChunkSize, sliceRows, TEXT_CHUNK_SIZE } from '../text-chunks.ts';
@@ -50,8 +50,8 @@ export class TextPromptLearner {
 
   constructor(
     private readonly store: ParamStore,
-    private readonly text: TextLike,
-    private readonly tokenizer: TokenizerLike,
+    private readonly text: TextTower,
+    private readonly tokenizer: ClipTokenizer,
     options: TextPromptOptions,
     rng: RandomSource,
     /** classes per text-tower pass (dpt/text-chunks.ts); Infinity runs every class at once, the old way */

@@ -1,6 +1,6 @@
 import type { Item } from '../../data/datasets/types.ts';
 import type { PythonRandom } from '../../data/python-random.ts';
-import type { ClipLike, TokenizerLike } from '../clip-like.ts';
+import type { LoadedClip as LoadedClipFiles } from '../clip/index.ts';
 import type { TrialConfig } from '../trial-config.ts';
 
 /** The trial's training data: few-shot train split, full test split, class list and hand-crafted template. */
@@ -18,10 +18,8 @@ export interface TargetData {
   test: Item[];
 }
 
-export interface LoadedClip {
-  model: ClipLike & { dispose(): void };
-  tokenizer: TokenizerLike;
-}
+/** What the trainer takes of a loaded CLIP: the model and its tokenizer (not the layout and files it came from). */
+export type LoadedClip = Pick<LoadedClipFiles, 'model' | 'tokenizer'>;
 
 /**
  * Everything runTrial needs from the outside world. The defaults (default-deps.ts) read CoOp-layout datasets and

@@ -8,11 +8,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { SceneObject } from '../../data/synthetic/scene.ts';
 import type { ClipConfig } from '../../dpt/clip/config.ts';
-import { type LayerNormWeights, layerNorm } from '../../dpt/clip/layers.ts';
 import { TextTower } from '../../dpt/clip/text.ts';
 import { VisionTower } from '../../dpt/clip/vision.ts';
 import type { CanonicalWeights } from '../../dpt/clip/weights.ts';
-import { l2Normalize } from '../../dpt/clip/zero-shot.ts';
+import { type LayerNormWeights, l2Normalize, layerNorm } from '../../dpt/ops.ts';
 import { type CaptionMeaning, captionIsTrueOf } from './captions.ts';
 import { TrainableWeightStore } from './trainable-weights.ts';
 

@@ -27,7 +27,7 @@ describe.each(MODEL_NAMES.flatMap((name) => BACKENDS.map((backend) => ({ name, b
       expect(layout).toBe(dir.includes('openai') ? 'openai' : 'hf');
       try {
         const pixels = await referencePixels(ref);
-        const image = model.vision.encode(pixels);
+        const image = tf.tidy(() => model.vision.encode(pixels));
         const enc = tokenizer.encode(ref.texts);
         expect(enc.ids.map((r) => Array.from(r))).toEqual(ref.ids);
         const text = model.text.encode(enc.ids, enc.eotIndex);
