@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ClipModel, ClipTokenizer } from '../clip/index.ts';
+import { type ClipModel, type ClipTokenizer, zeroShotClassifier } from '../clip/index.ts';
 import { type CavptMask, cavptLoss, crossEntropy, warmupMainLoss } from '../losses.ts';
 import { l2Normalize, selectRows, stopGradient, topKIndices } from '../ops.ts';
 import { ParamStore } from '../params.ts';
@@ -7,8 +7,8 @@ import { CavptModule } from '../prompts/cavpt.ts';
 import type { RandomSource } from '../prompts/init.ts';
 import { normalInit } from '../prompts/init.ts';
 import type { LayerPlan } from '../prompts/layer-plan.ts';
-import { cleanClassname, type TextPromptClasses, TextPromptLearner } from '../prompts/text-prompt.ts';
-import { checkChunkSize, concatChunks, TEXT_CHUNK_SIZE } from '../text-chunks.ts';
+import { type TextPromptClasses, TextPromptLearner } from '../prompts/text-prompt.ts';
+import { checkChunkSize, TEXT_CHUNK_SIZE } from '../text-chunks.ts';
 import { promptProblems, throwIfAny } from '../trainable.ts';
 import type { TrialConfig } from '../trial-config.ts';
 import type { LossParts, MethodDef, MethodSettings } from './method.ts';
@@ -117,15 +117,8 @@ export class PromptedClip {
 
   buildClassContext(classnames: string[], template: string): ClassContext {
     if (classnames.length === 0) throw new Error('class list is empty');
-    const texts = classnames.map((name) => template.replace('{}', cleanClassname(name)));
-    const { ids, eotIndex } = this.tokenizer.encode(texts);
     // Frozen and computed once, without a tape; chunked so the text tower's intermediates stay bounded too.
-    const handFeatures = concatChunks(ids.length, this.textChunkSize, ({ start, size }) =>
-      tf.tidy(() => {
-        const emb = this.clip.text.tokenEmbedding(ids.slice(start, start + size));
-        return l2Normalize(this.clip.text.encodeEmbeddings(emb, eotIndex.slice(start, start + size))) as tf.Tensor2D;
-      }),
-    );
+    const handFeatures = zeroShotClassifier(this.clip, this.tokenizer, classnames, template, this.textChunkSize);
     const textClasses = this.textLearner?.buildClasses(classnames);
     return {
       classnames,
@@ -140,12 +133,7 @@ export class PromptedClip {
 
   /** Prompt-free, normalised CLIP image features (no gradient: computed outside any tape). */
   zeroShotFeatures(pixels: tf.Tensor4D): tf.Tensor2D {
-    return tf.tidy(() => {
-      const { vision } = this.clip;
-      let x = vision.embed(pixels);
-      for (let l = 0; l < vision.numLayers; l++) x = vision.block(l, x);
-      return l2Normalize(vision.head(x)) as tf.Tensor2D;
-    });
+    return tf.tidy(() => l2Normalize(this.clip.vision.encode(pixels)));
   }
 
   /** Top-K classes by zero-shot score (docs/method.md §6), no labels involved. */
@@ -176,32 +164,25 @@ export class PromptedClip {
     tSel: tf.Tensor3D | null,
     withCavptLogits: boolean,
   ): { features: tf.Tensor2D; layerLogits: tf.Tensor3D[] } {
-    const { vision } = this.clip;
-    let x = vision.embed(pixels);
-    const [b, n, d] = x.shape;
     const layerLogits: tf.Tensor3D[] = [];
     const vptCtx = this.store.has(VPT_CTX_KEY) ? this.store.get(VPT_CTX_KEY) : null;
-    for (let l = 0; l < vision.numLayers; l++) {
+    const features = this.clip.vision.encode(pixels, (l, x) => {
       const inj = this.plan.blocks[l]!;
-      let extra: tf.Tensor3D | null = null;
       if (inj.kind === 'vpt' && vptCtx) {
+        const [b, , d] = x.shape;
         const row = tf.slice(vptCtx, [inj.row, 0, 0], [1, this.vptLength, d]);
-        extra = tf.tile(row, [b, 1, 1]) as tf.Tensor3D;
-      } else if (inj.kind === 'cavpt' && tSel && tSel.shape[1] > 0) {
+        return tf.tile(row, [b, 1, 1]) as tf.Tensor3D;
+      }
+      if (inj.kind === 'cavpt' && tSel && tSel.shape[1] > 0) {
         // Keys/values see the block input without gradient (DPT.py:389); the queries keep theirs (into the text ctx).
         const xIn = stopGradient(x) as tf.Tensor3D;
         const out = this.cavpt[inj.module]!.forward(xIn, tSel, withCavptLogits);
-        extra = out.prompts;
         if (out.logits) layerLogits.push(out.logits);
+        return out.prompts;
       }
-      if (extra) {
-        const y = vision.block(l, tf.concat([x, extra], 1) as tf.Tensor3D);
-        x = tf.slice(y, [0, 0, 0], [b, n, d]);
-      } else {
-        x = vision.block(l, x);
-      }
-    }
-    return { features: vision.head(x), layerLogits };
+      return null;
+    });
+    return { features, layerLogits };
   }
 
   /**
