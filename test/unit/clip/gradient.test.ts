@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activateBackend, type BackendName } from '../../../dpt/backend.ts';
 import { type LoadedClip, loadClip } from '../../../dpt/clip/model.ts';
 import { backendsUnderTest } from '../../support/backends.ts';
-import { FIXTURES } from './fixtures.ts';
+import { FIXTURES } from '../../support/clip-fixtures.ts';
 
 /**
  * Central finite differences (in float64 on the host, from float32 forward passes) against tf.grad, for a random

@@ -6,7 +6,7 @@ import { activateBackend } from '../../../dpt/backend.ts';
 import { ClipLoadError } from '../../../dpt/clip/errors.ts';
 import { loadClip } from '../../../dpt/clip/model.ts';
 import { halfToFloat, toFloat32 } from '../../../dpt/clip/safetensors.ts';
-import { FIXTURES } from './fixtures.ts';
+import { FIXTURES } from '../../support/clip-fixtures.ts';
 
 let work: string;
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import { type ClipConfig, configFromHf, configFromOpenAiShapes, configFromOpenCl
 import { MODEL_CONFIG_NAMES, MODEL_CONFIGS, modelConfig } from '../../../dpt/clip/model-configs.ts';
 import { ClipTokenizer } from '../../../dpt/clip/tokenizer.ts';
 import { expectedOpenAi } from '../../../dpt/clip/weights.ts';
-import { FIXTURES } from './fixtures.ts';
+import { FIXTURES } from '../../support/clip-fixtures.ts';
 
 const SYNTH_CLIP = join(dirname(fileURLToPath(import.meta.url)), '../../../examples/models/synth-clip');
 

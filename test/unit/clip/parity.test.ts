@@ -5,7 +5,7 @@ import { activateBackend } from '../../../dpt/backend.ts';
 import { loadClip } from '../../../dpt/clip/model.ts';
 import { zeroShotClassifier, zeroShotLogits } from '../../../dpt/clip/zero-shot.ts';
 import { backendsUnderTest } from '../../support/backends.ts';
-import { FIXTURES, MODEL_NAMES, maxAbsDiff, readReference, referencePixels } from './fixtures.ts';
+import { FIXTURES, MODEL_NAMES, maxAbsDiff, readReference, referencePixels } from '../../support/clip-fixtures.ts';
 
 const TOLERANCE: Record<string, number> = { fp32: 1e-4, fp16: 1e-4, bf16: 1e-4 };
 

@@ -10,7 +10,7 @@ import { readSafetensorsIndex } from '../../../dpt/clip/safetensors.ts';
 import { saveHf } from '../../../dpt/clip/save-hf.ts';
 import { type CanonicalWeights, detectLayout, loadCanonical } from '../../../dpt/clip/weights.ts';
 import { zeroShotClassifier, zeroShotLogits } from '../../../dpt/clip/zero-shot.ts';
-import { FIXTURES, readReference, referencePixels } from './fixtures.ts';
+import { FIXTURES, readReference, referencePixels } from '../../support/clip-fixtures.ts';
 
 async function canonicalOf(dir: string): Promise<CanonicalWeights> {
   const { model } = await loadClip(dir);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ClipTokenizer } from '../../../dpt/clip/tokenizer.ts';
-import { FIXTURES } from './fixtures.ts';
+import { FIXTURES } from '../../support/clip-fixtures.ts';
 
 interface TokenizerCase {
   text: string;

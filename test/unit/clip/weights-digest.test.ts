@@ -6,7 +6,7 @@ import { activateBackend } from '../../../dpt/backend.ts';
 import { ClipLoadError } from '../../../dpt/clip/errors.ts';
 import { loadClip } from '../../../dpt/clip/model.ts';
 import { sha256OfWeightFiles } from '../../../dpt/clip/weights-digest.ts';
-import { FIXTURES } from './fixtures.ts';
+import { FIXTURES } from '../../support/clip-fixtures.ts';
 
 const sha256 = (...files: string[]) => {
   const hash = createHash('sha256');

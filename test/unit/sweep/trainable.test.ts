@@ -6,7 +6,7 @@ import type { ModelSizes } from '../../../dpt/trainable.ts';
 import { SweepFileError, type SweepIssue } from '../../../sweep/issues.ts';
 import { loadSweepFile } from '../../../sweep/load.ts';
 import { type PlanOptions, planSweepText } from '../../../sweep/plan.ts';
-import { TINY_CLIP_DIR } from '../trainer/support/tiny-task.ts';
+import { TINY_CLIP_DIR } from '../../support/tiny-task.ts';
 import { plan, sweepYaml } from './helpers.ts';
 
 /** The committed tiny CLIP: 2 vision blocks, a 16-token text context. */

@@ -7,7 +7,7 @@ import { METHODS, methodDef, methodsReading, unreadSettings } from '../../../dpt
 import { TRIAL_SETTINGS } from '../../../dpt/methods/settings.ts';
 import { PARAM_GROUPS } from '../../../dpt/params.ts';
 import { AXES, type AxisKey } from '../../../sweep/axes.ts';
-import { TINY_CLASSES, TINY_CLIP_DIR, tinyConfig } from './support/tiny-task.ts';
+import { TINY_CLASSES, TINY_CLIP_DIR, tinyConfig } from '../../support/tiny-task.ts';
 
 describe('the method registry', () => {
   let clip: LoadedClip;

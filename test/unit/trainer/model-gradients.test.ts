@@ -11,7 +11,7 @@ import { PARAM_GROUPS } from '../../../dpt/params.ts';
 import { TEXT_CTX_KEY } from '../../../dpt/prompts/text-prompt.ts';
 import { trainBatch } from '../../../dpt/trainer/step.ts';
 import { backendsUnderTest } from '../../support/backends.ts';
-import { TINY_CLASSES, TINY_CLIP_DIR, tinyConfig } from './support/tiny-task.ts';
+import { TINY_CLASSES, TINY_CLIP_DIR, tinyConfig } from '../../support/tiny-task.ts';
 
 const absSum = (t: tf.Tensor | undefined) => (t ? tf.sum(tf.abs(t)).dataSync()[0]! : 0);
 

@@ -11,7 +11,7 @@ import { checkpointedChunks } from '../../../dpt/recompute.ts';
 import { chunkRanges } from '../../../dpt/text-chunks.ts';
 import { trainBatch } from '../../../dpt/trainer/step.ts';
 import { describeWith } from '../../support/env.ts';
-import { TINY_CLIP_DIR, tinyConfig } from './support/tiny-task.ts';
+import { TINY_CLIP_DIR, tinyConfig } from '../../support/tiny-task.ts';
 
 /**
  * Chunked text features (dpt/text-chunks.ts, dpt/recompute.ts) against the unchunked ones: 7 classes in chunks of 3

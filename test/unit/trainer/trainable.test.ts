@@ -9,7 +9,7 @@ import { TextPromptLearner } from '../../../dpt/prompts/text-prompt.ts';
 import type { TrialDeps } from '../../../dpt/trainer/deps.ts';
 import { runTrial } from '../../../dpt/trainer/run-trial.ts';
 import { TrialConfigError } from '../../../dpt/trial-config.ts';
-import { makeTinyTask, TINY_CLASSES, TINY_CLIP_DIR, tinyConfig, tinyDeps } from './support/tiny-task.ts';
+import { makeTinyTask, TINY_CLASSES, TINY_CLIP_DIR, tinyConfig, tinyDeps } from '../../support/tiny-task.ts';
 
 /** The deps of the tiny task, recording which were called. */
 function spiedDeps(): { deps: TrialDeps; calls: string[] } {

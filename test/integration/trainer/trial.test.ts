@@ -7,7 +7,7 @@ import { runTrial, TrialDataError } from '../../../dpt/trainer/run-trial.ts';
 import type { TrialOutcome } from '../../../dpt/trainer/types.ts';
 import type { Method } from '../../../dpt/trial-config.ts';
 import { backendsUnderTest } from '../../support/backends.ts';
-import { makeTinyTask, tinyConfig, tinyDeps } from './support/tiny-task.ts';
+import { makeTinyTask, tinyConfig, tinyDeps } from '../../support/tiny-task.ts';
 
 const task = makeTinyTask(8, 10);
 const schedule = { epochs: 12, batchSize: 16, lrVisual: 0.03, lrText: 0.5, lrWarmupEpochs: 0, textLrWarmupEpochs: 0 };

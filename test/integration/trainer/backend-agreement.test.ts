@@ -4,7 +4,7 @@ import { runTrial } from '../../../dpt/trainer/run-trial.ts';
 import type { TrialOutcome } from '../../../dpt/trainer/types.ts';
 import type { Method } from '../../../dpt/trial-config.ts';
 import { backendsUnderTest } from '../../support/backends.ts';
-import { makeTinyTask, tinyConfig, tinyDeps } from './support/tiny-task.ts';
+import { makeTinyTask, tinyConfig, tinyDeps } from '../../support/tiny-task.ts';
 
 /**
  * The same trial on every backend this install has. Backends sum in different orders (XNNPACK, Eigen, plain JS), so

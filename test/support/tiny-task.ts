@@ -1,13 +1,13 @@
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { Item } from '../../../../data/datasets/types.ts';
-import { PythonRandom } from '../../../../data/python-random.ts';
-import { loadClip } from '../../../../dpt/clip/index.ts';
-import type { TrialDeps } from '../../../../dpt/trainer/deps.ts';
-import { parseTrialConfig, type TrialConfig, type TrialConfigInput } from '../../../../dpt/trial-config.ts';
+import type { Item } from '../../data/datasets/types.ts';
+import { PythonRandom } from '../../data/python-random.ts';
+import { loadClip } from '../../dpt/clip/index.ts';
+import type { TrialDeps } from '../../dpt/trainer/deps.ts';
+import { parseTrialConfig, type TrialConfig, type TrialConfigInput } from '../../dpt/trial-config.ts';
 
 /** The tiny random CLIP committed by the CLIP work: ViT 2 blocks, width 32, 32 px images, 16-token text context. */
-export const TINY_CLIP_DIR = path.resolve(import.meta.dirname, '../../../fixtures/clip/tiny-a-hf');
+export const TINY_CLIP_DIR = path.resolve(import.meta.dirname, '../fixtures/clip/tiny-a-hf');
 export const TINY_CLASSES = ['red', 'green', 'blue', 'yellow'];
 const SIZE = 32;
 

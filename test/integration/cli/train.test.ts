@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { corruptImage, writeTinyDataset } from '../../support/tiny-dataset.ts';
-import { TINY_CLIP_DIR } from './support/tiny-task.ts';
+import { TINY_CLIP_DIR } from '../../support/tiny-task.ts';
 
 const run = promisify(execFile);
 const repo = path.resolve(import.meta.dirname, '../../..');

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { decodeRgb, normalizeClip } from '../../../data/image.ts';
+import { decodeRgb, normalizeClip } from '../../data/image.ts';
 
-export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/clip');
+export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/clip');
 
 export interface ReferenceOutputs {
   dirs: string[];
