@@ -168,7 +168,7 @@ function rawTrial(
   method: Method,
   trial: Record<string, unknown> | undefined,
 ): Record<string, unknown> {
-  // JSON round trip: a deep copy that works inside Temporal's workflow sandbox too.
+  // JSON round trip: a deep copy of the plain data the YAML gave.
   const raw: Record<string, unknown> = trial ? JSON.parse(JSON.stringify(trial)) : {};
   Object.assign(raw, {
     method,

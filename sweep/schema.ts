@@ -15,7 +15,7 @@ import { heartbeatTimeoutProblem } from './duration.ts';
 import { formatPath, renderValue, SweepFileError, type SweepIssue } from './issues.ts';
 
 /**
- * The sweep file (see sweep/README.md). Pure: no Node built-ins, so Temporal workflow code may import it.
+ * The sweep file (see sweep/README.md). Pure: no Node built-ins (test/unit/sweep/purity.test.ts).
  * `parseSweepText` checks the shape and every value here, and the rules of one object (aliases, ranges), with line
  * numbers; the stages after it (cross-field rules in validate.ts, expansion in expand.ts, warnings in warnings.ts)
  * run in order from plan.ts (`planSweep`) and report through the same issue list.

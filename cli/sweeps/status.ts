@@ -1,3 +1,4 @@
+import { DEFAULT_GPU_QUEUE } from '../../contract/queues.ts';
 import type { Database } from '../../db/client.ts';
 
 export interface SweepStatusRow {
@@ -49,7 +50,7 @@ export async function sweepStatus(db: Database, ids?: string[]): Promise<SweepSt
       name: sweep.name,
       status: sweep.status,
       maxParallel: sweep.maxParallel,
-      taskQueue: sweep.taskQueue ?? 'gpu',
+      taskQueue: sweep.taskQueue ?? DEFAULT_GPU_QUEUE,
       total: Object.values(trials).reduce((a, b) => a + b, 0),
       trials,
       failures: failures

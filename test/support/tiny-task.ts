@@ -1,8 +1,10 @@
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll } from 'vitest';
 import type { Item } from '../../data/datasets/types.ts';
 import { PythonRandom } from '../../data/python-random.ts';
-import { loadClip } from '../../dpt/clip/index.ts';
+import { activateBackend } from '../../dpt/backend.ts';
+import { type LoadedClip, loadClip } from '../../dpt/clip/index.ts';
 import type { TrialDeps } from '../../dpt/trainer/deps.ts';
 import { parseTrialConfig, type TrialConfig, type TrialConfigInput } from '../../dpt/trial-config.ts';
 
@@ -94,4 +96,20 @@ export function tinyConfig(overrides: Partial<TrialConfigInput> & Pick<TrialConf
     optim: { epochs: 8, batchSize: 16, lrVisual: 0.5, lrText: 0.5, lrWarmupEpochs: 0, textLrWarmupEpochs: 0 },
     ...overrides,
   });
+}
+
+/** The tiny CLIP on the cpu backend for the enclosing describe block: loaded before its tests, disposed after. */
+export function useTinyClip(): () => LoadedClip {
+  let clip: LoadedClip | undefined;
+  beforeAll(async () => {
+    await activateBackend('cpu');
+    clip = await loadClip(TINY_CLIP_DIR);
+  });
+  afterAll(() => {
+    clip?.model.dispose();
+  });
+  return () => {
+    if (!clip) throw new Error('the tiny CLIP is loaded in beforeAll; use it inside a test');
+    return clip;
+  };
 }

@@ -1,29 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PythonRandom } from '../../../data/python-random.ts';
-import { activateBackend } from '../../../dpt/backend.ts';
-import { type LoadedClip, loadClip } from '../../../dpt/clip/index.ts';
 import { PromptedClip } from '../../../dpt/methods/model.ts';
 import { METHODS, methodDef, methodsReading, unreadSettings } from '../../../dpt/methods/registry.ts';
 import { TRIAL_SETTINGS } from '../../../dpt/methods/settings.ts';
 import { PARAM_GROUPS } from '../../../dpt/params.ts';
 import { AXES, type AxisKey } from '../../../sweep/axes.ts';
-import { TINY_CLASSES, TINY_CLIP_DIR, tinyConfig } from '../../support/tiny-task.ts';
+import { TINY_CLASSES, tinyConfig, useTinyClip } from '../../support/tiny-task.ts';
 
 describe('the method registry', () => {
-  let clip: LoadedClip;
-  beforeAll(async () => {
-    await activateBackend('cpu');
-    clip = await loadClip(TINY_CLIP_DIR);
-  });
-  afterAll(() => {
-    clip.model.dispose();
-  });
+  const tinyClip = useTinyClip();
 
   it('declares exactly the parameter groups each method builds', () => {
     for (const method of METHODS) {
       const model = new PromptedClip(
-        clip.model,
-        clip.tokenizer,
+        tinyClip().model,
+        tinyClip().tokenizer,
         tinyConfig({ method }),
         TINY_CLASSES.length,
         new PythonRandom(1),

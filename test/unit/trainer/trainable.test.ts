@@ -1,15 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PythonRandom } from '../../../data/python-random.ts';
-import { activateBackend } from '../../../dpt/backend.ts';
-import { type LoadedClip, loadClip } from '../../../dpt/clip/index.ts';
 import { PromptedClip } from '../../../dpt/methods/model.ts';
 import { ParamStore } from '../../../dpt/params.ts';
 import { TextPromptLearner } from '../../../dpt/prompts/text-prompt.ts';
 import type { TrialDeps } from '../../../dpt/trainer/deps.ts';
 import { runTrial } from '../../../dpt/trainer/run-trial.ts';
 import { TrialConfigError } from '../../../dpt/trial-config.ts';
-import { makeTinyTask, TINY_CLASSES, TINY_CLIP_DIR, tinyConfig, tinyDeps } from '../../support/tiny-task.ts';
+import { makeTinyTask, TINY_CLASSES, tinyConfig, tinyDeps, useTinyClip } from '../../support/tiny-task.ts';
 
 /** The deps of the tiny task, recording which were called. */
 function spiedDeps(): { deps: TrialDeps; calls: string[] } {
@@ -37,14 +35,7 @@ async function refusal(run: Promise<unknown>): Promise<TrialConfigError> {
 }
 
 describe('the trainer refuses configs that cannot run or train nothing', () => {
-  let clip: LoadedClip;
-  beforeAll(async () => {
-    await activateBackend('cpu');
-    clip = await loadClip(TINY_CLIP_DIR);
-  });
-  afterAll(() => {
-    clip.model.dispose();
-  });
+  const tinyClip = useTinyClip();
 
   it('before any I/O when the config alone says so', async () => {
     const cases = [
@@ -88,7 +79,7 @@ describe('the trainer refuses configs that cannot run or train nothing', () => {
   it('PromptedClip refuses them too, with the same messages, before creating a tensor', () => {
     const before = tf.memory().numTensors;
     const build = (config: ReturnType<typeof tinyConfig>) =>
-      new PromptedClip(clip.model, clip.tokenizer, config, TINY_CLASSES.length, new PythonRandom(1));
+      new PromptedClip(tinyClip().model, tinyClip().tokenizer, config, TINY_CLASSES.length, new PythonRandom(1));
     expect(() => build(tinyConfig({ method: 'vpt', vpt: { length: 0 } }))).toThrow(TrialConfigError);
     expect(() => build(tinyConfig({ method: 'vpt', vpt: { length: 2, layers: 3 } }))).toThrow(
       /vpt\.layers: expected an integer <= 2, the model's vision blocks, got 3/,
@@ -107,7 +98,13 @@ describe('the trainer refuses configs that cannot run or train nothing', () => {
   it('TextPromptLearner, used alone, counts ctxInit with its tokenizer', () => {
     const store = new ParamStore();
     const learner = (ctxInit: string) =>
-      new TextPromptLearner(store, clip.model.text, clip.tokenizer, { nCtx: 4, ctxInit }, new PythonRandom(1));
+      new TextPromptLearner(
+        store,
+        tinyClip().model.text,
+        tinyClip().tokenizer,
+        { nCtx: 4, ctxInit },
+        new PythonRandom(1),
+      );
     expect(() => learner('&nbsp;')).toThrow(/^invalid trial config: text\.ctxInit: expected words that give/);
     expect(() => learner(Array.from({ length: 14 }, () => 'red').join(' '))).toThrow(TrialConfigError);
     expect(learner('a red').nCtx).toBe(2);
