@@ -135,28 +135,73 @@ function trialScope(query: z.output<typeof cellQuerySchema>, factors: Factor[]):
 }
 
 /**
+ * What decides the factors a report needs: the distinct combinations, over the query's trials, of every factor and of
+ * the settings no factor records (hashed). One scan instead of one per added factor and one for the pooling check;
+ * the combinations are few (cells × settings) even when the trials are many.
+ */
+interface Combinations {
+  columns: Factor[];
+  rows: Array<{ values: FactorValue[]; setting: string }>;
+}
+
+async function combinations(
+  db: Queryable,
+  scope: TrialScope,
+  shown: Factor[],
+  needsEval: boolean,
+): Promise<Combinations> {
+  const columns = [...new Set<Factor>([...shown, ...TRIAL_FACTOR_NAMES])];
+  const select = columns.map((factor, i) => `${FACTORS[factor].sql} AS c${i}`);
+  const { rows } = await db.query<Record<string, unknown>>(
+    `${scope.cte}
+     SELECT DISTINCT ${select.join(', ')}, md5(${SETTING}::text) AS setting ${scope.from(needsEval)} ${scope.filterWhere}`,
+    scope.params,
+  );
+  return {
+    columns,
+    rows: rows.map((row) => ({
+      values: columns.map((_, i) => row[`c${i}`] as FactorValue),
+      setting: row.setting as string,
+    })),
+  };
+}
+
+/** The trial's configuration minus what is not a setting of the experiment (SQL). */
+const SETTING = `(t."config" - '{${NOT_SETTINGS.join(',')}}'::text[])`;
+
+/** For each cell of `grouping`, the distinct values of `pick` there (null counts as one value). */
+function distinctPerCell(
+  combos: Combinations,
+  grouping: Factor[],
+  pick: (row: Combinations['rows'][number]) => unknown,
+) {
+  const at = grouping.map((factor) => combos.columns.indexOf(factor));
+  const cells = new Map<string, Set<string>>();
+  for (const row of combos.rows) {
+    const key = JSON.stringify(at.map((i) => row.values[i]));
+    const seen = cells.get(key) ?? new Set<string>();
+    seen.add(JSON.stringify(pick(row)));
+    cells.set(key, seen);
+  }
+  return cells;
+}
+
+/**
  * The trial factors that vary inside some cell of `shown`, added one at a time in the factor list's order (a factor
  * that varies only because an added one does, like CoOp's lr with its lrText, is then no longer added).
  */
-async function hiddenFactors(db: Queryable, scope: TrialScope, shown: Factor[], needsEval: boolean): Promise<Factor[]> {
+function hiddenFactors(combos: Combinations, shown: Factor[]): Factor[] {
   const added: Factor[] = [];
   for (;;) {
     const grouping = [...shown, ...added];
-    const candidates = TRIAL_FACTOR_NAMES.filter((name) => !grouping.includes(name));
-    if (candidates.length === 0) return added;
-    const varies = candidates.map((name, i) => {
-      const sql = FACTORS[name].sql;
-      return `count(DISTINCT ${sql}) + max(CASE WHEN ${sql} IS NULL THEN 1 ELSE 0 END) > 1 AS v${i}`;
+    const next = TRIAL_FACTOR_NAMES.find((name) => {
+      if (grouping.includes(name)) return false;
+      const i = combos.columns.indexOf(name);
+      for (const values of distinctPerCell(combos, grouping, (row) => row.values[i]).values()) {
+        if (values.size > 1) return true;
+      }
+      return false;
     });
-    const groupBy = grouping.length > 0 ? grouping.map((factor) => FACTORS[factor].sql).join(', ') : '()';
-    const { rows } = await db.query<Record<string, boolean | null>>(
-      `${scope.cte}
-       SELECT ${candidates.map((_, i) => `bool_or(g.v${i}) AS v${i}`).join(', ')}
-         FROM (SELECT ${varies.join(', ')} ${scope.from(needsEval)} ${scope.filterWhere} GROUP BY ${groupBy}) g`,
-      scope.params,
-    );
-    const row = rows[0] ?? {};
-    const next = candidates.find((_, i) => row[`v${i}`] === true);
     if (next === undefined) return added;
     added.push(next);
   }
@@ -166,15 +211,18 @@ async function hiddenFactors(db: Queryable, scope: TrialScope, shown: Factor[], 
 async function assertOneSettingPerCell(
   db: Queryable,
   scope: TrialScope,
+  combos: Combinations,
   factors: Factor[],
   needsEval: boolean,
 ): Promise<void> {
+  const hashes = distinctPerCell(combos, factors, (row) => row.setting);
+  if (![...hashes.values()].some((set) => set.size > 1)) return;
+  // Hashes of the text can differ where jsonb equality does not (1.0 and 1): the exact comparison decides.
   const groupBy = factors.length > 0 ? factors.map((factor) => FACTORS[factor].sql).join(', ') : '()';
-  const setting = `(t."config" - '{${NOT_SETTINGS.join(',')}}'::text[])`;
   const { rows } = await db.query<{ pair: unknown[] }>(
     `${scope.cte}
-     SELECT (array_agg(DISTINCT ${setting}))[1:2] AS pair ${scope.from(needsEval)} ${scope.filterWhere}
-      GROUP BY ${groupBy} HAVING count(DISTINCT ${setting}) > 1 LIMIT 1`,
+     SELECT (array_agg(DISTINCT ${SETTING}))[1:2] AS pair ${scope.from(needsEval)} ${scope.filterWhere}
+      GROUP BY ${groupBy} HAVING count(DISTINCT ${SETTING}) > 1 LIMIT 1`,
     scope.params,
   );
   const pair = rows[0]?.pair;
@@ -216,9 +264,10 @@ export async function cellStats(db: Queryable, query: CellQuery): Promise<CellRe
   // Without evalDataset in play each trial counts on its own source dataset: no unnest, no per-row array.
   const perEval = parsed.factors.includes('evalDataset') || 'evalDataset' in where;
   const scope = trialScope(parsed, parsed.factors);
-  const added = await hiddenFactors(db, scope, parsed.factors, perEval);
+  const combos = await combinations(db, scope, parsed.factors, perEval);
+  const added = hiddenFactors(combos, parsed.factors);
   const factors = [...parsed.factors, ...added];
-  await assertOneSettingPerCell(db, scope, factors, perEval);
+  await assertOneSettingPerCell(db, scope, combos, factors, perEval);
 
   const params = [...scope.params, parsed.split];
   const splitParam = `$${params.length}`;
