@@ -1,6 +1,14 @@
 // The dashboard's pages: the sweeps list (#/), a sweep (#/sweeps/<name>), a trial (#/trials/<id>) and a comparison
 // of sweeps (#/compare?sweeps=a,b). Everything is computed by the server's JSON API; this file only lays it out.
-import { renderCoverage, renderCurve, renderParallel, renderTrialLoss, renderTrialLr, renderView } from '/charts.js';
+import {
+  renderCoverage,
+  renderCurve,
+  renderParallel,
+  renderTrialLoss,
+  renderTrialLr,
+  renderView,
+  sharedRange,
+} from '/charts.js';
 
 const app = document.getElementById('app');
 // Drawing 10k parallel-coordinate lines took about a second of the page's main thread; 2k keep the shape readable.
@@ -640,7 +648,7 @@ async function trialPage(trialId) {
     el(
       'h1',
       {},
-      factors.map(([, value]) => String(value)).join(' · '),
+      [trial.factors?.method, trial.factors?.dataset].filter(Boolean).join(' on ') || trial.id,
       ` · seed ${trial.seed} `,
       el('span', { class: `status ${trial.status}`, id: 'trial-status' }, trial.status),
     ),
@@ -829,27 +837,45 @@ async function comparePage(names) {
   );
   await loadTables(null, tablesHost, methodOrder, data.tables);
   if (data.views.length === 0) viewsHost.append(el('p', { class: 'muted' }, 'No view is common to these sweeps.'));
+  // One section per common view; inside it one row per panel (the average, then each dataset) and one column per
+  // sweep, the charts of a row on one y scale.
   await Promise.all(
     data.views.map(async (view) => {
+      const heading = el('h2', {}, view);
       const grid = el('div', { class: 'side-by-side' });
       grid.style.gridTemplateColumns = columns;
-      const section = el('section', { class: 'view', 'data-view': view }, el('h2', {}, view), grid);
+      const section = el('section', { class: 'view', 'data-view': view }, heading, grid);
       viewsHost.append(section);
-      await Promise.all(
-        data.sweeps.map(async (s, i) => {
-          const column = el('div', { class: 'sweep-column', 'data-sweep': s.name }, el('h3', {}, s.name));
-          grid.append(column);
-          try {
-            const result = await getJson(`/api/sweeps/${encodeURIComponent(s.name)}/views/${view}`);
-            if (i === 0) section.firstChild.textContent = result.title;
-            const panels = el('div', { class: 'stack' });
-            column.append(panels);
-            renderView(panels, result, { methodOrder, idPrefix: `${s.name}:` });
-          } catch (error) {
-            column.append(el('p', { class: 'error-box' }, `${s.name} ${view}: ${error.message}`));
-          }
-        }),
+      grid.append(...data.sweeps.map((s) => el('h3', { class: 'sweep-column', 'data-sweep': s.name }, s.name)));
+      const results = await Promise.all(
+        data.sweeps.map((s) =>
+          getJson(`/api/sweeps/${encodeURIComponent(s.name)}/views/${view}`).catch((error) => error),
+        ),
       );
+      const first = results.find((r) => !(r instanceof Error));
+      if (first) heading.textContent = first.title;
+      const rows = Math.max(0, ...results.map((r) => (r instanceof Error ? 0 : r.panels.length)));
+      const cells = [];
+      for (let i = 0; i < rows; i++) {
+        cells.push(
+          data.sweeps.map((s) => {
+            const cellNode = el('div', { class: 'compare-cell', 'data-sweep': s.name, 'data-panel': String(i) });
+            grid.append(cellNode);
+            return cellNode;
+          }),
+        );
+      }
+      const yRanges = Array.from({ length: rows }, (_, i) =>
+        sharedRange(results.map((r) => (r instanceof Error ? undefined : r.panels[i]))),
+      );
+      results.forEach((result, k) => {
+        const name = data.sweeps[k].name;
+        if (result instanceof Error) {
+          grid.append(el('p', { class: 'error-box' }, `${name} ${view}: ${result.message}`));
+          return;
+        }
+        renderView(grid, result, { methodOrder, idPrefix: `${name}:`, hostFor: (i) => cells[i][k], yRanges });
+      });
     }),
   );
   viewsHost.dataset.loaded = 'true';

@@ -105,13 +105,19 @@ function legendOverlap(chart) {
   const gridRect = grid?.coordinateSystem?.getRect?.();
   if (gridRect) others.push(gridRect);
   for (const type of ['xAxis', 'yAxis', 'title']) {
-    const models = chart.getModel().getComponents?.(type) ?? [];
+    const models = chart.getModel().queryComponents({ mainType: type });
     models.forEach((_, i) => {
       const rect = componentRect(chart, type, i);
       if (rect) others.push(rect);
     });
   }
   return others.some((rect) => intersects(legend, rect));
+}
+
+/** The measured legend overlap of the chart drawn in `container` (null without a chart or a legend). */
+export function legendOverlapOf(container) {
+  const chart = echarts.getInstanceByDom(container);
+  return chart ? legendOverlap(chart) : null;
 }
 
 /** Legend rows as laid out (a plain legend wraps); 0 without a legend. */
@@ -142,6 +148,24 @@ function setWithBottomLegend(container, chart, option) {
   if (overlap !== null) container.dataset.legendOverlap = String(overlap);
   else delete container.dataset.legendOverlap;
   return overlap;
+}
+
+/** A y range {min, max} holding every mean ± std of the given panels, on round numbers. */
+export function sharedRange(panels) {
+  let low = Number.POSITIVE_INFINITY;
+  let high = Number.NEGATIVE_INFINITY;
+  for (const panel of panels) {
+    for (const series of panel?.series ?? []) {
+      for (const p of series.points) {
+        if (p.x === null || p.x === undefined) continue;
+        low = Math.min(low, p.mean - (p.std ?? 0));
+        high = Math.max(high, p.mean + (p.std ?? 0));
+      }
+    }
+  }
+  if (!Number.isFinite(low)) return undefined;
+  const step = high - low > 20 ? 10 : 5;
+  return { min: Math.floor(low / step) * step, max: Math.ceil(high / step) * step };
 }
 
 /** Whiskers of mean ± std at category index x, as an ECharts custom series. */
@@ -175,7 +199,7 @@ const compareX = (a, b) =>
   typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b), 'en', { numeric: true });
 
 /** Line (or dot) chart of mean ± std per series over a categorical x axis. */
-function meanChart(container, id, panel, xName, dots, style) {
+function meanChart(container, id, panel, xName, dots, style, yRange) {
   // A point without an x value belongs to no category of this view (a server that still sends them).
   const panelSeries = panel.series
     .map((entry) => ({ ...entry, points: entry.points.filter((p) => p.x !== null && p.x !== undefined) }))
@@ -236,7 +260,14 @@ function meanChart(container, id, panel, xName, dots, style) {
       },
     },
     xAxis: { type: 'category', name: xName, nameLocation: 'middle', nameGap: 26, data: xs.map(String) },
-    yAxis: { type: 'value', name: 'top-1 %', nameLocation: 'middle', nameGap: 38, scale: true },
+    yAxis: {
+      type: 'value',
+      name: 'top-1 %',
+      nameLocation: 'middle',
+      nameGap: 38,
+      scale: true,
+      ...(yRange ? { min: yRange.min, max: yRange.max } : {}),
+    },
     series,
   });
   publish(container, id, {
@@ -294,10 +325,12 @@ function heatmapChart(container, id, panel, view) {
 
 /**
  * Draws every panel of a view result into `host`, one chart per panel. `options.methodOrder` fixes the colours;
- * `options.idPrefix` keeps chart ids unique when several sweeps' views share a page.
+ * `options.idPrefix` keeps chart ids unique when several sweeps' views share a page; `options.hostFor(i)` places
+ * panel i elsewhere than `host`, and `options.yRanges[i]` ({min, max}) gives panel i a fixed y range, so charts of
+ * different sweeps shown side by side read on one scale.
  */
 export function renderView(host, view, options = {}) {
-  host.replaceChildren();
+  if (!options.hostFor) host.replaceChildren();
   const charts = [];
   const style = seriesStyler(
     options.methodOrder,
@@ -306,10 +339,10 @@ export function renderView(host, view, options = {}) {
   view.panels.forEach((panel, i) => {
     const container = document.createElement('div');
     container.className = 'chart';
-    host.append(container);
+    (options.hostFor ? options.hostFor(i) : host).append(container);
     const id = `${options.idPrefix ?? ''}${view.view}/${i}`;
     if (view.kind === 'heatmap') charts.push(heatmapChart(container, id, panel, view));
-    else charts.push(meanChart(container, id, panel, view.x, view.kind === 'bar', style));
+    else charts.push(meanChart(container, id, panel, view.x, view.kind === 'bar', style, options.yRanges?.[i]));
   });
   return charts;
 }
@@ -378,7 +411,7 @@ export function renderTrialLoss(container, trialId, curve, checkpointEpoch) {
       symbol: 'none',
       silent: true,
       lineStyle: { color: '#5c6b73', type: 'dashed' },
-      label: { formatter: `checkpoint (epoch ${checkpointEpoch})`, position: 'insideEndTop' },
+      label: { formatter: 'checkpoint', position: 'insideEndBottom', color: '#5c6b73' },
       data: [{ xAxis: checkpointEpoch }],
     };
   }
