@@ -657,6 +657,15 @@ async function trialPage(trialId) {
       { class: 'factors' },
       ...factors.flatMap(([key, value]) => [el('span', { class: 'factor' }, `${key} = ${value}`), ' ']),
     ),
+    trial.reusedFrom
+      ? el(
+          'p',
+          { id: 'trial-reused' },
+          'Reuses the results of trial ',
+          el('a', { href: `#/trials/${encodeURIComponent(trial.reusedFrom)}` }, trial.reusedFrom),
+          ' (same configuration); results, curve and provenance below are that trial’s.',
+        )
+      : null,
     el('h2', {}, 'Results'),
     (trial.results ?? []).length === 0
       ? el('p', { class: 'muted', id: 'trial-results' }, 'No results recorded.')
