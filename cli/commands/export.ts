@@ -2,9 +2,9 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { openDatabase } from '../../db/client.ts';
 import { isDatabaseError } from '../../db/errors.ts';
+import { resolveSweeps, UnknownSweepError } from '../../db/results/sweeps.ts';
 import { UserError } from '../errors.ts';
 import { EXPORT_FORMATS, type ExportFormat, exportSweep } from '../results/export.ts';
-import { resolveSweeps, UnknownSweepError } from '../results/sweeps.ts';
 
 /** Read-only: every trial, result and epoch row of a sweep, for analysis elsewhere. */
 export function register(program: Command): void {

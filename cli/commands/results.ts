@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { openDatabase } from '../../db/client.ts';
 import { isDatabaseError } from '../../db/errors.ts';
+import { ResultsError, resultsPivot } from '../../db/results/query.ts';
+import { VIEW_NAMES } from '../../db/results/views.ts';
 import { UserError } from '../errors.ts';
-import { resultsPivot } from '../results/query.ts';
 import { FORMATS, type Format, renderPivot } from '../results/render.ts';
-import { VIEW_NAMES } from '../results/views.ts';
 
 /** Read-only: needs only the database, never Temporal or workers. */
 export function register(program: Command): void {
@@ -32,12 +32,15 @@ export function register(program: Command): void {
           throw isDatabaseError(err) ? new UserError(err.message) : err;
         });
         try {
+          // db/ cannot know the CLI's error type: its one-line request errors become UserErrors here.
           const answer = await resultsPivot(db.pool, {
             sweeps,
             view: opts.view,
             by: opts.by?.split(','),
             metric: opts.metric,
             split: opts.split,
+          }).catch((err: unknown) => {
+            throw err instanceof ResultsError ? new UserError(err.message) : err;
           });
           process.stdout.write(renderPivot(answer.pivot, opts.format as Format, { caption: answer.caption, digits }));
         } finally {

@@ -1,9 +1,9 @@
 import { type CellReport, cellStats, type Factor, type FactorValue } from '../../db/ablation.ts';
 import type { Queryable } from '../../db/migrate.ts';
+import { buildPivot } from '../../db/results/pivot.ts';
+import { VIEWS, type ViewDefinition } from '../../db/results/views.ts';
 import { FACTOR_DEFS, type TrialFactors } from '../../sweep/factors.ts';
-import { buildPivot } from '../results/pivot.ts';
 import { renderPivot } from '../results/render.ts';
-import { VIEWS, type ViewDefinition } from '../results/views.ts';
 
 /** The planned trials' factor columns, as `planSweep` gives them. */
 export type PlannedFactors = Pick<TrialFactors, 'method'> & Partial<Record<Factor, FactorValue>>;

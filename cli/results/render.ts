@@ -1,5 +1,5 @@
 import type { FactorValue } from '../../db/ablation.ts';
-import type { AverageEntry, Pivot, PivotEntry } from './pivot.ts';
+import { type AverageEntry, type Pivot, type PivotEntry, pivotJson, showValue } from '../../db/results/pivot.ts';
 
 export const FORMATS = ['table', 'csv', 'json', 'markdown', 'latex'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -21,7 +21,7 @@ export function renderPivot(pivot: Pivot, format: Format, context: RenderContext
     case 'csv':
       return renderCsv(pivot);
     case 'json':
-      return `${JSON.stringify(pivotJson(pivot, context), null, 2)}\n`;
+      return `${JSON.stringify(pivotJson(pivot, context.caption), null, 2)}\n`;
     case 'markdown':
       return renderMarkdown(pivot, context);
     case 'latex':
@@ -94,9 +94,7 @@ function renderTable(pivot: Pivot, context: RenderContext): string {
   ].join('\n');
 }
 
-function show(value: FactorValue): string {
-  return value === null ? '(unset)' : String(value);
-}
+const show = showValue;
 
 /** Dataset columns are named by the dataset alone; other column factors read "shots 4". */
 function columnLabel(pivot: Pivot, value: FactorValue): string {
@@ -135,22 +133,6 @@ function renderCsv(pivot: Pivot): string {
     lines.push(csvLine(values));
   }
   return lines.join('');
-}
-
-export function pivotJson(pivot: Pivot, context: RenderContext) {
-  return {
-    caption: context.caption,
-    std: 'sample',
-    rowFactors: pivot.rowFactors,
-    column: pivot.column,
-    columns: pivot.columns,
-    averageLabel: pivot.averageLabel,
-    rows: pivot.rows.map((row) => ({
-      key: Object.fromEntries(pivot.rowFactors.map((factor, i) => [factor, row.key[i] ?? null])),
-      cells: Object.fromEntries(pivot.columns.map((value, i) => [show(value), row.entries[i] ?? null])),
-      average: row.average,
-    })),
-  };
 }
 
 function renderMarkdown(pivot: Pivot, context: RenderContext): string {

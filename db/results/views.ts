@@ -1,4 +1,4 @@
-import type { Factor, FactorValue } from '../../db/ablation.ts';
+import type { Factor, FactorValue } from '../ablation.ts';
 
 /**
  * The paper's table layouts, shared by the CLI (`dpt-sweep results --view`) and the dashboard. A view is a pivot:

@@ -1,4 +1,4 @@
-import { averageOver, type Cell, type CellReport, type Factor, type FactorValue } from '../../db/ablation.ts';
+import { averageOver, type Cell, type CellReport, type Factor, type FactorValue } from '../ablation.ts';
 
 /**
  * A results pivot ready to render: one row per combination of the row factors, one column per value of the column
@@ -111,6 +111,45 @@ function markBest(table: Array<Array<{ mean: number | null; best: boolean } | nu
       if (entry && entry.mean === best) entry.best = true;
     }
   }
+}
+
+/** How a factor value reads in a table or a JSON key: null (the factor does not apply) is "(unset)". */
+export function showValue(value: FactorValue): string {
+  return value === null ? '(unset)' : String(value);
+}
+
+/**
+ * The pivot as data: what `dpt-sweep results --format json` prints and the dashboard's tables carry. Cells are keyed by
+ * the column value as shown; a planned row without any result in a column has null there.
+ */
+export interface PivotJson {
+  caption: string;
+  std: 'sample';
+  rowFactors: Factor[];
+  column: Factor;
+  columns: FactorValue[];
+  averageLabel: string | null;
+  rows: Array<{
+    key: Record<string, FactorValue>;
+    cells: Record<string, PivotEntry | null>;
+    average: AverageEntry | null;
+  }>;
+}
+
+export function pivotJson(pivot: Pivot, caption: string): PivotJson {
+  return {
+    caption,
+    std: 'sample',
+    rowFactors: pivot.rowFactors,
+    column: pivot.column,
+    columns: pivot.columns,
+    averageLabel: pivot.averageLabel,
+    rows: pivot.rows.map((row) => ({
+      key: Object.fromEntries(pivot.rowFactors.map((factor, i) => [factor, row.key[i] ?? null])),
+      cells: Object.fromEntries(pivot.columns.map((value, i) => [showValue(value), row.entries[i] ?? null])),
+      average: row.average,
+    })),
+  };
 }
 
 export function compareValues(a: FactorValue, b: FactorValue): number {

@@ -1,6 +1,6 @@
-import { FACTOR_NAMES, type Factor, type FactorValue } from '../../db/ablation.ts';
-import type { Queryable } from '../../db/migrate.ts';
-import { sweepIdFor } from '../../db/repositories.ts';
+import { FACTOR_NAMES, type Factor, type FactorValue } from '../ablation.ts';
+import type { Queryable } from '../migrate.ts';
+import { sweepIdFor } from '../repositories.ts';
 
 /** A sweep is addressed by its id (what `status` prints) or by its name (what the sweep file says). */
 export function sweepIdOf(nameOrId: string): string {

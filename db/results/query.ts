@@ -1,12 +1,22 @@
-import { cellStats, FACTOR_NAMES, type Factor, PoolingError } from '../../db/ablation.ts';
-import type { Queryable } from '../../db/migrate.ts';
 import { factorNamed } from '../../sweep/factors.ts';
-import { UserError } from '../errors.ts';
+import { cellStats, FACTOR_NAMES, type Factor, PoolingError } from '../ablation.ts';
+import type { Queryable } from '../migrate.ts';
 import { buildPivot, type Pivot } from './pivot.ts';
 import { factorValues, resolveSweeps, UnknownSweepError, variedFactors } from './sweeps.ts';
 import { isViewName, VIEW_NAMES, VIEWS, type ViewDefinition } from './views.ts';
 
 export const METRICS = ['top1'] as const;
+
+/**
+ * A request the results tables cannot answer (unknown view, factor or sweep, a view the sweeps do not vary, settings
+ * that would be pooled): one line that lists what exists. The CLI shows it as a UserError, the dashboard as a 400.
+ */
+export class ResultsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ResultsError';
+  }
+}
 
 export interface ResultsRequest {
   sweeps: string[];
@@ -27,14 +37,14 @@ const NOT_DEFAULT_ROWS: Factor[] = ['dataset', 'evalDataset', 'sweep'];
 
 /**
  * Resolves sweeps, view and row factors, runs the seed aggregation of db/ablation.ts and pivots it. Bad input fails
- * with a one-line UserError that lists what exists.
+ * with a one-line ResultsError that lists what exists.
  */
 export async function resultsPivot(db: Queryable, request: ResultsRequest): Promise<ResultsAnswer> {
   const metric = request.metric ?? 'top1';
   if (!(METRICS as readonly string[]).includes(metric))
-    throw new UserError(`unknown metric ${metric}; valid metrics: ${METRICS.join(', ')}`);
+    throw new ResultsError(`unknown metric ${metric}; valid metrics: ${METRICS.join(', ')}`);
   if (request.view !== undefined && !isViewName(request.view))
-    throw new UserError(`unknown view ${request.view}; valid views: ${VIEW_NAMES.join(', ')}`);
+    throw new ResultsError(`unknown view ${request.view}; valid views: ${VIEW_NAMES.join(', ')}`);
   const view = request.view === undefined ? null : VIEWS[request.view as keyof typeof VIEWS];
   const by = request.by
     ?.map((name) => name.trim())
@@ -42,14 +52,14 @@ export async function resultsPivot(db: Queryable, request: ResultsRequest): Prom
     .map((name): Factor => {
       const factor = (FACTOR_NAMES as string[]).includes(name) ? (name as Factor) : factorNamed(name);
       if (factor === undefined)
-        throw new UserError(
+        throw new ResultsError(
           `unknown factor ${name} in --by; valid factors: ${FACTOR_NAMES.join(', ')} (or a sweep-file key such as vpt.length)`,
         );
       return factor;
     });
 
   const sweeps = await resolveSweeps(db, request.sweeps).catch((err: unknown) => {
-    throw err instanceof UnknownSweepError ? new UserError(err.message) : err;
+    throw err instanceof UnknownSweepError ? new ResultsError(err.message) : err;
   });
   const sweepIds = sweeps.map((sweep) => sweep.id);
   const values = await factorValues(db, sweepIds);
@@ -61,7 +71,7 @@ export async function resultsPivot(db: Queryable, request: ResultsRequest): Prom
     const described = view.varies
       .map((factor) => `${factor} ${describeValues(values.get(factor) ?? [])}`)
       .join(' and ');
-    throw new UserError(
+    throw new ResultsError(
       `view ${view.name} needs ${view.varies.join(' or ')} to vary, but in ${sweepNames} ${described}; the sweep varies: ${variesText}`,
     );
   }
@@ -70,7 +80,7 @@ export async function resultsPivot(db: Queryable, request: ResultsRequest): Prom
     const sources = values.get('dataset') ?? [];
     const targets = (values.get('evalDataset') ?? []).filter((value) => !sources.includes(value));
     if (targets.length === 0)
-      throw new UserError(
+      throw new ResultsError(
         `view ${view.name} needs evalDataset targets besides the source datasets, but every trial of ${sweepNames} evaluates only on its own dataset; the sweep varies: ${variesText}`,
       );
   }
@@ -78,8 +88,8 @@ export async function resultsPivot(db: Queryable, request: ResultsRequest): Prom
   // Without --by or a view the rows are whatever the sweeps vary inside a dataset column (cellStats adds them).
   const asked = by ?? (view ? [...view.rows] : []);
   if (asked.includes(column))
-    throw new UserError(`${column} is the column factor of this table; --by takes other factors`);
-  if (new Set(asked).size !== asked.length) throw new UserError('--by names a factor twice');
+    throw new ResultsError(`${column} is the column factor of this table; --by takes other factors`);
+  if (new Set(asked).size !== asked.length) throw new ResultsError('--by names a factor twice');
 
   const report = await cellStats(db, {
     sweepIds,
@@ -87,7 +97,7 @@ export async function resultsPivot(db: Queryable, request: ResultsRequest): Prom
     where: view?.where ?? {},
     split: request.split ?? 'test',
   }).catch((err: unknown) => {
-    throw err instanceof PoolingError ? new UserError(err.message) : err;
+    throw err instanceof PoolingError ? new ResultsError(err.message) : err;
   });
   const rowFactors = [...asked, ...report.added];
   const pivot = buildPivot(report, {
