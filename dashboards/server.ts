@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { PoolingError } from '../db/ablation.ts';
 import type { Database } from '../db/client.ts';
+import { ResultsError } from '../db/results/query.ts';
+import { METHOD_ORDER } from '../db/results/views.ts';
 import { sourcePath } from '../source-root.ts';
 import { coverageMap } from './coverage.ts';
 import { hostChecker } from './host-check.ts';
@@ -20,6 +22,8 @@ import {
   trialPage,
   trialPageSchema,
 } from './queries.ts';
+import { commonViews, differingSettings, resultTables, sweepSpecs } from './tables.ts';
+import { trialDetail } from './trial.ts';
 import { availableViews, computeView, VIEW_NAMES, ViewError, type ViewName } from './views.ts';
 
 export interface DashboardOptions {
@@ -73,6 +77,14 @@ const pageQuerySchema = z
 
 const trialIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'trial id must be an id');
 
+/** ?sweep=a&sweep=b[&sweep=c]: 2 to COMPARE_LIMIT distinct sweeps, by name or id. */
+const COMPARE_LIMIT = 8;
+const compareSchema = z
+  .array(z.string().min(1, 'sweep: a name or id').max(200, 'sweep: a name or id'))
+  .refine((list) => new Set(list).size === list.length, 'sweep: each sweep may be given once')
+  .refine((list) => list.length >= 2, 'sweep: compare needs at least 2 sweeps (?sweep=a&sweep=b)')
+  .refine((list) => list.length <= COMPARE_LIMIT, `sweep: compare takes at most ${COMPARE_LIMIT} sweeps`);
+
 export async function startDashboard(options: DashboardOptions): Promise<DashboardServer> {
   const { db } = options;
   const namespace = options.temporalNamespace ?? 'default';
@@ -103,6 +115,36 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         temporalUrl: workflowUrl(sweep),
         views: await availableViews(db.pool, sweep.id),
         factors: tableFactors(await sweepFactorValues(db.pool, sweep.id)),
+        // The paper's method order (the method registry), so that a method keeps its colour across views and sweeps.
+        methodOrder: METHOD_ORDER,
+      };
+    }
+    if (resource === 'sweeps' && id !== undefined && sub === 'tables' && subId === undefined) {
+      onlyParameters(search, []);
+      const sweep = await sweepOr404(id);
+      return { tables: await resultTables(db.pool, [sweep.id], await availableViews(db.pool, sweep.id)) };
+    }
+    if (resource === 'compare' && id === undefined) {
+      onlyParameters(search, ['sweep']);
+      const parsed = compareSchema.safeParse(search.getAll('sweep'));
+      if (!parsed.success) throw new HttpError(400, parsed.error.issues[0]?.message ?? 'bad sweep list');
+      const sweeps = [];
+      for (const nameOrId of parsed.data) {
+        const sweep = await findSweep(db.pool, nameOrId);
+        if (sweep === null) {
+          const names = (await listSweeps(db.pool)).map((entry) => entry.name).sort();
+          throw new HttpError(400, `unknown sweep ${nameOrId}; known sweeps: ${names.join(', ') || '(none)'}`);
+        }
+        sweeps.push(sweep);
+      }
+      const ids = sweeps.map((sweep) => sweep.id);
+      if (new Set(ids).size !== ids.length) throw new HttpError(400, 'sweep: each sweep may be given once');
+      const views = await commonViews(db.pool, ids);
+      return {
+        sweeps: sweeps.map(({ id, name, status, total }) => ({ id, name, status, total })),
+        settings: differingSettings(await sweepSpecs(db.pool, ids)),
+        views,
+        tables: await resultTables(db.pool, ids, views, true),
       };
     }
     if (resource === 'sweeps' && id !== undefined && sub === 'trials' && subId === undefined) {
@@ -129,6 +171,14 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         if (error instanceof ViewError) throw new HttpError(400, error.message);
         throw error;
       }
+    }
+    if (resource === 'trials' && id !== undefined && sub === undefined) {
+      onlyParameters(search, []);
+      const trialId = trialIdSchema.safeParse(id);
+      if (!trialId.success) throw new HttpError(400, trialId.error.issues[0]?.message ?? 'bad trial id');
+      const detail = await trialDetail(db.pool, trialId.data);
+      if (detail === null) throw new HttpError(404, `unknown trial ${trialId.data}`);
+      return detail;
     }
     if (resource === 'trials' && id !== undefined && sub === 'curve' && subId === undefined) {
       const trialId = trialIdSchema.safeParse(id);
@@ -166,7 +216,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       if (error instanceof HttpError) send(res, error.status, { error: error.message, ...error.extra });
-      else if (error instanceof PoolingError) send(res, 400, { error: error.message });
+      else if (error instanceof PoolingError || error instanceof ResultsError) send(res, 400, { error: error.message });
       else if (error instanceof z.ZodError) send(res, 400, { error: error.issues.map(formatIssue).join('; ') });
       else {
         process.stderr.write(`dashboard: ${error instanceof Error ? (error.stack ?? error.message) : error}\n`);

@@ -1,40 +1,18 @@
 import { averageOver, type CellReport, cellStats, type Factor, type FactorValue } from '../db/ablation.ts';
 import type { Queryable } from '../db/migrate.ts';
-import { sweepFactorValues } from './queries.ts';
+import { factorValues } from '../db/results/sweeps.ts';
+import { METHOD_ORDER, supportedViews, VIEWS, type ViewName } from '../db/results/views.ts';
+import { compareSeries, differingFactors, seriesName } from './series.ts';
 
 /**
- * The paper's ablation views, aggregated on the server with db/ablation.ts. Error bars are the sample std over seeds
- * (absent for a cell with fewer than two seeds).
+ * The paper's ablation views as charts, aggregated on the server with db/ablation.ts. The view list (names, titles, x
+ * factor, which sweeps support a view) is the tables' own, db/results/views.ts. Error bars are the sample std over
+ * seeds (absent for a cell with fewer than two seeds).
  */
 
+export { VIEW_NAMES, type ViewName } from '../db/results/views.ts';
+
 export class ViewError extends Error {}
-
-interface LineView {
-  kind: 'line';
-  title: string;
-  x: Factor;
-}
-interface HeatmapView {
-  kind: 'heatmap';
-  title: string;
-}
-interface BarView {
-  kind: 'bar';
-  title: string;
-}
-
-const VIEWS = {
-  fewshot: { kind: 'line', title: 'Few-shot accuracy', x: 'shots' },
-  'cavpt-depth': { kind: 'line', title: 'CAVPT depth (layers)', x: 'cavptLayers' },
-  'cavpt-length': { kind: 'line', title: 'CAVPT length', x: 'cavptLength' },
-  kn: { kind: 'line', title: 'K_N sensitivity', x: 'kN' },
-  lr: { kind: 'line', title: 'Learning-rate sensitivity', x: 'lr' },
-  'alpha-beta': { kind: 'heatmap', title: 'α × β' },
-  dg: { kind: 'bar', title: 'Domain generalisation' },
-} as const satisfies Record<string, LineView | HeatmapView | BarView>;
-
-export type ViewName = keyof typeof VIEWS;
-export const VIEW_NAMES = Object.keys(VIEWS) as ViewName[];
 
 export interface ViewPoint {
   x: FactorValue;
@@ -46,7 +24,12 @@ export interface ViewPoint {
   expectedN: number;
 }
 export interface ViewSeries {
+  /** The method and the factors that differ between the view's series (dashboards/series.ts). */
   name: string;
+  /** For its colour (the colours follow the method order of GET /api/sweeps/:id). */
+  method: string | null;
+  /** Every factor that keys the series, differing or not. */
+  key: Record<string, FactorValue>;
   points: ViewPoint[];
 }
 export interface ViewPanel {
@@ -64,31 +47,9 @@ export interface ViewResult {
   missing: number;
 }
 
-interface SweepShape {
-  values: Record<string, Array<string | number>>;
-  varying: (factor: string) => boolean;
-}
-
-async function sweepShape(db: Queryable, sweepId: string): Promise<SweepShape> {
-  const values = await sweepFactorValues(db, sweepId);
-  return { values, varying: (factor) => (values[factor]?.length ?? 0) > 1 };
-}
-
-/** Views whose factor varies in the sweep. */
+/** The views a sweep supports (db/results/views.ts supportedViews), in list order. */
 export async function availableViews(db: Queryable, sweepId: string): Promise<ViewName[]> {
-  const shape = await sweepShape(db, sweepId);
-  const dg = await db.query<{ dg: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM "Trial" WHERE "sweepId" = $1 AND cardinality("evalDatasets") > 1) AS dg`,
-    [sweepId],
-  );
-  return VIEW_NAMES.filter((name) => isAvailable(name, shape, dg.rows[0]?.dg === true));
-}
-
-function isAvailable(name: ViewName, shape: SweepShape, dg: boolean): boolean {
-  const view = VIEWS[name];
-  if (view.kind === 'line') return shape.varying(view.x);
-  if (view.kind === 'heatmap') return shape.varying('alpha') || shape.varying('beta');
-  return dg;
+  return supportedViews(await factorValues(db, [sweepId]));
 }
 
 export async function computeView(db: Queryable, sweepId: string, name: ViewName): Promise<ViewResult> {
@@ -98,53 +59,87 @@ export async function computeView(db: Queryable, sweepId: string, name: ViewName
       `view ${name} needs a factor this sweep did not vary; available views: ${available.join(', ') || '(none)'}`,
     );
   }
-  const view = VIEWS[name];
+  const chart = VIEWS[name].chart;
   // Series are per method; cellStats adds whatever else varies inside a point (db/ablation.ts), so none pools settings.
-  const series: Factor[] = ['method'];
-  if (view.kind === 'line') return lineView(db, sweepId, name, view, series);
-  if (view.kind === 'heatmap') return heatmapView(db, sweepId, name, view.title, series);
-  return dgView(db, sweepId, name, view.title, series);
+  const requested: Factor[] = ['method'];
+  const built =
+    chart.kind === 'line'
+      ? await lineView(db, sweepId, chart.x, requested)
+      : chart.kind === 'heatmap'
+        ? await heatmapView(db, sweepId, requested)
+        : await dgView(db, sweepId, requested);
+  const panels = nameSeries(built.panels, built.seriesFactors);
+  return {
+    view: name,
+    kind: chart.kind,
+    title: chart.title,
+    x: chart.x,
+    ...('y' in chart ? { y: chart.y } : {}),
+    panels:
+      chart.kind === 'heatmap'
+        ? panels.map((panel) => ({ ...panel, title: `${panel.series[0]?.name ?? 'all'} (average over datasets)` }))
+        : panels,
+    missing: built.missing,
+  };
 }
 
-const seriesName = (key: Record<string, FactorValue>, factors: Factor[]) =>
-  factors.map((factor) => (factor === 'method' ? String(key[factor]) : `${factor}=${key[factor]}`)).join(' ');
+interface Built {
+  panels: Array<{ title: string; series: Array<Omit<ViewSeries, 'name'>> }>;
+  seriesFactors: Factor[];
+  missing: number;
+}
 
-/** Groups cells into named series, keeping cells in the report's order (sorted by x). */
+/** Names every series by the factors that differ across all the view's series, and sorts them (dashboards/series.ts). */
+function nameSeries(panels: Built['panels'], factors: Factor[]): ViewPanel[] {
+  const differing = differingFactors(
+    panels.flatMap((panel) => panel.series),
+    factors,
+  );
+  const order = compareSeries(METHOD_ORDER, factors);
+  return panels.map((panel) => ({
+    title: panel.title,
+    series: [...panel.series].sort(order).map((entry) => ({ name: seriesName(entry.key, differing), ...entry })),
+  }));
+}
+
+/**
+ * Groups cells into series keyed by `seriesFactors`, keeping cells in the report's order (sorted by x). A cell whose
+ * x (or y) is null belongs to trials the view's factor does not apply to (zero-shot in a CAVPT view): it is left out,
+ * and so is a series left without cells.
+ */
 function groupSeries<T extends { key: Record<string, FactorValue> }>(
   cells: T[],
   seriesFactors: Factor[],
+  axes: Factor[],
   point: (cell: T) => ViewPoint | null,
-): ViewSeries[] {
-  const series = new Map<string, ViewSeries>();
+): Array<Omit<ViewSeries, 'name'>> {
+  const series = new Map<string, Omit<ViewSeries, 'name'>>();
   for (const cell of cells) {
-    const name = seriesName(cell.key, seriesFactors);
-    const entry = series.get(name) ?? { name, points: [] };
+    if (axes.some((axis) => (cell.key[axis] ?? null) === null)) continue;
+    const key = Object.fromEntries(seriesFactors.map((factor) => [factor, cell.key[factor] ?? null]));
+    const id = JSON.stringify(seriesFactors.map((factor) => key[factor]));
+    const method = key.method;
+    const entry = series.get(id) ?? { method: typeof method === 'string' ? method : null, key, points: [] };
     const value = point(cell);
     if (value !== null) entry.points.push(value);
-    series.set(name, entry);
+    series.set(id, entry);
   }
   return [...series.values()];
 }
 
-async function lineView(
-  db: Queryable,
-  sweepId: string,
-  name: ViewName,
-  view: LineView,
-  requested: Factor[],
-): Promise<ViewResult> {
-  const report = await cellStats(db, { sweepIds: [sweepId], factors: [view.x, ...requested, 'dataset'] });
+async function lineView(db: Queryable, sweepId: string, x: Factor, requested: Factor[]): Promise<Built> {
+  const report = await cellStats(db, { sweepIds: [sweepId], factors: [x, ...requested, 'dataset'] });
   const seriesFactors = [...requested, ...report.added];
   const stdOf = propagatedStd(report);
   const average = averageOver(report, 'dataset');
-  const panels: ViewPanel[] = [
+  const panels: Built['panels'] = [
     {
       title: 'Average over datasets',
-      series: groupSeries(average, seriesFactors, (cell) =>
+      series: groupSeries(average, seriesFactors, [x], (cell) =>
         cell.mean === null
           ? null
           : {
-              x: cell.key[view.x] ?? null,
+              x: cell.key[x] ?? null,
               mean: cell.mean,
               std: stdOf(cell.key),
               n: cell.n,
@@ -158,14 +153,14 @@ async function lineView(
     const cells = report.cells.filter((cell) => cell.key.dataset === dataset);
     panels.push({
       title: dataset,
-      series: groupSeries(cells, seriesFactors, (cell) =>
+      series: groupSeries(cells, seriesFactors, [x], (cell) =>
         cell.mean === null
           ? null
-          : { x: cell.key[view.x] ?? null, mean: cell.mean, std: cell.stdSample, n: cell.n, expectedN: cell.expectedN },
+          : { x: cell.key[x] ?? null, mean: cell.mean, std: cell.stdSample, n: cell.n, expectedN: cell.expectedN },
       ),
     });
   }
-  return { view: name, kind: 'line', title: view.title, x: view.x, panels, missing: report.missing.length };
+  return { panels, seriesFactors, missing: report.missing.length };
 }
 
 /**
@@ -187,20 +182,14 @@ function propagatedStd(report: CellReport): (key: Record<string, FactorValue>) =
   };
 }
 
-async function heatmapView(
-  db: Queryable,
-  sweepId: string,
-  name: ViewName,
-  title: string,
-  requested: Factor[],
-): Promise<ViewResult> {
+async function heatmapView(db: Queryable, sweepId: string, requested: Factor[]): Promise<Built> {
   const report = await cellStats(db, {
     sweepIds: [sweepId],
     factors: ['alpha', 'beta', ...requested, 'dataset'],
   });
   const seriesFactors = [...requested, ...report.added];
   const stdOf = propagatedStd(report);
-  const series = groupSeries(averageOver(report, 'dataset'), seriesFactors, (cell) =>
+  const series = groupSeries(averageOver(report, 'dataset'), seriesFactors, ['alpha', 'beta'], (cell) =>
     cell.mean === null
       ? null
       : {
@@ -212,37 +201,25 @@ async function heatmapView(
           expectedN: cell.expectedN,
         },
   );
+  // One heatmap per series; computeView titles each panel by its series' name once names are known.
   return {
-    view: name,
-    kind: 'heatmap',
-    title,
-    x: 'alpha',
-    y: 'beta',
-    panels: series.map((entry) => ({ title: `${entry.name} (average over datasets)`, series: [entry] })),
+    panels: series.map((entry) => ({ title: '', series: [entry] })),
+    seriesFactors,
     missing: report.missing.length,
   };
 }
 
-async function dgView(
-  db: Queryable,
-  sweepId: string,
-  name: ViewName,
-  title: string,
-  requested: Factor[],
-): Promise<ViewResult> {
+async function dgView(db: Queryable, sweepId: string, requested: Factor[]): Promise<Built> {
   const report = await cellStats(db, { sweepIds: [sweepId], factors: ['evalDataset', ...requested] });
   const seriesFactors = [...requested, ...report.added];
-  const series = groupSeries(report.cells, seriesFactors, (cell) =>
+  const series = groupSeries(report.cells, seriesFactors, ['evalDataset'], (cell) =>
     cell.mean === null
       ? null
       : { x: cell.key.evalDataset ?? null, mean: cell.mean, std: cell.stdSample, n: cell.n, expectedN: cell.expectedN },
   );
   return {
-    view: name,
-    kind: 'bar',
-    title,
-    x: 'evalDataset',
     panels: [{ title: 'Source and target datasets', series }],
+    seriesFactors,
     missing: report.missing.length,
   };
 }

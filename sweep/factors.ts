@@ -1,4 +1,4 @@
-import { methodDef, readsSetting } from '../dpt/methods/registry.ts';
+import { METHODS, methodDef, readsSetting } from '../dpt/methods/registry.ts';
 import type { Method, TrialConfig } from '../dpt/trial-config.ts';
 import { AXES, type AxisColumn, type AxisDef, type AxisKey } from './axes.ts';
 import { datasetSizes } from './datasets.ts';
@@ -15,6 +15,9 @@ import { datasetSizes } from './datasets.ts';
  * (sweep/axes.ts), each stored in its `column`. A factor the trial's method does not read is null, which keeps "not
  * applicable" apart from every real value. The seed is a replicate, never a factor. Pure.
  */
+/** Every method in the paper's order (the method registry's): tables and charts list and colour methods by it. */
+export const METHOD_ORDER: readonly string[] = METHODS;
+
 export type FactorType = 'text' | 'int' | 'float8';
 export type FactorValue = string | number | null;
 export type TrialFactorName = 'dataset' | 'backbone' | 'shots' | AxisColumn;

@@ -3,7 +3,7 @@ import { cellStats, FACTOR_NAMES, type Factor, PoolingError } from '../ablation.
 import type { Queryable } from '../migrate.ts';
 import { buildPivot, type Pivot } from './pivot.ts';
 import { factorValues, resolveSweeps, UnknownSweepError, variedFactors } from './sweeps.ts';
-import { isViewName, VIEW_NAMES, VIEWS, type ViewDefinition } from './views.ts';
+import { evalTargets, isViewName, VIEW_NAMES, VIEWS, type ViewDefinition } from './views.ts';
 
 export const METRICS = ['top1'] as const;
 
@@ -77,9 +77,7 @@ export async function resultsPivot(db: Queryable, request: ResultsRequest): Prom
   }
 
   if (view?.column === 'evalDataset') {
-    const sources = values.get('dataset') ?? [];
-    const targets = (values.get('evalDataset') ?? []).filter((value) => !sources.includes(value));
-    if (targets.length === 0)
+    if (evalTargets(values).length === 0)
       throw new ResultsError(
         `view ${view.name} needs evalDataset targets besides the source datasets, but every trial of ${sweepNames} evaluates only on its own dataset; the sweep varies: ${variesText}`,
       );

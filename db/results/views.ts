@@ -1,9 +1,12 @@
 import type { Factor, FactorValue } from '../ablation.ts';
 
+export { METHOD_ORDER } from '../../sweep/factors.ts';
+
 /**
- * The paper's table layouts, shared by the CLI (`dpt-sweep results --view`) and the dashboard. A view is a pivot:
- * row factors, one column factor, optional filters; `varies` lists the factors of which at least one must take more
- * than one value in the sweep, otherwise the view has nothing to compare.
+ * The paper's layouts, one list for the CLI's tables (`dpt-sweep results --view`) and the dashboard's charts, so a view
+ * that has a chart also has its table. A view is a pivot: row factors, one column factor, optional filters; `varies`
+ * lists the factors of which at least one must take more than one value for `results --view` to accept it. `chart`
+ * says how the dashboard draws it: a line over factor `x`, the α × β heatmap, or the domain-generalization bars.
  */
 export interface ViewDefinition {
   name: string;
@@ -17,7 +20,13 @@ export interface ViewDefinition {
    * generalization averages the target sets), or none.
    */
   average: 'all' | 'targets' | 'none';
+  chart: ViewChart;
 }
+
+export type ViewChart =
+  | { kind: 'line'; title: string; x: Factor }
+  | { kind: 'heatmap'; title: string; x: 'alpha'; y: 'beta' }
+  | { kind: 'bar'; title: string; x: 'evalDataset' };
 
 export const VIEWS = {
   fewshot: {
@@ -28,6 +37,7 @@ export const VIEWS = {
     where: {},
     varies: ['method', 'shots'],
     average: 'all',
+    chart: { kind: 'line', title: 'Few-shot accuracy', x: 'shots' },
   },
   'cavpt-depth': {
     name: 'cavpt-depth',
@@ -37,6 +47,7 @@ export const VIEWS = {
     where: {},
     varies: ['cavptMode', 'cavptLayers'],
     average: 'all',
+    chart: { kind: 'line', title: 'CAVPT depth (layers)', x: 'cavptLayers' },
   },
   'cavpt-length': {
     name: 'cavpt-length',
@@ -46,6 +57,7 @@ export const VIEWS = {
     where: {},
     varies: ['cavptLength'],
     average: 'all',
+    chart: { kind: 'line', title: 'CAVPT length', x: 'cavptLength' },
   },
   kn: {
     name: 'kn',
@@ -55,6 +67,7 @@ export const VIEWS = {
     where: {},
     varies: ['kN'],
     average: 'all',
+    chart: { kind: 'line', title: 'K_N sensitivity', x: 'kN' },
   },
   'alpha-beta': {
     name: 'alpha-beta',
@@ -64,6 +77,7 @@ export const VIEWS = {
     where: {},
     varies: ['alpha', 'beta'],
     average: 'all',
+    chart: { kind: 'heatmap', title: 'α × β', x: 'alpha', y: 'beta' },
   },
   lr: {
     name: 'lr',
@@ -73,6 +87,7 @@ export const VIEWS = {
     where: {},
     varies: ['lr'],
     average: 'all',
+    chart: { kind: 'line', title: 'Learning-rate sensitivity', x: 'lr' },
   },
   dg: {
     name: 'dg',
@@ -82,6 +97,7 @@ export const VIEWS = {
     where: {},
     varies: ['evalDataset'],
     average: 'targets',
+    chart: { kind: 'bar', title: 'Domain generalisation', x: 'evalDataset' },
   },
 } as const satisfies Record<string, ViewDefinition>;
 
@@ -90,4 +106,29 @@ export const VIEW_NAMES = Object.keys(VIEWS) as ViewName[];
 
 export function isViewName(name: string): name is ViewName {
   return Object.hasOwn(VIEWS, name);
+}
+
+/** Evaluation datasets that are not a source dataset of the trials: the domain-generalization targets. */
+export function evalTargets(values: Map<Factor, FactorValue[]>): FactorValue[] {
+  const sources = values.get('dataset') ?? [];
+  return (values.get('evalDataset') ?? []).filter((value) => !sources.includes(value));
+}
+
+const nonNull = (values: Map<Factor, FactorValue[]>, factor: Factor) =>
+  new Set((values.get(factor) ?? []).filter((value) => value !== null)).size;
+
+/**
+ * The views a set of trials supports, in list order, from the distinct values each factor takes over them (null
+ * included, as db/results/sweeps.ts factorValues gives them): a line view when its x factor takes at least two
+ * non-null values (else its chart has one point per series), the heatmap when α and β both do, domain
+ * generalization when some trial is evaluated on a target besides the source datasets. Stricter than `varies`, so
+ * every supported view is one `results --view` accepts.
+ */
+export function supportedViews(values: Map<Factor, FactorValue[]>): ViewName[] {
+  return VIEW_NAMES.filter((name) => {
+    const chart: ViewChart = VIEWS[name].chart;
+    if (chart.kind === 'line') return nonNull(values, chart.x) >= 2;
+    if (chart.kind === 'heatmap') return nonNull(values, 'alpha') >= 2 && nonNull(values, 'beta') >= 2;
+    return evalTargets(values).length > 0;
+  });
 }

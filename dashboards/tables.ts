@@ -1,0 +1,92 @@
+import type { Factor } from '../db/ablation.ts';
+import type { Queryable } from '../db/migrate.ts';
+import { type PivotJson, pivotJson } from '../db/results/pivot.ts';
+import { resultsPivot } from '../db/results/query.ts';
+import { factorValues } from '../db/results/sweeps.ts';
+import { supportedViews, VIEWS, type ViewName } from '../db/results/views.ts';
+
+/**
+ * The dashboard's tables: exactly what `dpt-sweep results` prints, computed by the same code (db/results/query.ts),
+ * as the JSON of `--format json` (db/results/pivot.ts pivotJson). Request errors arrive as ResultsError (a 400).
+ */
+
+export interface Table {
+  /** null for the default table (`dpt-sweep results <sweep>`), else the `--view` it is. */
+  view: ViewName | null;
+  title: string;
+  caption: string;
+  pivot: PivotJson;
+}
+
+export const DEFAULT_TABLE_TITLE = 'Every factor the sweep varies, per dataset';
+
+/**
+ * The default table, then one per view in `views` (each one `results --view` accepts). With `splitBySweep` the rows
+ * start with the sweep, as `dpt-sweep results a b --by sweep[,<the view's rows>]`, so that sweeps compare side by side.
+ */
+export async function resultTables(
+  db: Queryable,
+  sweepIds: string[],
+  views: ViewName[],
+  splitBySweep = false,
+): Promise<Table[]> {
+  const rowsOf = (rows: readonly Factor[]): Factor[] | undefined => (splitBySweep ? ['sweep', ...rows] : undefined);
+  const tables: Table[] = [];
+  for (const view of [null, ...views]) {
+    const answer = await resultsPivot(db, {
+      sweeps: sweepIds,
+      view: view ?? undefined,
+      by: rowsOf(view === null ? [] : VIEWS[view].rows),
+    });
+    tables.push({
+      view,
+      title: view === null ? DEFAULT_TABLE_TITLE : VIEWS[view].title,
+      caption: answer.caption,
+      pivot: pivotJson(answer.pivot, answer.caption),
+    });
+  }
+  return tables;
+}
+
+/** The views every one of the sweeps supports, in list order. */
+export async function commonViews(db: Queryable, sweepIds: string[]): Promise<ViewName[]> {
+  const each = await Promise.all(sweepIds.map(async (id) => supportedViews(await factorValues(db, [id]))));
+  return (each[0] ?? []).filter((view) => each.every((list) => list.includes(view)));
+}
+
+export type SettingValue = string | number | null;
+
+/**
+ * Leaves of a sweep file as dotted paths; arrays, booleans and other non-scalars read as their JSON, so that a value
+ * is a string or a number (null when the path is unset).
+ */
+export function flattenSpec(spec: unknown, at = '', into = new Map<string, SettingValue>()): Map<string, SettingValue> {
+  if (typeof spec === 'object' && spec !== null && !Array.isArray(spec)) {
+    for (const [key, value] of Object.entries(spec)) flattenSpec(value, at === '' ? key : `${at}.${key}`, into);
+    return into;
+  }
+  if (at === '') return into;
+  into.set(at, typeof spec === 'string' || typeof spec === 'number' || spec === null ? spec : JSON.stringify(spec));
+  return into;
+}
+
+/**
+ * The sweep-file settings that differ between the specs, one value per spec in order, sorted by path. The name is left
+ * out: it always differs and the compare answer lists the sweeps already.
+ */
+export function differingSettings(specs: unknown[]): Array<{ key: string; values: SettingValue[] }> {
+  const flat = specs.map((spec) => flattenSpec(spec));
+  const keys = [...new Set(flat.flatMap((map) => [...map.keys()]))].filter((key) => key !== 'name').sort();
+  return keys
+    .map((key) => ({ key, values: flat.map((map) => map.get(key) ?? null) }))
+    .filter((entry) => new Set(entry.values.map((value) => JSON.stringify(value))).size > 1);
+}
+
+export async function sweepSpecs(db: Queryable, sweepIds: string[]): Promise<unknown[]> {
+  const { rows } = await db.query<{ id: string; spec: unknown }>(
+    `SELECT id, spec FROM "Sweep" WHERE id = ANY($1::text[])`,
+    [sweepIds],
+  );
+  const byId = new Map(rows.map((row) => [row.id, row.spec]));
+  return sweepIds.map((id) => byId.get(id) ?? null);
+}
