@@ -386,7 +386,7 @@ export function paperTable(table, methodOrder = []) {
     ),
     pivot.averageLabel === null ? null : el('th', { class: 'num average', scope: 'col' }, pivot.averageLabel),
   );
-  const body = pivot.rows.map((row) => {
+  const body = pivot.rows.map((row, i) => {
     const id = rowId(row.key);
     const method = row.key.method;
     const rank = methodOrder.indexOf(method);
@@ -395,7 +395,13 @@ export function paperTable(table, methodOrder = []) {
         ? pivot.rowFactors.map((factor) =>
             el(
               'td',
-              { class: `key${row.key[factor] === null ? ' unset' : ''}` },
+              {
+                class: `key${row.key[factor] === null ? ' unset' : ''}${
+                  factor === pivot.rowFactors[0] && i > 0 && pivot.rows[i - 1].key[factor] === row.key[factor]
+                    ? ' same'
+                    : ''
+                }`,
+              },
               factor === 'method' && rank >= 0 ? el('span', { class: `swatch m${rank % 8}` }) : null,
               show(row.key[factor]),
             ),
@@ -467,7 +473,13 @@ export function paperTable(table, methodOrder = []) {
   return el(
     'figure',
     { class: 'paper', 'data-view': viewKey },
-    el('figcaption', {}, el('strong', {}, table.title), ' · ', table.caption ?? pivot.caption),
+    el(
+      'figcaption',
+      {},
+      el('strong', {}, table.title),
+      el('br'),
+      el('span', { class: 'muted' }, table.caption ?? pivot.caption),
+    ),
     el(
       'div',
       { class: 'scroll' },
@@ -628,7 +640,12 @@ const pct = (value) => (value === null || value === undefined ? '—' : Number(v
 
 async function trialPage(trialId) {
   const trial = await getJson(`/api/trials/${encodeURIComponent(trialId)}`);
-  const factors = Object.entries(trial.factors ?? {}).filter(([, value]) => value !== null && value !== undefined);
+  // The factors the sweep varies come first and stand out; the others are the same for all its trials.
+  const sweep = await getJson(`/api/sweeps/${encodeURIComponent(trial.sweep.id)}`).catch(() => null);
+  const varied = new Set((sweep?.factors ?? []).map((factor) => factor.name));
+  const factors = Object.entries(trial.factors ?? {})
+    .filter(([, value]) => value !== null && value !== undefined)
+    .sort(([a], [b]) => Number(varied.has(b)) - Number(varied.has(a)));
   const diff = trial.baseDiff ?? [];
   const lossHost = el('div', { class: 'chart', id: 'trial-loss' });
   const lrHost = el('div', { class: 'chart', id: 'trial-lr' });
@@ -655,7 +672,10 @@ async function trialPage(trialId) {
     el(
       'p',
       { class: 'factors' },
-      ...factors.flatMap(([key, value]) => [el('span', { class: 'factor' }, `${key} = ${value}`), ' ']),
+      ...factors.flatMap(([key, value]) => [
+        el('span', { class: `factor${varied.has(key) ? ' varied' : ''}`, 'data-factor': key }, `${key} = ${value}`),
+        ' ',
+      ]),
     ),
     trial.reusedFrom
       ? el(

@@ -180,6 +180,8 @@ function errorBarSeries(name, color, bars, offset) {
     renderItem(_params, api) {
       const top = api.coord([api.value(0), api.value(2)]);
       const bottom = api.coord([api.value(0), api.value(1)]);
+      // A std of 0 (every seed scored the same) has no whisker to draw, only two caps on the point.
+      if (Math.abs(bottom[1] - top[1]) < 0.5) return null;
       const x = top[0] + offset;
       const cap = 4;
       const style = { stroke: color, lineWidth: 1.5 };
@@ -406,14 +408,24 @@ export function renderTrialLoss(container, trialId, curve, checkpointEpoch) {
     showSymbol: curve.length <= 40,
     data: pairs(curve, key),
   }));
+  // The checkpoint is a legend entry of its own: a label on the line would sit on the right axis when the checkpoint
+  // is the last epoch, as it usually is.
   if (checkpointEpoch !== null && checkpointEpoch !== undefined && series.length > 0) {
-    series[0].markLine = {
-      symbol: 'none',
-      silent: true,
-      lineStyle: { color: '#5c6b73', type: 'dashed' },
-      label: { formatter: 'checkpoint', position: 'insideEndBottom', color: '#5c6b73' },
-      data: [{ xAxis: checkpointEpoch }],
-    };
+    series.push({
+      type: 'line',
+      name: `checkpoint (epoch ${checkpointEpoch})`,
+      color: '#5c6b73',
+      lineStyle: { type: 'dashed' },
+      showSymbol: false,
+      data: [],
+      markLine: {
+        symbol: 'none',
+        silent: true,
+        label: { show: false },
+        lineStyle: { color: '#5c6b73', type: 'dashed', width: 1.5 },
+        data: [{ xAxis: checkpointEpoch }],
+      },
+    });
   }
   const overlap = setWithBottomLegend(container, chart, {
     animation: false,
@@ -437,7 +449,7 @@ export function renderTrialLoss(container, trialId, curve, checkpointEpoch) {
   });
   publish(container, `trial-loss/${trialId}`, {
     kind: 'trial-loss',
-    series: series.length,
+    series: lines.length,
     points: lines.map(([key]) => pairs(curve, key).length),
     errorBars: 0,
     legendOverlap: overlap,
