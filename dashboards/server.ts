@@ -102,6 +102,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     });
   };
 
+  /**
+   * GET /api/sweeps, /api/sweeps/:nameOrId (with its supported views and the method order), its /trials, /parallel,
+   * /missing-cells, /views/:view (chart data) and /tables (the CLI's tables); /api/trials/:id (one trial in full) and
+   * its /curve; /api/compare?sweep=a&sweep=b (settings, common views and tables of 2 or more sweeps).
+   */
   async function api(path: string[], search: URLSearchParams): Promise<unknown> {
     const [resource, id, sub, subId, ...rest] = path;
     if (rest.length > 0) throw new HttpError(404, 'no such API path');

@@ -85,7 +85,8 @@ describeWith(
   it('lists the sweeps with their counts and progress', async () => {
     await page.goto(`${server.url}/`);
     await page.waitForSelector('#sweeps tbody tr');
-    expect(await page.locator('#sweeps tbody tr').count()).toBe(3);
+    // The seed's five sweeps (test/integration/dashboard/seed.ts).
+    expect(await page.locator('#sweeps tbody tr').count()).toBe(5);
     const fewshot = page.locator('tr[data-sweep="fewshot-demo"]');
     expect(await fewshot.textContent()).toContain('succeeded 15');
     expect(await fewshot.textContent()).toContain('failed 1');
@@ -197,7 +198,7 @@ describeWith(
     await page.goto(`${server.url}/#/sweeps/nope`);
     await page.waitForSelector('#page-error');
     expect(await page.locator('#page-error').textContent()).toBe(
-      'unknown sweep nope; known sweeps: alphabeta-demo, fewshot-demo, length-demo',
+      'unknown sweep nope; known sweeps: alpha-only-demo, alphabeta-demo, fewshot-demo, length-demo, mixed-demo',
     );
     expect(pageErrors).toEqual([]);
   });

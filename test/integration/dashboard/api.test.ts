@@ -3,9 +3,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { hostName } from '../../../dashboards/host-check.ts';
 import { type DashboardServer, startDashboard } from '../../../dashboards/server.ts';
 import { type Database, openDatabase } from '../../../db/client.ts';
+import { pivotJson } from '../../../db/results/pivot.ts';
+import { type ResultsRequest, resultsPivot } from '../../../db/results/query.ts';
+import { VIEWS, type ViewName } from '../../../db/results/views.ts';
 import { describeWith, realPostgresUrl } from '../../support/env.ts';
 import { createScratchPostgres } from '../db/backends.ts';
-import { ALPHA_BETA_CORRECT, CURVE, type Seeded, seedDashboard } from './seed.ts';
+import { ALPHA_BETA_CORRECT, CURVE, MIXED_BASE, PROVENANCE, type Seeded, seedDashboard } from './seed.ts';
 
 interface Point {
   x: number | string;
@@ -15,8 +18,17 @@ interface Point {
 }
 interface View {
   kind: string;
-  panels: Array<{ title: string; series: Array<{ name: string; points: Point[] }> }>;
+  panels: Array<{
+    title: string;
+    series: Array<{ name: string; method: string | null; key: Record<string, unknown>; points: Point[] }>;
+  }>;
   missing: number;
+}
+interface Table {
+  view: string | null;
+  title: string;
+  caption: string;
+  pivot: { rowFactors: string[]; rows: Array<{ key: Record<string, unknown> }> };
 }
 
 interface Parallel {
@@ -49,6 +61,15 @@ interface Body {
   epochs?: unknown[];
 }
 
+const KNOWN = ['alpha-only-demo', 'alphabeta-demo', 'fewshot-demo', 'length-demo', 'mixed-demo'];
+const PAPER_ORDER = ['zeroshot', 'coop', 'vpt', 'vlp', 'dpt'];
+
+/** What `dpt-sweep results ... --format json` prints for the request, through the same functions the CLI calls. */
+const cliJson = async (db: Database, request: ResultsRequest) => {
+  const answer = await resultsPivot(db.pool, request);
+  return JSON.parse(JSON.stringify(pivotJson(answer.pivot, answer.caption))) as unknown;
+};
+
 describeWith(
   'PostgreSQL',
   realPostgresUrl !== undefined,
@@ -79,7 +100,7 @@ describeWith(
     const { status, body } = await get<Array<{ name: string }>>('/api/sweeps');
     expect(status).toBe(200);
     const byName = Object.fromEntries(body.map((s) => [s.name, s]));
-    expect(Object.keys(byName).sort()).toEqual(['alphabeta-demo', 'fewshot-demo', 'length-demo']);
+    expect(Object.keys(byName).sort()).toEqual(KNOWN);
     expect(byName['fewshot-demo']).toMatchObject({
       total: 16,
       counts: { succeeded: 15, failed: 1, pending: 0, running: 0 },
@@ -92,14 +113,166 @@ describeWith(
   it('answers an unknown sweep with 404 listing the known ones', async () => {
     const { status, body } = await get('/api/sweeps/nope');
     expect(status).toBe(404);
-    expect(body.error).toBe('unknown sweep nope; known sweeps: alphabeta-demo, fewshot-demo, length-demo');
-    expect(body.sweeps).toEqual(['alphabeta-demo', 'fewshot-demo', 'length-demo']);
+    expect(body.error).toBe(`unknown sweep nope; known sweeps: ${KNOWN.join(', ')}`);
+    expect(body.sweeps).toEqual(KNOWN);
   });
 
   it('names the views each sweep can show, by name or id', async () => {
     expect((await get('/api/sweeps/fewshot-demo')).body.views).toEqual(['fewshot']);
     expect((await get(`/api/sweeps/${seeded.lengthId}`)).body.views).toEqual(['cavpt-length']);
     expect((await get(`/api/sweeps/${seeded.alphaBetaId}`)).body.views).toEqual(['alpha-beta']);
+  });
+
+  it('lists only the views whose factor varies, and every method in the paper order', async () => {
+    const mixed = (await get<{ views: string[]; methodOrder: string[] }>('/api/sweeps/mixed-demo')).body;
+    // cavptLength takes two non-null values (dpt's 1 and 10; coop and zero-shot leave it unset); kN, lr, α, β none.
+    expect(mixed.views).toEqual(['fewshot', 'cavpt-length']);
+    expect(mixed.methodOrder).toEqual(PAPER_ORDER);
+    // α varies but β does not: no heatmap, although `results --view alpha-beta` accepts the sweep.
+    expect((await get('/api/sweeps/alpha-only-demo')).body.views).toEqual([]);
+    await expect(resultsPivot(db.pool, { sweeps: ['alpha-only-demo'], view: 'alpha-beta' })).resolves.toBeDefined();
+    const refused = await get('/api/sweeps/alpha-only-demo/views/alpha-beta');
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toBe('view alpha-beta needs a factor this sweep did not vary; available views: (none)');
+  });
+
+  it('leaves out null-x points and names series by what differs between them, in method order', async () => {
+    const length = (await get<View>('/api/sweeps/mixed-demo/views/cavpt-length')).body;
+    for (const panel of length.panels) {
+      // coop and zero-shot have no CAVPT length: their cells are not points, and they are no series.
+      expect(panel.series.map((s) => s.name)).toEqual(['dpt shots=1', 'dpt shots=4']);
+      for (const series of panel.series) for (const point of series.points) expect(point.x).not.toBeNull();
+    }
+    const [shots1, shots4] = length.panels[0]?.series ?? [];
+    expect(shots1).toMatchObject({ method: 'dpt', key: { method: 'dpt', shots: 1 } });
+    expect(shots1?.points.map((p) => [p.x, p.mean])).toEqual([
+      [1, MIXED_BASE.dpt! + 1 + 1],
+      [10, MIXED_BASE.dpt! + 1 + 10],
+    ]);
+    expect(shots4?.points.map((p) => p.mean)).toEqual([MIXED_BASE.dpt! + 4 + 1, MIXED_BASE.dpt! + 4 + 10]);
+
+    const fewshot = (await get<View>('/api/sweeps/mixed-demo/views/fewshot')).body;
+    const average = fewshot.panels[0]?.series ?? [];
+    // Planned dpt, coop, zeroshot; shown in the registry's order, unset cavptLength left out of the name.
+    expect(average.map((s) => s.name)).toEqual(['zeroshot', 'coop', 'dpt cavptLength=1', 'dpt cavptLength=10']);
+    expect(average.map((s) => s.method)).toEqual(['zeroshot', 'coop', 'dpt', 'dpt']);
+    expect(average[0]).toMatchObject({ key: { method: 'zeroshot', cavptLength: null } });
+    expect(average[0]?.points.map((p) => [p.x, p.mean])).toEqual([
+      [1, MIXED_BASE.zeroshot! + 1],
+      [4, MIXED_BASE.zeroshot! + 4],
+    ]);
+    // One factor besides the method keys no series: the names are the methods alone, coop before dpt.
+    const plain = (await get<View>('/api/sweeps/fewshot-demo/views/fewshot')).body;
+    expect(plain.panels[0]?.series.map((s) => s.name)).toEqual(['coop', 'dpt']);
+  });
+
+  it('serves the CLI tables of a sweep: the default one, then one per supported view', async () => {
+    for (const sweep of ['fewshot-demo', 'length-demo', 'mixed-demo', 'alphabeta-demo', 'alpha-only-demo']) {
+      const { status, body } = await get<{ tables: Table[] }>(`/api/sweeps/${sweep}/tables`);
+      expect(status, sweep).toBe(200);
+      const views = (await get(`/api/sweeps/${sweep}`)).body.views as ViewName[];
+      expect(body.tables.map((t) => t.view)).toEqual([null, ...views]);
+      for (const table of body.tables) {
+        const request = { sweeps: [sweep], view: table.view ?? undefined };
+        expect(table.pivot, `${sweep} ${table.view}`).toEqual(await cliJson(db, request));
+        expect(table.caption).toBe((await resultsPivot(db.pool, request)).caption);
+        if (table.view !== null) expect(table.title).toBe(VIEWS[table.view as ViewName].title);
+      }
+    }
+    const mixed = (await get<{ tables: Table[] }>('/api/sweeps/mixed-demo/tables')).body.tables;
+    expect(mixed[0]?.pivot.rowFactors).toEqual(['method', 'shots', 'cavptLength']);
+    expect((await get('/api/sweeps/mixed-demo/tables?view=fewshot')).status).toBe(400);
+    expect((await get('/api/sweeps/nope/tables')).status).toBe(404);
+  });
+
+  it('shows one trial in full: factors, config and its diff to the base, attempts, curve, results', async () => {
+    const trialId = seeded.fewshotTrials['dpt/eurosat/16/1'] as string;
+    const { status, body } = await get<Record<string, unknown>>(`/api/trials/${trialId}`);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({
+      id: trialId,
+      sweep: { id: seeded.fewshotId, name: 'fewshot-demo' },
+      status: 'succeeded',
+      seed: 1,
+      factors: { method: 'dpt', dataset: 'eurosat', shots: 16, lr: 0.002, epochs: 5, cavptLength: null },
+      config: { method: 'dpt', dataset: 'eurosat', shots: 16, seed: 1 },
+      reusedFrom: null,
+      checkpointEpoch: 5,
+      results: [{ evalDataset: 'eurosat', split: 'test', top1: 79, correct: 79, total: 100 }],
+      provenance: PROVENANCE,
+    });
+    // Base = each leaf's most common value among the sweep's dpt trials (ties to the smaller: dtd, 1); seed is no setting.
+    expect(body.baseDiff).toEqual([
+      { path: 'dataset', value: 'eurosat', base: 'dtd' },
+      { path: 'shots', value: 16, base: 1 },
+    ]);
+    expect(body.attempts).toEqual([
+      {
+        attempt: 1,
+        status: 'succeeded',
+        startedAt: expect.any(String),
+        finishedAt: '2026-01-02T03:04:05.000Z',
+        error: null,
+        backend: null,
+      },
+    ]);
+    expect(body.curve).toEqual(
+      CURVE.map((point) => ({ ...point, lossMain: null, lossCavpt: null, lrVisual: null, lrText: null })),
+    );
+    const failed = (await get<Record<string, unknown>>(`/api/trials/${seeded.fewshotTrials['coop/dtd/1/2']}`)).body;
+    expect(failed).toMatchObject({ status: 'failed', results: [], curve: [], checkpointEpoch: null });
+    expect((failed.attempts as Array<{ status: string }>).map((a) => a.status)).toEqual(['running']);
+
+    const missing = await get('/api/trials/t_missing');
+    expect(missing.status).toBe(404);
+    expect(missing.body.error).toBe('unknown trial t_missing');
+    expect((await get('/api/trials/bad.id')).status).toBe(400);
+    expect((await get(`/api/trials/${trialId}?x=1`)).status).toBe(400);
+  });
+
+  it('compares sweeps: differing settings, common views, tables with rows split by sweep', async () => {
+    const { status, body } = await get<{
+      sweeps: Array<{ name: string; total: number }>;
+      settings: unknown[];
+      views: string[];
+      tables: Table[];
+    }>('/api/compare?sweep=fewshot-demo&sweep=mixed-demo');
+    expect(status).toBe(200);
+    expect(body.sweeps).toEqual([
+      { id: seeded.fewshotId, name: 'fewshot-demo', status: 'planned', total: 16 },
+      { id: seeded.mixedId, name: 'mixed-demo', status: 'planned', total: 16 },
+    ]);
+    expect(body.settings).toEqual([{ key: 'grid.shots', values: ['[1,16]', '[1,4]'] }]);
+    expect(body.views).toEqual(['fewshot']);
+    expect(body.tables.map((t) => t.view)).toEqual([null, 'fewshot']);
+    const sweeps = ['fewshot-demo', 'mixed-demo'];
+    expect(body.tables[0]?.pivot).toEqual(await cliJson(db, { sweeps, by: ['sweep'] }));
+    expect(body.tables[1]?.pivot).toEqual(
+      await cliJson(db, { sweeps, view: 'fewshot', by: ['sweep', 'method', 'shots'] }),
+    );
+    for (const table of body.tables) {
+      expect(table.pivot.rowFactors[0]).toBe('sweep');
+      expect(new Set(table.pivot.rows.map((row) => row.key.sweep))).toEqual(new Set(sweeps));
+    }
+    // By id works too; three sweeps have only what all three share.
+    const three = await get<{ views: string[] }>(
+      `/api/compare?sweep=${seeded.fewshotId}&sweep=mixed-demo&sweep=length-demo`,
+    );
+    expect(three.status).toBe(200);
+    expect(three.body.views).toEqual([]);
+
+    for (const [query, error] of [
+      ['', 'sweep: compare needs at least 2 sweeps (?sweep=a&sweep=b)'],
+      ['?sweep=fewshot-demo', 'sweep: compare needs at least 2 sweeps (?sweep=a&sweep=b)'],
+      ['?sweep=fewshot-demo&sweep=fewshot-demo', 'sweep: each sweep may be given once'],
+      [`?sweep=fewshot-demo&sweep=${seeded.fewshotId}`, 'sweep: each sweep may be given once'],
+      ['?sweep=fewshot-demo&sweep=nope', `unknown sweep nope; known sweeps: ${KNOWN.join(', ')}`],
+      ['?sweep=fewshot-demo&sweep=mixed-demo&view=fewshot', 'unknown query parameter view; known: sweep'],
+    ]) {
+      const response = await get(`/api/compare${query}`);
+      expect(response.status, query).toBe(400);
+      expect(response.body.error, query).toBe(error);
+    }
   });
 
   it('pages, sorts and filters trials on the server', async () => {

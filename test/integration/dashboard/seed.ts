@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Queryable } from '../../../db/migrate.ts';
 import {
   beginAttempt,
+  finishAttempt,
   planTrials,
   type TrialInput,
   transitionTrial,
@@ -11,7 +12,7 @@ import {
 } from '../../../db/repositories.ts';
 
 /*
- * Two small sweeps with hand-computed statistics (top1 = correct out of 100; std is the sample std over seeds).
+ * Small sweeps with hand-computed statistics (top1 = correct out of 100; std is the sample std over seeds).
  *
  * fewshot-demo: method {dpt, coop} × dataset {eurosat, dtd} × shots {1, 16} × seeds {1, 2}; each seed is base ∓ 1.
  *   bases        eurosat 1 / 16   dtd 1 / 16
@@ -29,6 +30,16 @@ import {
  * alphabeta-demo: dpt × eurosat × alpha {0.1, 0.5} × beta {0.1, 0.5} × seeds {1, 2}, shots 16.
  *   α 0.1 β 0.1: 70 72 (71 ± sqrt 2); α 0.1 β 0.5: 74 76 (75 ± sqrt 2); α 0.5 β 0.1: 78 80 (79 ± sqrt 2);
  *   α 0.5 β 0.5: both seeds still pending, so that planned cell has no result (the one missing cell).
+ *
+ * mixed-demo (dashboard v2 rules): methods planned in the order dpt, coop, zeroshot (the paper's is zeroshot, coop,
+ *   ..., dpt) × eurosat × shots {1, 4} × seeds {1, 2}; only dpt sets cavptLength, {1, 10}, so the CAVPT-length view
+ *   has null-x cells (coop, zeroshot) to leave out and the few-shot view's series are split by cavptLength.
+ *   Correct = MIXED_BASE[method] + shots (+ cavptLength for dpt) ∓ 1 by seed.
+ *
+ * alpha-only-demo: dpt × eurosat × alpha {0.1, 0.5}, beta 0.2 only, seed 1: the heatmap needs both to vary, so the
+ *   sweep supports no view (while `results --view alpha-beta` accepts it: one of alpha, beta varies).
+ *
+ * dpt/eurosat/16/1 of fewshot-demo also has a checkpoint at epoch 5, a finished attempt and its provenance.
  */
 
 const key = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -50,6 +61,15 @@ export const ALPHA_BETA_CORRECT: Record<string, number[]> = {
   '0.5/0.1': [78, 80],
 };
 
+export const MIXED_BASE: Record<string, number> = { dpt: 50, coop: 45, zeroshot: 40 };
+
+export const PROVENANCE = {
+  codeVersion: 'v',
+  backend: 'tensorflow',
+  weightsSha256: 'ab'.repeat(32),
+  splitHash: '0123456789abcdef',
+};
+
 export const CURVE = [
   { epoch: 1, loss: 2.0, trainAcc: 40 },
   { epoch: 2, loss: 1.5, trainAcc: 55 },
@@ -62,6 +82,8 @@ export interface Seeded {
   fewshotId: string;
   lengthId: string;
   alphaBetaId: string;
+  mixedId: string;
+  alphaOnlyId: string;
   /** fewshot-demo trial ids by `${method}/${dataset}/${shots}/${seed}`. */
   fewshotTrials: Record<string, string>;
 }
@@ -87,7 +109,7 @@ async function succeed(db: Queryable, trialId: string, dataset: string, correct:
 export async function seedDashboard(db: Queryable): Promise<Seeded> {
   const fewshotId = await upsertSweep(db, {
     name: 'fewshot-demo',
-    spec: {},
+    spec: { name: 'fewshot-demo', base: { epochs: 5, lr: 0.002 }, grid: { shots: [1, 16] } },
     specHash: 'f',
     maxParallel: 2,
     codeVersion: 'v',
@@ -183,5 +205,70 @@ export async function seedDashboard(db: Queryable): Promise<Seeded> {
     const correct = ALPHA_BETA_CORRECT[`${trial.alpha}/${trial.beta}`]?.[trial.seed - 1];
     if (correct !== undefined) await succeed(db, id, 'eurosat', correct, 700);
   }
-  return { fewshotId, lengthId, alphaBetaId, fewshotTrials };
+  const detailId = fewshotTrials['dpt/eurosat/16/1'] as string;
+  await finishAttempt(db, detailId, 1, 'succeeded', new Date('2026-01-02T03:04:05.000Z'));
+  await db.query(
+    `UPDATE "Trial" SET "codeVersion" = $2, backend = $3, "weightsSha256" = $4, "splitHash" = $5 WHERE id = $1`,
+    [detailId, PROVENANCE.codeVersion, PROVENANCE.backend, PROVENANCE.weightsSha256, PROVENANCE.splitHash],
+  );
+  // A pg.Pool is what saveCheckpoint takes; the seed has a Queryable, so the row is written as saveCheckpoint would.
+  await db.query(`INSERT INTO "Checkpoint" ("trialId", epoch, bytes, sha256, "sizeBytes") VALUES ($1, 5, $2, $3, 3)`, [
+    detailId,
+    Buffer.from([1, 2, 3]),
+    createHash('sha256')
+      .update(Buffer.from([1, 2, 3]))
+      .digest('hex'),
+  ]);
+
+  const mixedId = await upsertSweep(db, {
+    name: 'mixed-demo',
+    spec: { name: 'mixed-demo', base: { epochs: 5, lr: 0.002 }, grid: { shots: [1, 4] } },
+    specHash: 'm',
+    maxParallel: 2,
+    codeVersion: 'v',
+  });
+  const mixed: TrialInput[] = [];
+  for (const method of ['dpt', 'coop', 'zeroshot'])
+    for (const cavptLength of method === 'dpt' ? [1, 10] : [null])
+      for (const shots of [1, 4])
+        for (const seed of [1, 2])
+          mixed.push({
+            ...base({ method, dataset: 'eurosat', shots, seed, ...(cavptLength === null ? {} : { cavptLength }) }),
+            configKey: key(`mixed/${method}/${cavptLength}/${shots}/${seed}`),
+            method,
+            dataset: 'eurosat',
+            shots,
+            seed,
+            cavptLength,
+          });
+  const mixedIds = await planTrials(db, mixedId, mixed);
+  for (const [i, id] of mixedIds.entries()) {
+    const trial = mixed[i] as TrialInput;
+    const correct =
+      (MIXED_BASE[trial.method] as number) +
+      trial.shots +
+      (typeof trial.cavptLength === 'number' ? trial.cavptLength : 0) +
+      (trial.seed === 1 ? -1 : 1);
+    await succeed(db, id, 'eurosat', correct, 600);
+  }
+
+  const alphaOnlyId = await upsertSweep(db, {
+    name: 'alpha-only-demo',
+    spec: {},
+    specHash: 'ao',
+    maxParallel: 2,
+    codeVersion: 'v',
+  });
+  const alphaOnly: TrialInput[] = [0.1, 0.5].map((alpha) => ({
+    ...base({ alpha, beta: 0.2, seed: 1 }),
+    configKey: key(`alphaonly/${alpha}`),
+    method: 'dpt',
+    dataset: 'eurosat',
+    shots: 16,
+    seed: 1,
+    alpha,
+    beta: 0.2,
+  }));
+  for (const id of await planTrials(db, alphaOnlyId, alphaOnly)) await succeed(db, id, 'eurosat', 70, 600);
+  return { fewshotId, lengthId, alphaBetaId, mixedId, alphaOnlyId, fewshotTrials };
 }
