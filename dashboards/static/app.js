@@ -1,6 +1,14 @@
-// The dashboard's pages: the sweeps list (#/) and a sweep (#/sweeps/<name>). Everything is computed by the server's
-// JSON API; this file only lays it out.
-import { renderCoverage, renderCurve, renderParallel, renderView } from '/charts.js';
+// The dashboard's pages: the sweeps list (#/), a sweep (#/sweeps/<name>), a trial (#/trials/<id>) and a comparison
+// of sweeps (#/compare?sweeps=a,b). Everything is computed by the server's JSON API; this file only lays it out.
+import {
+  renderCoverage,
+  renderCurve,
+  renderParallel,
+  renderTrialLoss,
+  renderTrialLr,
+  renderView,
+  sharedRange,
+} from '/charts.js';
 
 const app = document.getElementById('app');
 // Drawing 10k parallel-coordinate lines took about a second of the page's main thread; 2k keep the shape readable.
@@ -55,12 +63,42 @@ function progressBar(progress) {
   return el('span', {}, bar, ` ${percent(progress)}`);
 }
 
+// Sweeps ticked for comparison; kept here because the list re-renders every few seconds.
+const picked = new Set();
+
 async function sweepsPage() {
   const sweeps = await getJson('/api/sweeps');
+  for (const name of picked) if (!sweeps.some((s) => s.name === name)) picked.delete(name);
+  const compareButton = el('button', { id: 'compare-button', onclick: () => openCompare() }, 'compare');
+  const syncButton = () => {
+    compareButton.disabled = picked.size < 2;
+    compareButton.textContent = picked.size < 2 ? 'compare (tick two or more)' : `compare ${picked.size} sweeps`;
+  };
+  const openCompare = () => {
+    if (picked.size < 2) return;
+    const names = sweeps.map((s) => s.name).filter((name) => picked.has(name));
+    location.hash = `#/compare?sweeps=${names.map(encodeURIComponent).join(',')}`;
+  };
   const rows = sweeps.map((s) =>
     el(
       'tr',
       { class: 'sweep', 'data-sweep': s.name },
+      el(
+        'td',
+        {},
+        el('input', {
+          type: 'checkbox',
+          class: 'pick',
+          'data-sweep': s.name,
+          title: 'pick for comparison',
+          ...(picked.has(s.name) ? { checked: '' } : {}),
+          onchange: (e) => {
+            if (e.target.checked) picked.add(s.name);
+            else picked.delete(s.name);
+            syncButton();
+          },
+        }),
+      ),
       el('td', {}, el('a', { href: `#/sweeps/${encodeURIComponent(s.name)}` }, s.name)),
       el('td', {}, el('span', { class: `status ${s.status}` }, s.status)),
       el('td', {}, String(s.total)),
@@ -73,23 +111,29 @@ async function sweepsPage() {
       ),
     ),
   );
+  syncButton();
   app.replaceChildren(
     el('h1', {}, 'Sweeps'),
     sweeps.length === 0
       ? el('p', { class: 'muted' }, 'No sweeps in this database yet.')
       : el(
-          'table',
-          { id: 'sweeps' },
+          'div',
+          {},
           el(
-            'thead',
-            {},
+            'table',
+            { id: 'sweeps' },
             el(
-              'tr',
+              'thead',
               {},
-              ...['sweep', 'status', 'trials', 'by status', 'progress', 'workflow'].map((h) => el('th', {}, h)),
+              el(
+                'tr',
+                {},
+                ...['', 'sweep', 'status', 'trials', 'by status', 'progress', 'workflow'].map((h) => el('th', {}, h)),
+              ),
             ),
+            el('tbody', {}, ...rows),
           ),
-          el('tbody', {}, ...rows),
+          el('p', { class: 'actions' }, compareButton),
         ),
   );
 }
@@ -161,7 +205,24 @@ async function sweepPage(name) {
         'tr',
         { class: 'trial', 'data-trial': t.id, onclick: (e) => showCurve(t.id, e.currentTarget) },
         ...COLUMNS.map(([key]) => {
-          if (key === 'status') return el('td', {}, el('span', { class: `status ${t.status}` }, t.status));
+          if (key === 'status') {
+            return el(
+              'td',
+              {},
+              el('span', { class: `status ${t.status}` }, t.status),
+              ' ',
+              el(
+                'a',
+                {
+                  class: 'trial-link',
+                  href: `#/trials/${encodeURIComponent(t.id)}`,
+                  title: `open trial ${t.id}`,
+                  onclick: (e) => e.stopPropagation(),
+                },
+                '↗',
+              ),
+            );
+          }
           if (key === 'top1') return el('td', {}, t.top1 === null ? '' : t.top1.toFixed(2));
           if (key === 'durationMs') return el('td', {}, duration(t.durationMs));
           if (key === 'error') return el('td', { class: 'error', title: cell(t.error) }, cell(t.error));
@@ -206,13 +267,14 @@ async function sweepPage(name) {
     renderCurve(curveHost, await getJson(`/api/trials/${encodeURIComponent(trialId)}/curve`));
   }
 
+  const tablesHost = el('div', { id: 'tables' });
   const viewsHost = el('div', { id: 'views' });
   const overviewHost = el('div', { id: 'overview' });
   app.replaceChildren(
     el('h1', {}, sweep.name, ' ', el('span', { class: `status ${sweep.status}` }, sweep.status)),
     el(
       'p',
-      {},
+      { id: 'sweep-status' },
       `${sweep.total} trials · `,
       statusCounts(sweep.counts),
       ' · ',
@@ -230,23 +292,221 @@ async function sweepPage(name) {
           )
         : null,
     ),
-    el('h2', {}, 'Trials'),
+    nav(sweep),
+    tablesHost,
+    viewsHost,
+    overviewHost,
+    el(
+      'section',
+      { id: 'trials-section' },
+      el('h2', { id: 'trials-heading' }, 'Trials'),
+      el('p', { class: 'muted' }, 'click a row for its learning curve; ↗ opens the trial'),
+      el(
+        'div',
+        { class: 'filters' },
+        statusFilter,
+        textFilter('method', 'method'),
+        textFilter('dataset', 'dataset'),
+        textFilter('shots', 'shots'),
+        textFilter('seed', 'seed'),
+        textFilter('error', 'failure reason contains'),
+      ),
+      tableHost,
+      curveHost,
+    ),
+  );
+  await Promise.all([
+    loadTrials(),
+    loadTables(`/api/sweeps/${encodeURIComponent(sweep.name)}/tables`, tablesHost, sweep.methodOrder),
+    loadViews(sweep, viewsHost),
+    loadOverview(sweep, overviewHost),
+  ]);
+}
+
+/** Links to the parts of a long sweep page. */
+function nav(sweep) {
+  const links = [
+    ['#tables', 'tables'],
+    ...sweep.views.map((view) => [`section[data-view="${view}"]`, view]),
+    ['section[data-view="parallel"]', 'parallel coordinates'],
+    ['section[data-view="missing-cells"]', 'missing cells'],
+    ['#trials-section', 'trials'],
+  ];
+  return el(
+    'nav',
+    { class: 'jump' },
+    'jump to: ',
+    ...links.flatMap(([selector, label], i) => [
+      i > 0 ? ' · ' : null,
+      el(
+        'a',
+        {
+          href: '#',
+          onclick: (e) => {
+            e.preventDefault();
+            document.querySelector(selector)?.scrollIntoView({ behavior: 'smooth' });
+          },
+        },
+        label,
+      ),
+    ]),
+  );
+}
+
+const show = (value) => (value === null || value === undefined ? '(unset)' : String(value));
+const rowId = (key) =>
+  Object.entries(key)
+    .map(([factor, value]) => `${factor}=${value === null ? 'null' : value}`)
+    .join(' ');
+
+/** "mean ± std (n)" as the CLI prints it (cli/results/render.ts), n as "n/planned" when incomplete. */
+function entryText(entry, digits = 1) {
+  const count = entry.n === entry.expectedN ? `${entry.n}` : `${entry.n}/${entry.expectedN}`;
+  if (entry.mean === null) return `— (${count})`;
+  const spread = entry.std === null ? '' : ` ± ${entry.std.toFixed(digits)}`;
+  return `${entry.mean.toFixed(digits)}${spread} (${count})`;
+}
+
+/**
+ * One results table in the CLI's layout: the row factors, one column per column value (the datasets), then the
+ * average. `table` is an entry of the tables API: { view, title, caption, pivot } with pivot as `--format json`.
+ */
+export function paperTable(table, methodOrder = []) {
+  const { pivot } = table;
+  const viewKey = table.view ?? 'default';
+  const columnLabel = (value) =>
+    pivot.column === 'dataset' || pivot.column === 'evalDataset' ? show(value) : `${pivot.column} ${show(value)}`;
+  const rowFactors = pivot.rowFactors.length > 0 ? pivot.rowFactors : [''];
+  const header = el(
+    'tr',
+    {},
+    ...rowFactors.map((factor) => el('th', { class: 'key', scope: 'col' }, factor)),
+    ...pivot.columns.map((value) =>
+      el('th', { class: 'num', scope: 'col', 'data-dataset': show(value) }, columnLabel(value)),
+    ),
+    pivot.averageLabel === null ? null : el('th', { class: 'num average', scope: 'col' }, pivot.averageLabel),
+  );
+  const body = pivot.rows.map((row, i) => {
+    const id = rowId(row.key);
+    const method = row.key.method;
+    const rank = methodOrder.indexOf(method);
+    const keyCells =
+      pivot.rowFactors.length > 0
+        ? pivot.rowFactors.map((factor) =>
+            el(
+              'td',
+              {
+                class: `key${row.key[factor] === null ? ' unset' : ''}${
+                  factor === pivot.rowFactors[0] && i > 0 && pivot.rows[i - 1].key[factor] === row.key[factor]
+                    ? ' same'
+                    : ''
+                }`,
+              },
+              factor === 'method' && rank >= 0 ? el('span', { class: `swatch m${rank % 8}` }) : null,
+              show(row.key[factor]),
+            ),
+          )
+        : [el('td', { class: 'key' }, 'all')];
+    const cells = pivot.columns.map((value) => {
+      const name = show(value);
+      const entry = row.cells[name] ?? null;
+      const attrs = { class: 'num', 'data-dataset': name, 'data-row': id };
+      if (entry === null) {
+        return el(
+          'td',
+          { ...attrs, class: 'num missing', title: `not planned: no trial of ${id} runs on ${name}` },
+          '—',
+        );
+      }
+      const incomplete = entry.n < entry.expectedN;
+      const title =
+        entry.mean === null
+          ? `no result yet: 0 of ${entry.expectedN} planned seeds finished`
+          : incomplete
+            ? `${entry.n} of ${entry.expectedN} planned seeds have a result`
+            : `${entry.n} seeds`;
+      return el(
+        'td',
+        {
+          ...attrs,
+          class: `num${entry.best ? ' best' : ''}${entry.mean === null ? ' missing' : ''}${incomplete ? ' incomplete' : ''}`,
+          title: entry.best ? `${title}; best in this column` : title,
+          'data-best': entry.best ? 'true' : 'false',
+        },
+        entryText(entry),
+        entry.best ? el('span', { class: 'best-mark', 'aria-label': 'best' }, ' ▲') : null,
+      );
+    });
+    let average = null;
+    if (pivot.averageLabel !== null) {
+      const avg = row.average;
+      const attrs = {
+        class: 'num average',
+        'data-dataset': pivot.averageLabel,
+        'data-average': 'true',
+        'data-row': id,
+      };
+      if (avg === null || avg === undefined) average = el('td', { ...attrs, title: 'no average' }, '—');
+      else {
+        const count = avg.n === avg.expectedN ? '' : ` (${avg.n}/${avg.expectedN})`;
+        const missing = (avg.missing ?? []).map(show);
+        average = el(
+          'td',
+          {
+            ...attrs,
+            class: `num average${avg.best ? ' best' : ''}${avg.mean === null ? ' missing' : ''}`,
+            'data-best': avg.best ? 'true' : 'false',
+            title:
+              missing.length > 0
+                ? `average without ${missing.join(', ')} (no result there)`
+                : avg.mean === null
+                  ? 'no result to average'
+                  : `mean over ${pivot.columns.length} columns`,
+          },
+          `${avg.mean === null ? '—' : avg.mean.toFixed(1)}${count}`,
+          avg.best ? el('span', { class: 'best-mark', 'aria-label': 'best' }, ' ▲') : null,
+        );
+      }
+    }
+    return el('tr', { 'data-row': id, ...(method ? { 'data-method': method } : {}) }, ...keyCells, ...cells, average);
+  });
+  return el(
+    'figure',
+    { class: 'paper', 'data-view': viewKey },
+    el(
+      'figcaption',
+      {},
+      el('strong', {}, table.title),
+      el('br'),
+      el('span', { class: 'muted' }, table.caption ?? pivot.caption),
+    ),
     el(
       'div',
-      { class: 'filters' },
-      statusFilter,
-      textFilter('method', 'method'),
-      textFilter('dataset', 'dataset'),
-      textFilter('shots', 'shots'),
-      textFilter('seed', 'seed'),
-      textFilter('error', 'failure reason contains'),
+      { class: 'scroll' },
+      el('table', { class: 'paper-table', 'data-view': viewKey }, el('thead', {}, header), el('tbody', {}, ...body)),
     ),
-    tableHost,
-    curveHost,
-    overviewHost,
-    viewsHost,
+    el(
+      'p',
+      { class: 'muted note' },
+      `${pivot.std === 'sample' ? 'mean ± sample std over seeds' : 'mean ± std over seeds'} (n seeds with a result, /planned when incomplete); `,
+      el('strong', {}, 'bold ▲'),
+      ' best per column; — no result (hover for why)',
+    ),
   );
-  await Promise.all([loadTrials(), loadViews(sweep, viewsHost), loadOverview(sweep, overviewHost)]);
+}
+
+/** The paper tables of a sweep (or of a comparison) from GET …/tables, or `tables` given directly. */
+async function loadTables(url, host, methodOrder, given) {
+  const section = el('section', { class: 'tables', 'data-view': 'tables' }, el('h2', {}, 'Results tables'));
+  host.replaceChildren(section);
+  try {
+    const tables = given ?? (await getJson(url)).tables;
+    if (tables.length === 0) section.append(el('p', { class: 'muted' }, 'No results yet.'));
+    for (const table of tables) section.append(paperTable(table, methodOrder ?? []));
+  } catch (error) {
+    section.append(el('p', { class: 'error-box' }, `tables: ${error.message}`));
+  }
+  host.dataset.loaded = 'true';
 }
 
 /** The sweep-wide charts that need no swept view factor: parallel coordinates and the missing-cell map. */
@@ -304,7 +564,7 @@ async function loadViews(sweep, host) {
           el('p', { class: 'muted' }, `mean ± sample std over seeds${note}`),
           panels,
         );
-        renderView(panels, view);
+        renderView(panels, view, { methodOrder: sweep.methodOrder });
       } catch (error) {
         section.append(el('p', { class: 'error-box' }, `${name}: ${error.message}`));
       }
@@ -313,20 +573,370 @@ async function loadViews(sweep, host) {
   host.dataset.loaded = 'true';
 }
 
+/** A config path as the trial API writes it (`a.b[0].c` or `a.b.0.c`) in one spelling. */
+const normalPath = (path) =>
+  String(path)
+    .replace(/\[(\d+)\]/g, '.$1')
+    .replace(/^\./, '');
+
+const jsonText = (value) => (value === undefined ? '' : JSON.stringify(value));
+
+/**
+ * Pretty JSON, one element per line, each line knowing the path of the value it opens; lines whose path differs from
+ * the sweep's base cell are marked, with the base value in their title.
+ */
+function configLines(config, diff) {
+  const changed = new Map(diff.map((d) => [normalPath(d.path), d]));
+  const lines = [];
+  const line = (depth, text, path) => {
+    const d = path === null ? undefined : changed.get(path);
+    lines.push(
+      el(
+        'div',
+        {
+          class: `json-line${d ? ' diff' : ''}`,
+          ...(d ? { title: `base: ${jsonText(d.base)}`, 'data-path': path } : {}),
+        },
+        '  '.repeat(depth) + text,
+      ),
+    );
+  };
+  const walk = (value, depth, path, label, last) => {
+    const prefix = label === null ? '' : `${JSON.stringify(label)}: `;
+    const comma = last ? '' : ',';
+    if (value !== null && typeof value === 'object') {
+      const entries = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
+      const [open, close] = Array.isArray(value) ? ['[', ']'] : ['{', '}'];
+      if (entries.length === 0) {
+        line(depth, `${prefix}${open}${close}${comma}`, path);
+        return;
+      }
+      line(depth, `${prefix}${open}`, path);
+      entries.forEach(([key, child], i) => {
+        const childPath = path === '' ? String(key) : `${path}.${key}`;
+        walk(child, depth + 1, childPath, Array.isArray(value) ? null : key, i === entries.length - 1);
+      });
+      line(depth, `${close}${comma}`, null);
+    } else line(depth, `${prefix}${JSON.stringify(value)}${comma}`, path);
+  };
+  walk(config, 0, '', null, true);
+  return lines;
+}
+
+function keyValueTable(id, pairs) {
+  return el(
+    'table',
+    { class: 'kv', id },
+    el(
+      'tbody',
+      {},
+      ...pairs.map(([key, value]) => el('tr', { 'data-key': key }, el('th', {}, key), el('td', {}, value ?? '—'))),
+    ),
+  );
+}
+
+const time = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
+const pct = (value) => (value === null || value === undefined ? '—' : Number(value).toFixed(2));
+
+async function trialPage(trialId) {
+  const trial = await getJson(`/api/trials/${encodeURIComponent(trialId)}`);
+  // The factors the sweep varies come first and stand out; the others are the same for all its trials.
+  const sweep = await getJson(`/api/sweeps/${encodeURIComponent(trial.sweep.id)}`).catch(() => null);
+  const varied = new Set((sweep?.factors ?? []).map((factor) => factor.name));
+  const factors = Object.entries(trial.factors ?? {})
+    .filter(([, value]) => value !== null && value !== undefined)
+    .sort(([a], [b]) => Number(varied.has(b)) - Number(varied.has(a)));
+  const diff = trial.baseDiff ?? [];
+  const lossHost = el('div', { class: 'chart', id: 'trial-loss' });
+  const lrHost = el('div', { class: 'chart', id: 'trial-lr' });
+  const hasCurve = (trial.curve ?? []).length > 0;
+  const page = el(
+    'div',
+    { id: 'trial-page', 'data-trial': trial.id },
+    el(
+      'p',
+      { class: 'crumbs' },
+      el('a', { href: '#/' }, 'sweeps'),
+      ' › ',
+      el('a', { href: `#/sweeps/${encodeURIComponent(trial.sweep.name)}` }, trial.sweep.name),
+      ' › ',
+      trial.id,
+    ),
+    el(
+      'h1',
+      {},
+      [trial.factors?.method, trial.factors?.dataset].filter(Boolean).join(' on ') || trial.id,
+      ` · seed ${trial.seed} `,
+      el('span', { class: `status ${trial.status}`, id: 'trial-status' }, trial.status),
+    ),
+    el(
+      'p',
+      { class: 'factors' },
+      ...factors.flatMap(([key, value]) => [
+        el('span', { class: `factor${varied.has(key) ? ' varied' : ''}`, 'data-factor': key }, `${key} = ${value}`),
+        ' ',
+      ]),
+    ),
+    trial.reusedFrom
+      ? el(
+          'p',
+          { id: 'trial-reused' },
+          'Reuses the results of trial ',
+          el('a', { href: `#/trials/${encodeURIComponent(trial.reusedFrom)}` }, trial.reusedFrom),
+          ' (same configuration); results, curve and provenance below are that trial’s.',
+        )
+      : null,
+    el('h2', {}, 'Results'),
+    (trial.results ?? []).length === 0
+      ? el('p', { class: 'muted', id: 'trial-results' }, 'No results recorded.')
+      : el(
+          'table',
+          { id: 'trial-results', class: 'compact' },
+          el(
+            'thead',
+            {},
+            el('tr', {}, ...['evaluated on', 'split', 'top-1 %', 'correct', 'total'].map((h) => el('th', {}, h))),
+          ),
+          el(
+            'tbody',
+            {},
+            ...trial.results.map((r) =>
+              el(
+                'tr',
+                {},
+                el('td', {}, r.evalDataset),
+                el('td', {}, r.split),
+                el('td', { class: 'num' }, pct(r.top1)),
+                el('td', { class: 'num' }, cell(r.correct)),
+                el('td', { class: 'num' }, cell(r.total)),
+              ),
+            ),
+          ),
+        ),
+    el('h2', {}, 'Learning curves'),
+    hasCurve
+      ? el('div', { class: 'panels' }, lossHost, lrHost)
+      : el('p', { class: 'muted' }, 'No epochs recorded (a zero-shot trial does not train).'),
+    el(
+      'p',
+      { id: 'checkpoint' },
+      trial.checkpointEpoch === null || trial.checkpointEpoch === undefined
+        ? 'no checkpoint'
+        : `checkpoint taken at epoch ${trial.checkpointEpoch}`,
+    ),
+    el('h2', {}, 'Attempts'),
+    (trial.attempts ?? []).length === 0
+      ? el('p', { class: 'muted' }, 'Not attempted yet.')
+      : el(
+          'table',
+          { id: 'trial-attempts', class: 'compact' },
+          el(
+            'thead',
+            {},
+            el(
+              'tr',
+              {},
+              ...['attempt', 'status', 'started', 'finished', 'backend', 'error'].map((h) => el('th', {}, h)),
+            ),
+          ),
+          el(
+            'tbody',
+            {},
+            ...trial.attempts.map((a) =>
+              el(
+                'tr',
+                { class: a.error ? 'failed-attempt' : '' },
+                el('td', {}, String(a.attempt)),
+                el('td', {}, el('span', { class: `status ${a.status}` }, a.status)),
+                el('td', {}, time(a.startedAt)),
+                el('td', {}, time(a.finishedAt)),
+                el('td', {}, cell(a.backend)),
+                el('td', { class: 'error wrap' }, a.error ? el('pre', {}, a.error) : ''),
+              ),
+            ),
+          ),
+        ),
+    el('h2', {}, 'Provenance'),
+    keyValueTable('trial-provenance', [
+      ['code version', cell(trial.provenance?.codeVersion) || null],
+      ['backend', cell(trial.provenance?.backend) || null],
+      ['weights sha256', cell(trial.provenance?.weightsSha256) || null],
+      ['split hash', cell(trial.provenance?.splitHash) || null],
+    ]),
+    el('h2', {}, 'Configuration'),
+    diff.length === 0
+      ? el('p', { class: 'muted' }, 'Same configuration as the sweep’s base cell.')
+      : el(
+          'table',
+          { id: 'trial-diff', class: 'compact' },
+          el(
+            'thead',
+            {},
+            el('tr', {}, ...['differs from the base cell at', 'this trial', 'base'].map((h) => el('th', {}, h))),
+          ),
+          el(
+            'tbody',
+            {},
+            ...diff.map((d) =>
+              el(
+                'tr',
+                { 'data-path': normalPath(d.path) },
+                el('td', {}, el('code', {}, d.path)),
+                el('td', {}, el('code', {}, jsonText(d.value))),
+                el('td', { class: 'muted' }, el('code', {}, jsonText(d.base))),
+              ),
+            ),
+          ),
+        ),
+    el(
+      'details',
+      { id: 'trial-config' },
+      el('summary', {}, `resolved TrialConfig (JSON; ${diff.length} highlighted lines differ from the base cell)`),
+      el('div', { class: 'json' }, ...configLines(trial.config, diff)),
+    ),
+  );
+  app.replaceChildren(page);
+  if (hasCurve) {
+    renderTrialLoss(lossHost, trial.id, trial.curve, trial.checkpointEpoch ?? null);
+    renderTrialLr(lrHost, trial.id, trial.curve);
+  }
+}
+
+async function comparePage(names) {
+  const params = new URLSearchParams();
+  for (const name of names) params.append('sweep', name);
+  const data = await getJson(`/api/compare?${params}`);
+  // Colours follow the paper's method order; any chosen sweep's detail carries it.
+  const details = await Promise.all(data.sweeps.map((s) => getJson(`/api/sweeps/${encodeURIComponent(s.name)}`)));
+  const methodOrder = details.find((d) => Array.isArray(d.methodOrder))?.methodOrder ?? [];
+  const tablesHost = el('div', { id: 'compare-tables' });
+  const viewsHost = el('div', { id: 'compare-views' });
+  const columns = `repeat(${data.sweeps.length}, minmax(0, 1fr))`;
+  const settings =
+    data.settings.length === 0
+      ? el('p', { class: 'muted' }, 'The sweep files agree on every setting.')
+      : el(
+          'table',
+          { id: 'compare-settings', class: 'compact' },
+          el('thead', {}, el('tr', {}, el('th', {}, 'setting'), ...data.sweeps.map((s) => el('th', {}, s.name)))),
+          el(
+            'tbody',
+            {},
+            ...data.settings.map((row) =>
+              el(
+                'tr',
+                { 'data-key': row.key },
+                el('th', {}, el('code', {}, row.key)),
+                ...row.values.map((value) =>
+                  el('td', {}, value === null ? el('span', { class: 'muted' }, '—') : String(value)),
+                ),
+              ),
+            ),
+          ),
+        );
+  app.replaceChildren(
+    el(
+      'div',
+      { id: 'compare-page' },
+      el('p', { class: 'crumbs' }, el('a', { href: '#/' }, 'sweeps'), ' › compare'),
+      el('h1', {}, `Comparing ${data.sweeps.length} sweeps`),
+      el(
+        'table',
+        { id: 'compare-sweeps', class: 'compact' },
+        el('thead', {}, el('tr', {}, ...['sweep', 'status', 'trials'].map((h) => el('th', {}, h)))),
+        el(
+          'tbody',
+          {},
+          ...data.sweeps.map((s) =>
+            el(
+              'tr',
+              { 'data-sweep': s.name },
+              el('td', {}, el('a', { href: `#/sweeps/${encodeURIComponent(s.name)}` }, s.name)),
+              el('td', {}, el('span', { class: `status ${s.status}` }, s.status)),
+              el('td', {}, String(s.total)),
+            ),
+          ),
+        ),
+      ),
+      el('h2', {}, 'Settings that differ'),
+      settings,
+      tablesHost,
+      viewsHost,
+    ),
+  );
+  await loadTables(null, tablesHost, methodOrder, data.tables);
+  if (data.views.length === 0) viewsHost.append(el('p', { class: 'muted' }, 'No view is common to these sweeps.'));
+  // One section per common view; inside it one row per panel (the average, then each dataset) and one column per
+  // sweep, the charts of a row on one y scale.
+  await Promise.all(
+    data.views.map(async (view) => {
+      const heading = el('h2', {}, view);
+      const grid = el('div', { class: 'side-by-side' });
+      grid.style.gridTemplateColumns = columns;
+      const section = el('section', { class: 'view', 'data-view': view }, heading, grid);
+      viewsHost.append(section);
+      grid.append(...data.sweeps.map((s) => el('h3', { class: 'sweep-column', 'data-sweep': s.name }, s.name)));
+      const results = await Promise.all(
+        data.sweeps.map((s) =>
+          getJson(`/api/sweeps/${encodeURIComponent(s.name)}/views/${view}`).catch((error) => error),
+        ),
+      );
+      const first = results.find((r) => !(r instanceof Error));
+      if (first) heading.textContent = first.title;
+      const rows = Math.max(0, ...results.map((r) => (r instanceof Error ? 0 : r.panels.length)));
+      const cells = [];
+      for (let i = 0; i < rows; i++) {
+        cells.push(
+          data.sweeps.map((s) => {
+            const cellNode = el('div', { class: 'compare-cell', 'data-sweep': s.name, 'data-panel': String(i) });
+            grid.append(cellNode);
+            return cellNode;
+          }),
+        );
+      }
+      const yRanges = Array.from({ length: rows }, (_, i) =>
+        sharedRange(results.map((r) => (r instanceof Error ? undefined : r.panels[i]))),
+      );
+      results.forEach((result, k) => {
+        const name = data.sweeps[k].name;
+        if (result instanceof Error) {
+          grid.append(el('p', { class: 'error-box' }, `${name} ${view}: ${result.message}`));
+          return;
+        }
+        renderView(grid, result, { methodOrder, idPrefix: `${name}:`, hostFor: (i) => cells[i][k], yRanges });
+      });
+    }),
+  );
+  viewsHost.dataset.loaded = 'true';
+}
+
 async function route() {
-  const match = location.hash.match(/^#\/sweeps\/(.+)$/);
+  const hash = location.hash;
+  const sweep = hash.match(/^#\/sweeps\/(.+)$/);
+  const trial = hash.match(/^#\/trials\/(.+)$/);
+  const compare = hash.match(/^#\/compare(?:\?(.*))?$/);
   try {
-    if (match) await sweepPage(decodeURIComponent(match[1]));
-    else await sweepsPage();
+    if (sweep) await sweepPage(decodeURIComponent(sweep[1]));
+    else if (trial) await trialPage(decodeURIComponent(trial[1]));
+    else if (compare) {
+      const names = (new URLSearchParams(compare[1] ?? '').get('sweeps') ?? '')
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean);
+      await comparePage(names);
+    } else await sweepsPage();
   } catch (error) {
     app.replaceChildren(el('p', { class: 'error-box', id: 'page-error' }, error.message));
   }
+  window.scrollTo(0, 0);
 }
+
+const onList = () => location.hash === '' || location.hash === '#' || location.hash === '#/';
 
 // The sweeps list is live: while it is shown, its counts and progress refresh every few seconds.
 const LIST_REFRESH_MS = 5000;
 setInterval(() => {
-  if (!location.hash.startsWith('#/sweeps/') && document.visibilityState === 'visible') {
+  if (onList() && document.visibilityState === 'visible') {
     sweepsPage().catch(() => {});
   }
 }, LIST_REFRESH_MS);

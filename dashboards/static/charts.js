@@ -2,7 +2,12 @@
 // container's data attributes and in window.__charts, so end-to-end tests can check the drawing, not just the data.
 import * as echarts from '/vendor/echarts.js';
 
-const PALETTE = ['#3a7bd5', '#e4572e', '#29a36a', '#9b5de5', '#f0a202', '#17bebb', '#d81159', '#5c6b73'];
+// One colour per method, indexed by the method's place in the paper's order (the sweep API's `methodOrder`), so a
+// method keeps its colour on every chart and page. Mostly Okabe-Ito hues, kept apart from each other.
+const PALETTE = ['#0072b2', '#e69f00', '#009e73', '#8e44ad', '#d62728', '#56b4e9', '#8c6d31', '#5c6b73'];
+// Series of one method with other settings (dpt cavptLength=3, =6) keep its hue and differ by shade and dash.
+const LINE_TYPES = ['solid', 'dashed', 'dotted', [8, 3, 2, 3]];
+const SYMBOLS = ['circle', 'triangle', 'rect', 'diamond', 'pin', 'arrow'];
 window.__charts = window.__charts ?? {};
 
 const fmt = (value) => (typeof value === 'number' ? Number(value.toPrecision(4)) : value);
@@ -26,8 +31,145 @@ function initChart(container) {
   return chart;
 }
 
+/** `#rrggbb` mixed with white (amount > 0) or black (amount < 0). */
+function shade(hex, amount) {
+  const channels = [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16));
+  const target = amount > 0 ? 255 : 0;
+  const mixed = channels.map((c) => Math.round(c + (target - c) * Math.abs(amount)));
+  return `#${mixed.map((c) => c.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/**
+ * Colours and dashes for the series of a view. `methodOrder` is the paper's order from the sweep API; methods it does
+ * not list come after, in the order they appear. Variants of one method are numbered in the order the API sorted them.
+ */
+export function seriesStyler(methodOrder, allSeries) {
+  const order = [...(methodOrder ?? [])];
+  const variants = new Map();
+  for (const series of allSeries) {
+    const method = methodOf(series);
+    if (!order.includes(method)) order.push(method);
+    const names = variants.get(method) ?? [];
+    if (!names.includes(series.name)) names.push(series.name);
+    variants.set(method, names);
+  }
+  return (series) => {
+    const method = methodOf(series);
+    const base = PALETTE[order.indexOf(method) % PALETTE.length];
+    const variant = Math.max(0, (variants.get(method) ?? []).indexOf(series.name));
+    // Alternate darker and lighter shades so neighbouring variants stay apart: 0, -0.35, +0.35, -0.55, +0.5...
+    const amount = variant === 0 ? 0 : (variant % 2 === 1 ? -1 : 1) * Math.min(0.55, 0.25 + 0.1 * variant);
+    return {
+      method,
+      rank: order.indexOf(method),
+      variant,
+      color: shade(base, amount),
+      lineType: LINE_TYPES[variant % LINE_TYPES.length],
+      symbol: SYMBOLS[variant % SYMBOLS.length],
+    };
+  };
+}
+
+/** The series' method: the API's `method`, else the first word of its name (older servers). */
+function methodOf(series) {
+  if (typeof series.method === 'string') return series.method;
+  return String(series.name).split(' ')[0];
+}
+
+/** The rectangle a component's view drew, in chart pixels, or null when it drew nothing. */
+function componentRect(chart, mainType, index = 0) {
+  const model = chart.getModel().getComponent(mainType, index);
+  if (!model) return null;
+  const view = chart.getViewOfComponentModel(model);
+  if (!view?.group) return null;
+  view.group.updateTransform?.();
+  const rect = view.group.getBoundingRect();
+  if (!(rect.width > 0 && rect.height > 0)) return null;
+  const box = rect.clone();
+  if (view.group.transform) box.applyTransform(view.group.transform);
+  return box;
+}
+
+const intersects = (a, b) =>
+  a.x < b.x + b.width - 0.5 && b.x < a.x + a.width - 0.5 && a.y < b.y + b.height - 0.5 && b.y < a.y + a.height - 0.5;
+
+/**
+ * Whether the drawn legend overlaps the plot area, the axes (their labels and names) or the title: measured on what
+ * ECharts laid out, not on the options. Null when there is nothing to measure.
+ */
+function legendOverlap(chart) {
+  const legend = componentRect(chart, 'legend');
+  if (legend === null) return null;
+  const others = [];
+  const grid = chart.getModel().getComponent('grid');
+  const gridRect = grid?.coordinateSystem?.getRect?.();
+  if (gridRect) others.push(gridRect);
+  for (const type of ['xAxis', 'yAxis', 'title']) {
+    const models = chart.getModel().queryComponents({ mainType: type });
+    models.forEach((_, i) => {
+      const rect = componentRect(chart, type, i);
+      if (rect) others.push(rect);
+    });
+  }
+  return others.some((rect) => intersects(legend, rect));
+}
+
+/** The measured legend overlap of the chart drawn in `container` (null without a chart or a legend). */
+export function legendOverlapOf(container) {
+  const chart = echarts.getInstanceByDom(container);
+  return chart ? legendOverlap(chart) : null;
+}
+
+/** Legend rows as laid out (a plain legend wraps); 0 without a legend. */
+function legendHeight(chart) {
+  return componentRect(chart, 'legend')?.height ?? 0;
+}
+
+const PLOT_HEIGHT = 230;
+const TITLE_SPACE = 34;
+const AXIS_SPACE = 48; // x labels plus the x-axis name under the grid
+
+/**
+ * Sets `option` with its legend below the axes: draws once, measures how many rows the legend wrapped into, then
+ * grows the container and the grid's bottom margin by exactly that, so the legend never covers the plot or the axis
+ * titles and needs no paging.
+ */
+function setWithBottomLegend(container, chart, option) {
+  chart.setOption({ ...option, grid: { ...option.grid, top: TITLE_SPACE, bottom: AXIS_SPACE } }, true);
+  const legend = legendHeight(chart);
+  const bottom = AXIS_SPACE + (legend > 0 ? legend + 12 : 0);
+  const height = TITLE_SPACE + PLOT_HEIGHT + bottom;
+  if (Math.abs(container.clientHeight - height) > 1) {
+    container.style.height = `${height}px`;
+    chart.resize();
+  }
+  chart.setOption({ grid: { top: TITLE_SPACE, bottom } });
+  const overlap = legendOverlap(chart);
+  if (overlap !== null) container.dataset.legendOverlap = String(overlap);
+  else delete container.dataset.legendOverlap;
+  return overlap;
+}
+
+/** A y range {min, max} holding every mean ± std of the given panels, on round numbers. */
+export function sharedRange(panels) {
+  let low = Number.POSITIVE_INFINITY;
+  let high = Number.NEGATIVE_INFINITY;
+  for (const panel of panels) {
+    for (const series of panel?.series ?? []) {
+      for (const p of series.points) {
+        if (p.x === null || p.x === undefined) continue;
+        low = Math.min(low, p.mean - (p.std ?? 0));
+        high = Math.max(high, p.mean + (p.std ?? 0));
+      }
+    }
+  }
+  if (!Number.isFinite(low)) return undefined;
+  const step = high - low > 20 ? 10 : 5;
+  return { min: Math.floor(low / step) * step, max: Math.ceil(high / step) * step };
+}
+
 /** Whiskers of mean ± std at category index x, as an ECharts custom series. */
-function errorBarSeries(name, color, bars) {
+function errorBarSeries(name, color, bars, offset) {
   return {
     type: 'custom',
     name,
@@ -38,49 +180,78 @@ function errorBarSeries(name, color, bars) {
     renderItem(_params, api) {
       const top = api.coord([api.value(0), api.value(2)]);
       const bottom = api.coord([api.value(0), api.value(1)]);
+      // A std of 0 (every seed scored the same) has no whisker to draw, only two caps on the point.
+      if (Math.abs(bottom[1] - top[1]) < 0.5) return null;
+      const x = top[0] + offset;
       const cap = 4;
       const style = { stroke: color, lineWidth: 1.5 };
       return {
         type: 'group',
         children: [
-          { type: 'line', shape: { x1: top[0], y1: top[1], x2: bottom[0], y2: bottom[1] }, style },
-          { type: 'line', shape: { x1: top[0] - cap, y1: top[1], x2: top[0] + cap, y2: top[1] }, style },
-          { type: 'line', shape: { x1: bottom[0] - cap, y1: bottom[1], x2: bottom[0] + cap, y2: bottom[1] }, style },
+          { type: 'line', shape: { x1: x, y1: top[1], x2: x, y2: bottom[1] }, style },
+          { type: 'line', shape: { x1: x - cap, y1: top[1], x2: x + cap, y2: top[1] }, style },
+          { type: 'line', shape: { x1: x - cap, y1: bottom[1], x2: x + cap, y2: bottom[1] }, style },
         ],
       };
     },
   };
 }
 
+const compareX = (a, b) =>
+  typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b), 'en', { numeric: true });
+
 /** Line (or dot) chart of mean ± std per series over a categorical x axis. */
-function meanChart(container, id, panel, xName, dots) {
+function meanChart(container, id, panel, xName, dots, style, yRange) {
+  // A point without an x value belongs to no category of this view (a server that still sends them).
+  const panelSeries = panel.series
+    .map((entry) => ({ ...entry, points: entry.points.filter((p) => p.x !== null && p.x !== undefined) }))
+    .filter((entry) => entry.points.length > 0);
   const xs = [];
-  for (const series of panel.series) for (const p of series.points) if (!xs.includes(p.x)) xs.push(p.x);
-  xs.sort((a, b) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b))));
+  for (const series of panelSeries) for (const p of series.points) if (!xs.includes(p.x)) xs.push(p.x);
+  xs.sort(compareX);
   const index = new Map(xs.map((x, i) => [x, i]));
+  // Methods in the paper's order, variants after their method: the legend reads like the tables.
+  const styled = panelSeries
+    .map((entry, i) => ({ entry, style: style(entry), i }))
+    .sort((a, b) => a.style.rank - b.style.rank || a.i - b.i);
   const series = [];
   let errorBars = 0;
-  panel.series.forEach((entry, i) => {
-    const color = PALETTE[i % PALETTE.length];
+  // Whiskers of series sharing an x are spread a little so they do not hide each other.
+  const spread = (k) => (styled.length <= 1 ? 0 : (k - (styled.length - 1) / 2) * Math.min(4, 24 / styled.length));
+  styled.forEach(({ entry, style: look }, k) => {
     series.push({
       type: dots ? 'scatter' : 'line',
       name: entry.name,
-      color,
+      color: look.color,
+      symbol: look.symbol,
       symbolSize: 7,
+      lineStyle: { type: look.lineType, width: 2 },
+      z: 4,
       data: entry.points.map((p) => ({ value: [index.get(p.x), p.mean], point: p })),
     });
     const bars = entry.points
       .filter((p) => p.std !== null)
       .map((p) => [index.get(p.x), p.mean - p.std, p.mean + p.std]);
     errorBars += bars.length;
-    series.push(errorBarSeries(entry.name, color, bars));
+    series.push(errorBarSeries(entry.name, look.color, bars, spread(k)));
   });
   const chart = initChart(container);
-  chart.setOption({
+  const overlap = setWithBottomLegend(container, chart, {
     animation: false,
-    title: { text: panel.title, left: 8, top: 4, textStyle: { fontSize: 13 } },
-    legend: { top: 26, type: 'scroll' },
-    grid: { top: 60, left: 50, right: 16, bottom: 40 },
+    title: { text: panel.title, left: 8, top: 6, textStyle: { fontSize: 13 } },
+    legend: {
+      type: 'plain',
+      bottom: 6,
+      left: 10,
+      right: 10,
+      itemGap: 12,
+      data: styled.map(({ entry, style: look }) => ({
+        name: entry.name,
+        itemStyle: { color: look.color },
+        lineStyle: { color: look.color, type: look.lineType },
+      })),
+    },
+    grid: { left: 56, right: 20, containLabel: false },
     tooltip: {
       trigger: 'item',
       formatter: (p) => {
@@ -90,15 +261,26 @@ function meanChart(container, id, panel, xName, dots) {
         return `${p.seriesName}<br>${xName} = ${point.x}<br>${fmt(point.mean)} ± ${std} (n ${point.n}/${point.expectedN})`;
       },
     },
-    xAxis: { type: 'category', name: xName, nameLocation: 'middle', nameGap: 24, data: xs.map(String) },
-    yAxis: { type: 'value', name: 'top-1 %', scale: true },
+    xAxis: { type: 'category', name: xName, nameLocation: 'middle', nameGap: 26, data: xs.map(String) },
+    yAxis: {
+      type: 'value',
+      name: 'top-1 %',
+      nameLocation: 'middle',
+      nameGap: 38,
+      scale: true,
+      ...(yRange ? { min: yRange.min, max: yRange.max } : {}),
+    },
     series,
   });
   publish(container, id, {
     kind: dots ? 'dots' : 'line',
-    series: panel.series.length,
-    points: panel.series.map((s) => s.points.length),
+    series: panelSeries.length,
+    points: panelSeries.map((s) => s.points.length),
     errorBars,
+    names: styled.map(({ entry }) => entry.name),
+    colors: styled.map(({ style: look }) => look.color),
+    categories: xs,
+    legendOverlap: overlap,
   });
   return chart;
 }
@@ -143,17 +325,26 @@ function heatmapChart(container, id, panel, view) {
   return chart;
 }
 
-/** Draws every panel of a view result into `host`, one chart per panel. */
-export function renderView(host, view) {
-  host.replaceChildren();
+/**
+ * Draws every panel of a view result into `host`, one chart per panel. `options.methodOrder` fixes the colours;
+ * `options.idPrefix` keeps chart ids unique when several sweeps' views share a page; `options.hostFor(i)` places
+ * panel i elsewhere than `host`, and `options.yRanges[i]` ({min, max}) gives panel i a fixed y range, so charts of
+ * different sweeps shown side by side read on one scale.
+ */
+export function renderView(host, view, options = {}) {
+  if (!options.hostFor) host.replaceChildren();
   const charts = [];
+  const style = seriesStyler(
+    options.methodOrder,
+    view.panels.flatMap((panel) => panel.series),
+  );
   view.panels.forEach((panel, i) => {
     const container = document.createElement('div');
     container.className = 'chart';
-    host.append(container);
-    const id = `${view.view}/${i}`;
+    (options.hostFor ? options.hostFor(i) : host).append(container);
+    const id = `${options.idPrefix ?? ''}${view.view}/${i}`;
     if (view.kind === 'heatmap') charts.push(heatmapChart(container, id, panel, view));
-    else charts.push(meanChart(container, id, panel, view.x, view.kind === 'bar'));
+    else charts.push(meanChart(container, id, panel, view.x, view.kind === 'bar', style, options.yRanges?.[i]));
   });
   return charts;
 }
@@ -187,6 +378,123 @@ export function renderCurve(container, curve) {
     series: withAcc.length > 0 ? 2 : 1,
     points: [epochs.length, withAcc.length],
     errorBars: 0,
+  });
+  return chart;
+}
+
+const present = (curve, key) => curve.some((e) => e[key] !== null && e[key] !== undefined);
+const pairs = (curve, key) =>
+  curve.filter((e) => e[key] !== null && e[key] !== undefined).map((e) => [e.epoch, e[key]]);
+
+/**
+ * A trial's loss terms (left axis) and training accuracy (right axis) over its epochs, with the epoch its checkpoint
+ * was taken at marked. `curve` is the trial API's `curve` list.
+ */
+export function renderTrialLoss(container, trialId, curve, checkpointEpoch) {
+  const chart = initChart(container);
+  const lines = [
+    ['loss', 'loss', 0, 'solid'],
+    ['lossMain', 'loss (main)', 0, 'dashed'],
+    ['lossCavpt', 'loss (CAVPT)', 0, 'dotted'],
+    ['trainAcc', 'train acc', 1, 'solid'],
+  ].filter(([key]) => present(curve, key));
+  const colors = { loss: '#0072b2', lossMain: '#56b4e9', lossCavpt: '#8c6d31', trainAcc: '#d55e00' };
+  const series = lines.map(([key, name, axis, type]) => ({
+    type: 'line',
+    name,
+    yAxisIndex: axis,
+    color: colors[key],
+    lineStyle: { type },
+    showSymbol: curve.length <= 40,
+    data: pairs(curve, key),
+  }));
+  // The checkpoint is a legend entry of its own: a label on the line would sit on the right axis when the checkpoint
+  // is the last epoch, as it usually is.
+  if (checkpointEpoch !== null && checkpointEpoch !== undefined && series.length > 0) {
+    series.push({
+      type: 'line',
+      name: `checkpoint (epoch ${checkpointEpoch})`,
+      color: '#5c6b73',
+      lineStyle: { type: 'dashed' },
+      showSymbol: false,
+      data: [],
+      markLine: {
+        symbol: 'none',
+        silent: true,
+        label: { show: false },
+        lineStyle: { color: '#5c6b73', type: 'dashed', width: 1.5 },
+        data: [{ xAxis: checkpointEpoch }],
+      },
+    });
+  }
+  const overlap = setWithBottomLegend(container, chart, {
+    animation: false,
+    title: { text: 'Loss and training accuracy', left: 8, top: 6, textStyle: { fontSize: 13 } },
+    legend: { type: 'plain', bottom: 6, left: 10, right: 10 },
+    grid: { left: 56, right: 56 },
+    tooltip: { trigger: 'axis' },
+    xAxis: { type: 'value', name: 'epoch', nameLocation: 'middle', nameGap: 26, minInterval: 1 },
+    yAxis: [
+      { type: 'value', name: 'loss', nameLocation: 'middle', nameGap: 40, scale: true },
+      {
+        type: 'value',
+        name: 'train acc',
+        nameLocation: 'middle',
+        nameGap: 40,
+        scale: true,
+        splitLine: { show: false },
+      },
+    ],
+    series,
+  });
+  publish(container, `trial-loss/${trialId}`, {
+    kind: 'trial-loss',
+    series: lines.length,
+    points: lines.map(([key]) => pairs(curve, key).length),
+    errorBars: 0,
+    legendOverlap: overlap,
+  });
+  return chart;
+}
+
+/** The visual and text learning rates of a trial over its epochs. */
+export function renderTrialLr(container, trialId, curve) {
+  const chart = initChart(container);
+  const lines = [
+    ['lrVisual', 'lr (visual prompts)', '#009e73', 'solid'],
+    ['lrText', 'lr (text prompts)', '#cc79a7', 'dashed'],
+  ].filter(([key]) => present(curve, key));
+  const series = lines.map(([key, name, color, type]) => ({
+    type: 'line',
+    name,
+    color,
+    lineStyle: { type },
+    showSymbol: curve.length <= 40,
+    data: pairs(curve, key),
+  }));
+  const overlap = setWithBottomLegend(container, chart, {
+    animation: false,
+    title: { text: 'Learning rates', left: 8, top: 6, textStyle: { fontSize: 13 } },
+    legend: { type: 'plain', bottom: 6, left: 10, right: 10 },
+    grid: { left: 70, right: 20 },
+    tooltip: { trigger: 'axis' },
+    xAxis: { type: 'value', name: 'epoch', nameLocation: 'middle', nameGap: 26, minInterval: 1 },
+    yAxis: {
+      type: 'value',
+      name: 'learning rate',
+      nameLocation: 'middle',
+      nameGap: 56,
+      scale: true,
+      axisLabel: { formatter: (v) => Number(v.toPrecision(3)).toExponential(1) },
+    },
+    series,
+  });
+  publish(container, `trial-lr/${trialId}`, {
+    kind: 'trial-lr',
+    series: series.length,
+    points: lines.map(([key]) => pairs(curve, key).length),
+    errorBars: 0,
+    legendOverlap: overlap,
   });
   return chart;
 }
