@@ -2,8 +2,8 @@ import type { Factor } from '../db/ablation.ts';
 import type { Queryable } from '../db/migrate.ts';
 import { type PivotJson, pivotJson } from '../db/results/pivot.ts';
 import { resultsPivot } from '../db/results/query.ts';
-import { factorValues } from '../db/results/sweeps.ts';
-import { supportedViews, VIEWS, type ViewName } from '../db/results/views.ts';
+import { VIEWS, type ViewName } from '../db/results/views.ts';
+import { availableViews } from './views.ts';
 
 /**
  * The dashboard's tables: exactly what `dpt-sweep results` prints, computed by the same code (db/results/query.ts),
@@ -50,7 +50,7 @@ export async function resultTables(
 
 /** The views every one of the sweeps supports, in list order. */
 export async function commonViews(db: Queryable, sweepIds: string[]): Promise<ViewName[]> {
-  const each = await Promise.all(sweepIds.map(async (id) => supportedViews(await factorValues(db, [id]))));
+  const each = await Promise.all(sweepIds.map((id) => availableViews(db, id)));
   return (each[0] ?? []).filter((view) => each.every((list) => list.includes(view)));
 }
 

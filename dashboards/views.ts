@@ -47,9 +47,24 @@ export interface ViewResult {
   missing: number;
 }
 
-/** The views a sweep supports (db/results/views.ts supportedViews), in list order. */
+/**
+ * The views a sweep supports (db/results/views.ts supportedViews), in list order, less one of CAVPT length and K_N
+ * when they are the same knob here: both columns come from cavpt.kN (sweep/axes.ts), so a sweep of `cavpt.length`
+ * also moves kN, one to one, and the two charts would be the same. The one the sweep file names stays.
+ */
 export async function availableViews(db: Queryable, sweepId: string): Promise<ViewName[]> {
-  return supportedViews(await factorValues(db, [sweepId]));
+  const views = supportedViews(await factorValues(db, [sweepId]));
+  if (!views.includes('cavpt-length') || !views.includes('kn')) return views;
+  const { rows } = await db.query<{ pairs: number; kn: number; length: number; vary: unknown }>(
+    `SELECT count(DISTINCT ("kN", "cavptLength"))::int AS pairs, count(DISTINCT "kN")::int AS kn,
+            count(DISTINCT "cavptLength")::int AS length, (SELECT s."spec" -> 'vary' FROM "Sweep" s WHERE s."id" = $1) AS vary
+       FROM "Trial" WHERE "sweepId" = $1 AND "kN" IS NOT NULL`,
+    [sweepId],
+  );
+  const row = rows[0];
+  if (row === undefined || row.pairs !== row.kn || row.pairs !== row.length) return views;
+  const namesKn = /"kN"/.test(JSON.stringify(row.vary ?? null));
+  return views.filter((view) => view !== (namesKn ? 'cavpt-length' : 'kn'));
 }
 
 export async function computeView(db: Queryable, sweepId: string, name: ViewName): Promise<ViewResult> {
