@@ -1,7 +1,9 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
+import { execFile } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type DashboardServer, startDashboard } from '../../dashboards/server.ts';
@@ -49,6 +51,58 @@ const published = (page: Page, id: string) =>
   page.evaluate((chartId) => (window as unknown as { __charts: Record<string, unknown> }).__charts[chartId], id);
 
 const tableRows = (page: Page) => page.locator('#trial-table tbody tr');
+
+/** One cell of `dpt-sweep results --format json`. */
+interface CliEntry {
+  mean: number | null;
+  std: number | null;
+  n: number;
+  expectedN: number;
+  best: boolean;
+}
+interface CliPivot {
+  rows: Array<{ key: Record<string, unknown>; cells: Record<string, CliEntry | null> }>;
+}
+
+/** The CLI's own answer for the same database: what every dashboard table must show. */
+async function cliPivot(url: string, sweep: string, view?: string): Promise<CliPivot> {
+  const args = ['bin/dpt-sweep.js', 'results', sweep, '--format', 'json', ...(view ? ['--view', view] : [])];
+  const { stdout } = await promisify(execFile)(process.execPath, args, { env: { ...process.env, DATABASE_URL: url } });
+  return JSON.parse(stdout) as CliPivot;
+}
+
+/** The CLI's numbers as a table cell reads them: "mean ± std (n)", "n/planned" when incomplete. */
+function cellText(entry: CliEntry): string {
+  const count = entry.n === entry.expectedN ? `${entry.n}` : `${entry.n}/${entry.expectedN}`;
+  if (entry.mean === null) return `— (${count})`;
+  return `${entry.mean.toFixed(1)}${entry.std === null ? '' : ` ± ${entry.std.toFixed(1)}`} (${count})`;
+}
+
+const rowIdOf = (key: Record<string, unknown>) =>
+  Object.entries(key)
+    .map(([factor, value]) => `${factor}=${value === null ? 'null' : value}`)
+    .join(' ');
+
+/** The chart views a sweep page shows (its tables, parallel coordinates and missing-cell map aside). */
+const shownViews = (page: Page) =>
+  page
+    .locator('section[data-view]')
+    .evaluateAll((nodes) =>
+      nodes
+        .map((node) => (node as HTMLElement).dataset.view ?? '')
+        .filter((view) => !['tables', 'parallel', 'missing-cells'].includes(view)),
+    );
+
+/** A sweep page has loaded when its tables, chart views and overview say so (charts may finish before others exist). */
+const loaded = (page: Page) =>
+  page.waitForFunction(
+    () =>
+      ['#tables', '#views', '#overview'].every(
+        (sel) => document.querySelector<HTMLElement>(sel)?.dataset.loaded === 'true',
+      ),
+    undefined,
+    { timeout: 30_000 },
+  );
 
 describeWith(
   'Chromium',
@@ -192,6 +246,128 @@ describeWith(
     });
     expect(await page.locator('section[data-view="missing-cells"] .chart').getAttribute('data-missing')).toBe('1');
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-alpha-beta.png'), fullPage: true });
+  });
+
+  it('shows only the views each sweep varies, its tables first', async () => {
+    const expected: Record<string, string[]> = {
+      'fewshot-demo': ['fewshot'],
+      'length-demo': ['cavpt-length'],
+      'alphabeta-demo': ['alpha-beta'],
+      'mixed-demo': ['fewshot', 'cavpt-length'],
+      'alpha-only-demo': [],
+    };
+    for (const [sweep, views] of Object.entries(expected)) {
+      await page.goto(`${server.url}/#/sweeps/${sweep}`);
+      await page.waitForSelector(`h1:has-text("${sweep}")`);
+      await loaded(page);
+      expect([sweep, await shownViews(page)]).toEqual([sweep, views]);
+      const tables = await page
+        .locator('table.paper-table')
+        .evaluateAll((nodes) => nodes.map((node) => (node as HTMLElement).dataset.view));
+      expect([sweep, tables]).toEqual([sweep, ['default', ...views]]);
+      // The tables come before the charts, the trial table last.
+      const order = await page.evaluate(() =>
+        ['#tables', '#views', '#trial-table'].map(
+          (sel) => document.querySelector(sel)?.getBoundingClientRect().top ?? -1,
+        ),
+      );
+      expect(order[0]).toBeLessThan(order[1]!);
+      expect(order[1]).toBeLessThan(order[2]!);
+    }
+  });
+
+  it('shows in every table the numbers dpt-sweep results prints', async () => {
+    for (const [sweep, view] of [
+      ['fewshot-demo', undefined],
+      ['fewshot-demo', 'fewshot'],
+      ['length-demo', 'cavpt-length'],
+      ['mixed-demo', undefined],
+      ['mixed-demo', 'cavpt-length'],
+    ] as const) {
+      await page.goto(`${server.url}/#/sweeps/${sweep}`);
+      await page.waitForSelector(`h1:has-text("${sweep}")`);
+      await loaded(page);
+      const cli = await cliPivot(scratch.url, sweep, view);
+      const table = page.locator(`table.paper-table[data-view="${view ?? 'default'}"]`);
+      const shown = await table.locator('td[data-dataset][data-row]:not([data-average])').evaluateAll((cells) =>
+        cells.map((cell) => {
+          const node = cell as HTMLElement;
+          const text = (node.textContent ?? '').replace('▲', '').trim();
+          return `${node.dataset.row} | ${node.dataset.dataset} | ${text} | ${node.dataset.best === 'true'}`;
+        }),
+      );
+      const expected = cli.rows.flatMap((row) =>
+        Object.entries(row.cells).map(
+          ([dataset, entry]) =>
+            `${rowIdOf(row.key)} | ${dataset} | ${entry === null ? '—' : cellText(entry)} | ${entry?.best === true}`,
+        ),
+      );
+      expect([sweep, view, shown]).toEqual([sweep, view, expected]);
+    }
+  });
+
+  it('draws legends that overlap neither plot nor axes, methods in one colour each', async () => {
+    await page.goto(`${server.url}/#/sweeps/mixed-demo`);
+    await page.waitForSelector('h1:has-text("mixed-demo")');
+    await loaded(page);
+    await charts(page, 'fewshot');
+    await charts(page, 'cavpt-length');
+    const overlaps = await page
+      .locator('section[data-view] .chart[data-legend-overlap]')
+      .evaluateAll((nodes) =>
+        nodes.map((node) => `${(node as HTMLElement).dataset.chartId}: ${(node as HTMLElement).dataset.legendOverlap}`),
+      );
+    expect(overlaps.length).toBeGreaterThan(0);
+    expect(overlaps.filter((entry) => !entry.endsWith(': false'))).toEqual([]);
+    // Series in the paper's method order, named only by what differs between them (never "=null").
+    const names = (await published(page, 'fewshot/0')) as { names: string[] };
+    const order = ['zeroshot', 'coop', 'vpt', 'vlp', 'dpt'];
+    const ranks = names.names.map((name) => order.indexOf(name.split(' ')[0] ?? ''));
+    expect(ranks.every((rank) => rank >= 0)).toBe(true);
+    expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+    expect(names.names.filter((name) => name.includes('=null'))).toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-mixed.png'), fullPage: true });
+  });
+
+  it('opens a trial page: config with what differs, attempts, curves, provenance', async () => {
+    const trialId = seeded.fewshotTrials['dpt/eurosat/16/1']!;
+    await page.goto(`${server.url}/#/trials/${trialId}`);
+    await page.waitForSelector('#trial-page');
+    await page.waitForSelector('#trial-loss[data-rendered="true"]', { timeout: 20_000 });
+    await page.waitForSelector('#trial-lr[data-rendered="true"]', { timeout: 20_000 });
+    const text = (await page.locator('#trial-page').textContent()) ?? '';
+    for (const part of ['fewshot-demo', 'eurosat', 'succeeded']) expect(text).toContain(part);
+    expect(
+      await page
+        .locator('#trial-page')
+        .getByText(/attempt/i)
+        .count(),
+    ).toBeGreaterThan(0);
+    expect(
+      await page
+        .locator('#trial-page')
+        .getByText(/code version/i)
+        .count(),
+    ).toBeGreaterThan(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-trial.png'), fullPage: true });
+  });
+
+  it('compares two sweeps: the settings that differ, tables and charts side by side', async () => {
+    await page.goto(`${server.url}/#/compare?sweeps=fewshot-demo,mixed-demo`);
+    await page.waitForSelector('#compare-page');
+    await page.waitForFunction(
+      () => document.querySelector<HTMLElement>('#compare-views')?.dataset.loaded === 'true',
+      undefined,
+      { timeout: 30_000 },
+    );
+    const text = (await page.locator('#compare-page').textContent()) ?? '';
+    expect(text).toContain('grid.shots');
+    expect(await page.locator('#compare-page table.paper-table').count()).toBeGreaterThan(0);
+    const columns = await page
+      .locator('#compare-page .compare-cell')
+      .evaluateAll((nodes) => [...new Set(nodes.map((node) => (node as HTMLElement).dataset.sweep))]);
+    expect(columns).toEqual(['fewshot-demo', 'mixed-demo']);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-compare.png'), fullPage: true });
   });
 
   it('says which sweeps exist when the address names none', async () => {
