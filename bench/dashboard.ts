@@ -87,6 +87,8 @@ async function main() {
       'trials page 150': '/api/sweeps/bench/trials?pageSize=50&page=150&sort=durationMs',
       'parallel coordinates (10k-line cap)': '/api/sweeps/bench/parallel',
       'missing-cell map': '/api/sweeps/bench/missing-cells',
+      'results tables': '/api/sweeps/bench/tables',
+      'trial page': `/api/trials/${ids[0]}`,
     };
     const sweep = (await (await fetch(`${server.url}/api/sweeps/bench`)).json()) as { views: string[] };
     for (const view of sweep.views) endpoints[`view ${view}`] = `/api/sweeps/bench/views/${view}`;
@@ -118,10 +120,10 @@ async function main() {
         firstChart.push(performance.now() - start);
         await page.waitForFunction(
           () => {
-            const views = document.querySelector('#views');
+            const parts = ['#tables', '#views', '#overview'].map((sel) => document.querySelector(sel));
             const charts = [...document.querySelectorAll('.chart:not(#curve)')] as HTMLElement[];
             return (
-              views?.getAttribute('data-loaded') === 'true' &&
+              parts.every((part) => part?.getAttribute('data-loaded') === 'true') &&
               document.querySelectorAll('#trial-table tbody tr').length === 50 &&
               charts.every((chart) => chart.dataset.rendered === 'true')
             );

@@ -45,14 +45,16 @@ const TRIAL_FACTORS = FACTOR_NAMES.filter((factor) => factor !== 'sweep' && fact
 
 /**
  * The distinct values each factor takes over the trials of the sweeps (null included when unset), to tell which
- * factors were swept. Column names come from the fixed factor list, never from input.
+ * factors were swept. Column names come from the fixed factor list, never from input. Evaluation lists are made
+ * distinct before they are unnested: a sweep has a handful of lists but one per trial.
  */
 export async function factorValues(db: Queryable, sweepIds: string[]): Promise<Map<Factor, FactorValue[]>> {
   const selects = TRIAL_FACTORS.map((factor) => `array_agg(DISTINCT t."${factor}") AS "${factor}"`);
   const { rows } = await db.query<Record<string, FactorValue[]>>(
     `SELECT ${selects.join(', ')},
-            (SELECT array_agg(DISTINCT e) FROM "Trial" t2, unnest(t2."evalDatasets") e
-              WHERE t2."sweepId" = ANY($1::text[])) AS "evalDataset",
+            (SELECT array_agg(DISTINCT e)
+               FROM (SELECT DISTINCT t2."evalDatasets" FROM "Trial" t2 WHERE t2."sweepId" = ANY($1::text[])) d,
+                    unnest(d."evalDatasets") e) AS "evalDataset",
             array_agg(DISTINCT t."sweepId") AS sweep
        FROM "Trial" t WHERE t."sweepId" = ANY($1::text[])`,
     [sweepIds],
