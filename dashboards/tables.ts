@@ -31,21 +31,23 @@ export async function resultTables(
   splitBySweep = false,
 ): Promise<Table[]> {
   const rowsOf = (rows: readonly Factor[]): Factor[] | undefined => (splitBySweep ? ['sweep', ...rows] : undefined);
-  const tables: Table[] = [];
-  for (const view of [null, ...views]) {
-    const answer = await resultsPivot(db, {
-      sweeps: sweepIds,
-      view: view ?? undefined,
-      by: rowsOf(view === null ? [] : VIEWS[view].rows),
-    });
-    tables.push({
-      view,
-      title: view === null ? DEFAULT_TABLE_TITLE : VIEWS[view].title,
-      caption: answer.caption,
-      pivot: pivotJson(answer.pivot, answer.caption),
-    });
-  }
-  return tables;
+  // The tables are independent queries: on a server they run side by side (the embedded database's pool has one
+  // connection and queues them).
+  return Promise.all(
+    [null, ...views].map(async (view): Promise<Table> => {
+      const answer = await resultsPivot(db, {
+        sweeps: sweepIds,
+        view: view ?? undefined,
+        by: rowsOf(view === null ? [] : VIEWS[view].rows),
+      });
+      return {
+        view,
+        title: view === null ? DEFAULT_TABLE_TITLE : VIEWS[view].title,
+        caption: answer.caption,
+        pivot: pivotJson(answer.pivot, answer.caption),
+      };
+    }),
+  );
 }
 
 /** The views every one of the sweeps supports, in list order. */

@@ -155,16 +155,18 @@ async function configDiff(
   config: unknown,
 ): Promise<Array<{ path: string; value: unknown; base: unknown }>> {
   const { rows } = await db.query<{ path: string[]; value: unknown; n: number; total: number }>(
-    `WITH RECURSIVE leaves(path, value) AS (
-       SELECT ARRAY[e.key], e.value FROM "Trial" t, jsonb_each(t.config) AS e
-        WHERE t."sweepId" = $1 AND t.method = $2
+    // Trials repeat their config across seeds: walk each distinct config once, weighted by how many trials have it.
+    `WITH RECURSIVE configs(config, n) AS (
+       SELECT t.config - 'seed', count(*) FROM "Trial" t WHERE t."sweepId" = $1 AND t.method = $2 GROUP BY 1
+     ),
+     leaves(path, value, n) AS (
+       SELECT ARRAY[e.key], e.value, c.n FROM configs c, jsonb_each(c.config) AS e
        UNION ALL
-       SELECT l.path || e.key, e.value
+       SELECT l.path || e.key, e.value, l.n
          FROM leaves l,
               jsonb_each(CASE WHEN jsonb_typeof(l.value) = 'object' THEN l.value ELSE '{}'::jsonb END) AS e
      )
-     SELECT path, value, count(*)::int AS n,
-            (SELECT count(*)::int FROM "Trial" WHERE "sweepId" = $1 AND method = $2) AS total
+     SELECT path, value, sum(n)::int AS n, (SELECT sum(n)::int FROM configs) AS total
        FROM leaves WHERE jsonb_typeof(value) <> 'object'
       GROUP BY path, value`,
     [sweepId, method],
