@@ -1,7 +1,14 @@
-import { averageOver, type CellReport, cellStats, type Factor, type FactorValue } from '../db/ablation.ts';
+import {
+  averageOver,
+  type CellReport,
+  cellStats,
+  FACTOR_NAMES,
+  type Factor,
+  type FactorValue,
+} from '../db/ablation.ts';
 import type { Queryable } from '../db/migrate.ts';
 import { factorValues } from '../db/results/sweeps.ts';
-import { METHOD_ORDER, supportedViews, VIEWS, type ViewName } from '../db/results/views.ts';
+import { METHOD_ORDER, supportedViews, VIEWS, type ViewChart, type ViewName } from '../db/results/views.ts';
 import { compareSeries, differingFactors, seriesName } from './series.ts';
 
 /**
@@ -47,14 +54,25 @@ export interface ViewResult {
   missing: number;
 }
 
+/** The factors that decide whether a view is supported (db/results/views.ts supportedViews). */
+function factorsDeciding(view: ViewName): Factor[] {
+  const chart: ViewChart = VIEWS[view].chart;
+  if (chart.kind === 'heatmap') return ['alpha', 'beta'];
+  if (chart.kind === 'bar') return ['dataset', 'evalDataset'];
+  return chart.x === 'kN' || chart.x === 'cavptLength' ? ['kN', 'cavptLength'] : [chart.x];
+}
+
 /**
  * The views a sweep supports (db/results/views.ts supportedViews), in list order, less one of CAVPT length and K_N
  * when they are the same knob here: both columns come from cavpt.kN (sweep/axes.ts), so a sweep of `cavpt.length`
- * also moves kN, one to one, and the two charts would be the same. The one the sweep file names stays.
+ * also moves kN, one to one, and the two charts would be the same. The one the sweep file names stays. With `only`,
+ * just whether that view is (reading only the factors that decide it).
  */
-export async function availableViews(db: Queryable, sweepId: string): Promise<ViewName[]> {
-  const views = supportedViews(await factorValues(db, [sweepId]));
-  if (!views.includes('cavpt-length') || !views.includes('kn')) return views;
+export async function availableViews(db: Queryable, sweepId: string, only?: ViewName): Promise<ViewName[]> {
+  const values = await factorValues(db, [sweepId], only === undefined ? FACTOR_NAMES : factorsDeciding(only));
+  const asked = (list: ViewName[]) => list.filter((view) => only === undefined || view === only);
+  const views = supportedViews(values);
+  if (!views.includes('cavpt-length') || !views.includes('kn')) return asked(views);
   const { rows } = await db.query<{ pairs: number; kn: number; length: number; vary: unknown }>(
     `SELECT count(DISTINCT ("kN", "cavptLength"))::int AS pairs, count(DISTINCT "kN")::int AS kn,
             count(DISTINCT "cavptLength")::int AS length, (SELECT s."spec" -> 'vary' FROM "Sweep" s WHERE s."id" = $1) AS vary
@@ -62,14 +80,14 @@ export async function availableViews(db: Queryable, sweepId: string): Promise<Vi
     [sweepId],
   );
   const row = rows[0];
-  if (row === undefined || row.pairs !== row.kn || row.pairs !== row.length) return views;
+  if (row === undefined || row.pairs !== row.kn || row.pairs !== row.length) return asked(views);
   const namesKn = /"kN"/.test(JSON.stringify(row.vary ?? null));
-  return views.filter((view) => view !== (namesKn ? 'cavpt-length' : 'kn'));
+  return asked(views.filter((view) => view !== (namesKn ? 'cavpt-length' : 'kn')));
 }
 
 export async function computeView(db: Queryable, sweepId: string, name: ViewName): Promise<ViewResult> {
-  const available = await availableViews(db, sweepId);
-  if (!available.includes(name)) {
+  if (!(await availableViews(db, sweepId, name)).includes(name)) {
+    const available = await availableViews(db, sweepId);
     throw new ViewError(
       `view ${name} needs a factor this sweep did not vary; available views: ${available.join(', ') || '(none)'}`,
     );

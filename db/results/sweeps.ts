@@ -42,21 +42,28 @@ export async function resolveSweeps(db: Queryable, namesOrIds: string[]): Promis
 
 /** Trial columns that are factors; `sweep` and `evalDataset` are derived and handled apart. */
 const TRIAL_FACTORS = FACTOR_NAMES.filter((factor) => factor !== 'sweep' && factor !== 'evalDataset');
+/** The evaluation datasets: the distinct lists first, since a sweep has a handful of lists but one per trial. */
+const EVAL_DATASETS = `(SELECT array_agg(DISTINCT e)
+    FROM (SELECT DISTINCT t2."evalDatasets" FROM "Trial" t2 WHERE t2."sweepId" = ANY($1::text[])) d,
+         unnest(d."evalDatasets") e) AS "evalDataset"`;
 
 /**
  * The distinct values each factor takes over the trials of the sweeps (null included when unset), to tell which
- * factors were swept. Column names come from the fixed factor list, never from input. Evaluation lists are made
- * distinct before they are unnested: a sweep has a handful of lists but one per trial.
+ * factors were swept. Column names come from the fixed factor list, never from input.
  */
-export async function factorValues(db: Queryable, sweepIds: string[]): Promise<Map<Factor, FactorValue[]>> {
-  const selects = TRIAL_FACTORS.map((factor) => `array_agg(DISTINCT t."${factor}") AS "${factor}"`);
+export async function factorValues(
+  db: Queryable,
+  sweepIds: string[],
+  /** only these factors (the others come back empty): a view's check needs one or two of them */
+  only: readonly Factor[] = FACTOR_NAMES,
+): Promise<Map<Factor, FactorValue[]>> {
+  const selects = TRIAL_FACTORS.filter((factor) => only.includes(factor)).map(
+    (factor) => `array_agg(DISTINCT t."${factor}") AS "${factor}"`,
+  );
+  if (only.includes('evalDataset')) selects.push(EVAL_DATASETS);
+  if (only.includes('sweep')) selects.push('array_agg(DISTINCT t."sweepId") AS sweep');
   const { rows } = await db.query<Record<string, FactorValue[]>>(
-    `SELECT ${selects.join(', ')},
-            (SELECT array_agg(DISTINCT e)
-               FROM (SELECT DISTINCT t2."evalDatasets" FROM "Trial" t2 WHERE t2."sweepId" = ANY($1::text[])) d,
-                    unnest(d."evalDatasets") e) AS "evalDataset",
-            array_agg(DISTINCT t."sweepId") AS sweep
-       FROM "Trial" t WHERE t."sweepId" = ANY($1::text[])`,
+    `SELECT ${selects.join(', ')} FROM "Trial" t WHERE t."sweepId" = ANY($1::text[])`,
     [sweepIds],
   );
   const row = rows[0] ?? {};
