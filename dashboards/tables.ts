@@ -3,6 +3,7 @@ import type { Queryable } from '../db/migrate.ts';
 import { type PivotJson, pivotJson } from '../db/results/pivot.ts';
 import { resultsPivot } from '../db/results/query.ts';
 import { VIEWS, type ViewName } from '../db/results/views.ts';
+import { configLeaves } from './trial.ts';
 import { availableViews } from './views.ts';
 
 /**
@@ -62,14 +63,10 @@ export type SettingValue = string | number | null;
  * Leaves of a sweep file as dotted paths; arrays, booleans and other non-scalars read as their JSON, so that a value
  * is a string or a number (null when the path is unset).
  */
-export function flattenSpec(spec: unknown, at = '', into = new Map<string, SettingValue>()): Map<string, SettingValue> {
-  if (typeof spec === 'object' && spec !== null && !Array.isArray(spec)) {
-    for (const [key, value] of Object.entries(spec)) flattenSpec(value, at === '' ? key : `${at}.${key}`, into);
-    return into;
-  }
-  if (at === '') return into;
-  into.set(at, typeof spec === 'string' || typeof spec === 'number' || spec === null ? spec : JSON.stringify(spec));
-  return into;
+export function flattenSpec(spec: unknown): Map<string, SettingValue> {
+  const scalar = (value: unknown): SettingValue =>
+    typeof value === 'string' || typeof value === 'number' || value === null ? value : JSON.stringify(value);
+  return new Map([...configLeaves(spec)].map(([path, value]) => [path, scalar(value)]));
 }
 
 /**
