@@ -9,6 +9,7 @@ import {
 } from '../db/ablation.ts';
 import type { Queryable } from '../db/migrate.ts';
 import { TRIAL_STATUSES } from '../db/repositories.ts';
+import { factorValues } from '../db/results/sweeps.ts';
 
 /**
  * Read-only queries behind the dashboard. Column names come from the fixed tables below, never from a request;
@@ -183,24 +184,21 @@ export async function trialPage(db: Queryable, sweepId: string, query: TrialPage
   return { total: counted.rows[0]?.n ?? 0, page, pageSize, rows: listed.rows };
 }
 
-/** Distinct values of each factor column in a sweep (nulls left out): what was swept and over which values. */
+/** Distinct values of each factor column in a sweep (nulls left out), and its seeds: what was swept and over which values. */
 export async function sweepFactorValues(
   db: Queryable,
   sweepId: string,
 ): Promise<Record<string, Array<string | number>>> {
-  const factors = FILTER_COLUMNS.filter((column) => !['id', 'status', 'attempts', 'durationMs'].includes(column));
-  const select = factors
-    .map(
-      (column) =>
-        `array_agg(DISTINCT ${COLUMNS[column].sql}) FILTER (WHERE ${COLUMNS[column].sql} IS NOT NULL) AS "${column}"`,
-    )
-    .join(', ');
-  const { rows } = await db.query<Record<string, Array<string | number> | null>>(
-    `SELECT ${select} FROM "Trial" t WHERE t."sweepId" = $1`,
-    [sweepId],
-  );
-  const row = rows[0] ?? {};
-  return Object.fromEntries(factors.map((column) => [column, row[column] ?? []]));
+  const [values, seeds] = await Promise.all([
+    // All factors, as the view list reads them, so that one request reading both sends one statement.
+    factorValues(db, [sweepId]),
+    db.query<{ seed: number }>(`SELECT DISTINCT seed FROM "Trial" WHERE "sweepId" = $1 ORDER BY seed`, [sweepId]),
+  ]);
+  const set = (list: FactorValue[]) => list.filter((value): value is string | number => value !== null);
+  return {
+    ...Object.fromEntries(TRIAL_FACTOR_NAMES.map((factor) => [factor, set(values.get(factor) ?? [])])),
+    seed: seeds.rows.map((row) => row.seed),
+  };
 }
 
 export interface CurvePoint {

@@ -4,8 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { PoolingError } from '../db/ablation.ts';
 import type { Database } from '../db/client.ts';
+import type { Queryable } from '../db/migrate.ts';
 import { ResultsError } from '../db/results/query.ts';
 import { METHOD_ORDER } from '../db/results/views.ts';
+import { sharedReads } from '../db/shared-reads.ts';
 import { sourcePath } from '../source-root.ts';
 import { coverageMap } from './coverage.ts';
 import { hostChecker } from './host-check.ts';
@@ -93,10 +95,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       ? `${options.temporalUiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(sweep.workflowId)}`
       : null;
 
-  const sweepOr404 = async (nameOrId: string) => {
-    const sweep = await findSweep(db.pool, nameOrId);
+  const sweepOr404 = async (reads: Queryable, nameOrId: string) => {
+    const sweep = await findSweep(reads, nameOrId);
     if (sweep !== null) return sweep;
-    const names = (await listSweeps(db.pool)).map((entry) => entry.name).sort();
+    const names = (await listSweeps(reads)).map((entry) => entry.name).sort();
     throw new HttpError(404, `unknown sweep ${nameOrId}; known sweeps: ${names.join(', ') || '(none)'}`, {
       sweeps: names,
     });
@@ -110,24 +112,26 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   async function api(path: string[], search: URLSearchParams): Promise<unknown> {
     const [resource, id, sub, subId, ...rest] = path;
     if (rest.length > 0) throw new HttpError(404, 'no such API path');
+    // One request's statements that repeat (the same factor values for the view list and for each table) run once.
+    const reads = sharedReads(db.pool);
     if (resource === 'sweeps' && id === undefined) {
-      return (await listSweeps(db.pool)).map((sweep) => ({ ...sweep, temporalUrl: workflowUrl(sweep) }));
+      return (await listSweeps(reads)).map((sweep) => ({ ...sweep, temporalUrl: workflowUrl(sweep) }));
     }
     if (resource === 'sweeps' && id !== undefined && sub === undefined) {
-      const sweep = await sweepOr404(id);
+      const sweep = await sweepOr404(reads, id);
       return {
         ...sweep,
         temporalUrl: workflowUrl(sweep),
-        views: await availableViews(db.pool, sweep.id),
-        factors: tableFactors(await sweepFactorValues(db.pool, sweep.id)),
+        views: await availableViews(reads, sweep.id),
+        factors: tableFactors(await sweepFactorValues(reads, sweep.id)),
         // The paper's method order (the method registry), so that a method keeps its colour across views and sweeps.
         methodOrder: METHOD_ORDER,
       };
     }
     if (resource === 'sweeps' && id !== undefined && sub === 'tables' && subId === undefined) {
       onlyParameters(search, []);
-      const sweep = await sweepOr404(id);
-      return { tables: await resultTables(db.pool, [sweep.id], await availableViews(db.pool, sweep.id)) };
+      const sweep = await sweepOr404(reads, id);
+      return { tables: await resultTables(reads, [sweep.id], availableViews(reads, sweep.id)) };
     }
     if (resource === 'compare' && id === undefined) {
       onlyParameters(search, ['sweep']);
@@ -135,43 +139,43 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       if (!parsed.success) throw new HttpError(400, parsed.error.issues[0]?.message ?? 'bad sweep list');
       const sweeps = [];
       for (const nameOrId of parsed.data) {
-        const sweep = await findSweep(db.pool, nameOrId);
+        const sweep = await findSweep(reads, nameOrId);
         if (sweep === null) {
-          const names = (await listSweeps(db.pool)).map((entry) => entry.name).sort();
+          const names = (await listSweeps(reads)).map((entry) => entry.name).sort();
           throw new HttpError(400, `unknown sweep ${nameOrId}; known sweeps: ${names.join(', ') || '(none)'}`);
         }
         sweeps.push(sweep);
       }
       const ids = sweeps.map((sweep) => sweep.id);
       if (new Set(ids).size !== ids.length) throw new HttpError(400, 'sweep: each sweep may be given once');
-      const views = await commonViews(db.pool, ids);
+      const views = await commonViews(reads, ids);
       return {
         sweeps: sweeps.map(({ id, name, status, total }) => ({ id, name, status, total })),
-        settings: differingSettings(await sweepSpecs(db.pool, ids)),
+        settings: differingSettings(await sweepSpecs(reads, ids)),
         views,
-        tables: await resultTables(db.pool, ids, views, true),
+        tables: await resultTables(reads, ids, views, true),
       };
     }
     if (resource === 'sweeps' && id !== undefined && sub === 'trials' && subId === undefined) {
-      const sweep = await sweepOr404(id);
-      return trialPage(db.pool, sweep.id, parseTrialQuery(search));
+      const sweep = await sweepOr404(reads, id);
+      return trialPage(reads, sweep.id, parseTrialQuery(search));
     }
     if (resource === 'sweeps' && id !== undefined && sub === 'parallel' && subId === undefined) {
       const limit = parseLimit(search);
-      const sweep = await sweepOr404(id);
-      return parallelCoordinates(db.pool, sweep.id, limit);
+      const sweep = await sweepOr404(reads, id);
+      return parallelCoordinates(reads, sweep.id, limit);
     }
     if (resource === 'sweeps' && id !== undefined && sub === 'missing-cells' && subId === undefined) {
       onlyParameters(search, []);
-      const sweep = await sweepOr404(id);
-      return coverageMap(db.pool, sweep.id);
+      const sweep = await sweepOr404(reads, id);
+      return coverageMap(reads, sweep.id);
     }
     if (resource === 'sweeps' && id !== undefined && sub === 'views' && subId !== undefined) {
       const view = z.enum(VIEW_NAMES as [ViewName, ...ViewName[]]).safeParse(subId);
       if (!view.success) throw new HttpError(404, `unknown view ${subId}; views: ${VIEW_NAMES.join(', ')}`);
-      const sweep = await sweepOr404(id);
+      const sweep = await sweepOr404(reads, id);
       try {
-        return await computeView(db.pool, sweep.id, view.data);
+        return await computeView(reads, sweep.id, view.data);
       } catch (error) {
         if (error instanceof ViewError) throw new HttpError(400, error.message);
         throw error;
@@ -181,14 +185,14 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       onlyParameters(search, []);
       const trialId = trialIdSchema.safeParse(id);
       if (!trialId.success) throw new HttpError(400, trialId.error.issues[0]?.message ?? 'bad trial id');
-      const detail = await trialDetail(db.pool, trialId.data);
+      const detail = await trialDetail(reads, trialId.data);
       if (detail === null) throw new HttpError(404, `unknown trial ${trialId.data}`);
       return detail;
     }
     if (resource === 'trials' && id !== undefined && sub === 'curve' && subId === undefined) {
       const trialId = trialIdSchema.safeParse(id);
       if (!trialId.success) throw new HttpError(400, trialId.error.issues[0]?.message ?? 'bad trial id');
-      const curve = await learningCurve(db.pool, trialId.data);
+      const curve = await learningCurve(reads, trialId.data);
       if (curve === null) throw new HttpError(404, `unknown trial ${trialId.data}`);
       return { trialId: trialId.data, epochs: curve };
     }

@@ -3,6 +3,7 @@ import type { Queryable } from '../db/migrate.ts';
 import { type PivotJson, pivotJson } from '../db/results/pivot.ts';
 import { resultsPivot } from '../db/results/query.ts';
 import { VIEWS, type ViewName } from '../db/results/views.ts';
+import { sharedReads } from '../db/shared-reads.ts';
 import { configLeaves } from './trial.ts';
 import { availableViews } from './views.ts';
 
@@ -24,31 +25,35 @@ export const DEFAULT_TABLE_TITLE = 'Every factor the sweep varies, per dataset';
 /**
  * The default table, then one per view in `views` (each one `results --view` accepts). With `splitBySweep` the rows
  * start with the sweep, as `dpt-sweep results a b --by sweep[,<the view's rows>]`, so that sweeps compare side by side.
+ * `views` may still be on its way: the default table needs none and starts at once.
  */
 export async function resultTables(
   db: Queryable,
   sweepIds: string[],
-  views: ViewName[],
+  views: ViewName[] | Promise<ViewName[]>,
   splitBySweep = false,
 ): Promise<Table[]> {
   const rowsOf = (rows: readonly Factor[]): Factor[] | undefined => (splitBySweep ? ['sweep', ...rows] : undefined);
-  // The tables are independent queries: on a server they run side by side (the embedded database's pool has one
-  // connection and queues them).
-  return Promise.all(
-    [null, ...views].map(async (view): Promise<Table> => {
-      const answer = await resultsPivot(db, {
-        sweeps: sweepIds,
-        view: view ?? undefined,
-        by: rowsOf(view === null ? [] : VIEWS[view].rows),
-      });
-      return {
-        view,
-        title: view === null ? DEFAULT_TABLE_TITLE : VIEWS[view].title,
-        caption: answer.caption,
-        pivot: pivotJson(answer.pivot, answer.caption),
-      };
-    }),
-  );
+  // The tables run side by side (the embedded database's pool has one connection and queues them) and send many of
+  // the same statements: through sharedReads those run once, and a table that starts later joins the one in flight.
+  const reads = sharedReads(db);
+  const table = async (view: ViewName | null): Promise<Table> => {
+    const answer = await resultsPivot(reads, {
+      sweeps: sweepIds,
+      view: view ?? undefined,
+      by: rowsOf(view === null ? [] : VIEWS[view].rows),
+    });
+    return {
+      view,
+      title: view === null ? DEFAULT_TABLE_TITLE : VIEWS[view].title,
+      caption: answer.caption,
+      pivot: pivotJson(answer.pivot, answer.caption),
+    };
+  };
+  const first = table(null);
+  first.catch(() => undefined); // awaited below, after the views
+  const rest = await Promise.all((await views).map(table));
+  return [await first, ...rest];
 }
 
 /** The views every one of the sweeps supports, in list order. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { NON_IDENTITY_FIELDS } from '../sweep/canonical.ts';
 import {
+  compareFactorValues,
   FACTOR_DEFS,
   type FactorType,
   type FactorValue,
@@ -136,8 +137,9 @@ function trialScope(query: z.output<typeof cellQuerySchema>, factors: Factor[]):
 
 /**
  * What decides the factors a report needs: the distinct combinations, over the query's trials, of every factor and of
- * the settings no factor records (hashed). One scan instead of one per added factor and one for the pooling check;
- * the combinations are few (cells × settings) even when the trials are many.
+ * the settings no factor records. One scan instead of one per added factor and one for the pooling check; the
+ * combinations are few (cells × settings) even when the trials are many. DISTINCT compares the settings as jsonb
+ * (1.0 equals 1), which also costs less than hashing their text.
  */
 interface Combinations {
   columns: Factor[];
@@ -150,18 +152,19 @@ async function combinations(
   shown: Factor[],
   needsEval: boolean,
 ): Promise<Combinations> {
-  const columns = [...new Set<Factor>([...shown, ...TRIAL_FACTOR_NAMES])];
+  // In the factor list's order whatever the request's order, so that the tables of one page send one statement.
+  const columns = inFactorOrder([...shown, ...TRIAL_FACTOR_NAMES]);
   const select = columns.map((factor, i) => `${FACTORS[factor].sql} AS c${i}`);
   const { rows } = await db.query<Record<string, unknown>>(
     `${scope.cte}
-     SELECT DISTINCT ${select.join(', ')}, md5(${SETTING}::text) AS setting ${scope.from(needsEval)} ${scope.filterWhere}`,
+     SELECT DISTINCT ${select.join(', ')}, ${SETTING} AS setting ${scope.from(needsEval)} ${scope.filterWhere}`,
     scope.params,
   );
   return {
     columns,
     rows: rows.map((row) => ({
       values: columns.map((_, i) => row[`c${i}`] as FactorValue),
-      setting: row.setting as string,
+      setting: JSON.stringify(row.setting),
     })),
   };
 }
@@ -169,21 +172,32 @@ async function combinations(
 /** The trial's configuration minus what is not a setting of the experiment (SQL). */
 const SETTING = `(t."config" - '{${NOT_SETTINGS.join(',')}}'::text[])`;
 
-/** For each cell of `grouping`, the distinct values of `pick` there (null counts as one value). */
-function distinctPerCell(
-  combos: Combinations,
-  grouping: Factor[],
-  pick: (row: Combinations['rows'][number]) => unknown,
-) {
+/** The distinct factors in FACTOR_NAMES order. */
+function inFactorOrder(factors: Factor[]): Factor[] {
+  return FACTOR_NAMES.filter((factor) => factors.includes(factor));
+}
+
+/** Each combination's cell under `grouping`, as one string per row. */
+function cellIds(combos: Combinations, grouping: Factor[]): string[] {
   const at = grouping.map((factor) => combos.columns.indexOf(factor));
-  const cells = new Map<string, Set<string>>();
-  for (const row of combos.rows) {
-    const key = JSON.stringify(at.map((i) => row.values[i]));
-    const seen = cells.get(key) ?? new Set<string>();
-    seen.add(JSON.stringify(pick(row)));
-    cells.set(key, seen);
+  const part = (value: FactorValue) => (value === null ? '-' : `${typeof value === 'number' ? 'n' : 's'}${value}`);
+  return combos.rows.map((row) => at.map((i) => part(row.values[i] ?? null)).join('\u0000'));
+}
+
+/** Whether `pick` takes two values inside one cell (`ids` from cellIds). */
+function variesInside(
+  combos: Combinations,
+  ids: string[],
+  pick: (row: Combinations['rows'][number]) => FactorValue,
+): boolean {
+  const seen = new Map<string, FactorValue>();
+  for (const [r, row] of combos.rows.entries()) {
+    const id = ids[r] as string;
+    const value = pick(row);
+    if (!seen.has(id)) seen.set(id, value);
+    else if (seen.get(id) !== value) return true;
   }
-  return cells;
+  return false;
 }
 
 /**
@@ -194,13 +208,11 @@ function hiddenFactors(combos: Combinations, shown: Factor[]): Factor[] {
   const added: Factor[] = [];
   for (;;) {
     const grouping = [...shown, ...added];
+    const ids = cellIds(combos, grouping);
     const next = TRIAL_FACTOR_NAMES.find((name) => {
       if (grouping.includes(name)) return false;
       const i = combos.columns.indexOf(name);
-      for (const values of distinctPerCell(combos, grouping, (row) => row.values[i]).values()) {
-        if (values.size > 1) return true;
-      }
-      return false;
+      return variesInside(combos, ids, (row) => row.values[i] ?? null);
     });
     if (next === undefined) return added;
     added.push(next);
@@ -215,9 +227,7 @@ async function assertOneSettingPerCell(
   factors: Factor[],
   needsEval: boolean,
 ): Promise<void> {
-  const hashes = distinctPerCell(combos, factors, (row) => row.setting);
-  if (![...hashes.values()].some((set) => set.size > 1)) return;
-  // Hashes of the text can differ where jsonb equality does not (1.0 and 1): the exact comparison decides.
+  if (!variesInside(combos, cellIds(combos, factors), (row) => row.setting)) return;
   const groupBy = factors.length > 0 ? factors.map((factor) => FACTORS[factor].sql).join(', ') : '()';
   const { rows } = await db.query<{ pair: unknown[] }>(
     `${scope.cte}
@@ -271,8 +281,11 @@ export async function cellStats(db: Queryable, query: CellQuery): Promise<CellRe
 
   const params = [...scope.params, parsed.split];
   const splitParam = `$${params.length}`;
-  const exprs = factors.map((factor) => FACTORS[factor].sql);
-  const columns = factors.map((_, i) => `f${i}`);
+  // The statement names the factors in the list's order, whatever the request's, so that the tables of one page that
+  // group by the same factors send one statement (dashboards/tables.ts); the cells are ordered by `factors` below.
+  const grouped = inFactorOrder(factors);
+  const exprs = grouped.map((factor) => FACTORS[factor].sql);
+  const columns = grouped.map((_, i) => `f${i}`);
   const select = exprs.map((expr, i) => `${expr} AS f${i}`);
   const evalColumn = perEval ? 'ev."evalDataset"' : 't."dataset"';
   const groupBy = columns.length > 0 ? columns.join(', ') : '()';
@@ -293,17 +306,14 @@ export async function cellStats(db: Queryable, query: CellQuery): Promise<CellRe
            avg(top1) AS mean,
            stddev_pop(top1) AS std_pop,
            stddev_samp(top1) AS std_sample,
-           coalesce(array_agg(seed ORDER BY seed) FILTER (WHERE top1 IS NOT NULL), '{}') AS seeds
+           coalesce(array_agg(seed) FILTER (WHERE top1 IS NOT NULL), '{}') AS seeds
       FROM per_seed
-     GROUP BY ${groupBy}
-     ORDER BY ${columns.length > 0 ? columns.map((c) => `${c} NULLS FIRST`).join(', ') : '1'}`;
+     GROUP BY ${groupBy}`;
 
   const { rows } = await db.query<Record<string, unknown>>(sql, params);
   const cells = rows.map((row): Cell => {
     const key: Record<string, FactorValue> = {};
-    factors.forEach((factor, i) => {
-      key[factor] = row[`f${i}`] as FactorValue;
-    });
+    for (const factor of factors) key[factor] = row[`f${grouped.indexOf(factor)}`] as FactorValue;
     return {
       key,
       n: row.n as number,
@@ -311,8 +321,16 @@ export async function cellStats(db: Queryable, query: CellQuery): Promise<CellRe
       mean: row.mean as number | null,
       stdPop: row.std_pop as number | null,
       stdSample: row.std_sample as number | null,
-      seeds: row.seeds as number[],
+      // Sorted here, not by the aggregate: an ordered aggregate makes PostgreSQL sort every per-seed row.
+      seeds: (row.seeds as number[]).sort((a, b) => a - b),
     };
+  });
+  cells.sort((a, b) => {
+    for (const factor of factors) {
+      const order = compareFactorValues(a.key[factor] ?? null, b.key[factor] ?? null);
+      if (order !== 0) return order;
+    }
+    return 0;
   });
   return { factors, added, cells, missing: cells.filter((cell) => cell.n === 0) };
 }

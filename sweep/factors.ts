@@ -22,6 +22,17 @@ export type FactorType = 'text' | 'int' | 'float8';
 export type FactorValue = string | number | null;
 export type TrialFactorName = 'dataset' | 'backbone' | 'shots' | AxisColumn;
 
+/**
+ * Ascending factor values as PostgreSQL orders them under the C collation: numbers by value, text by code point (the
+ * same as by UTF-16 unit outside the astral planes), null first unless `nulls` says last.
+ */
+export function compareFactorValues(a: FactorValue, b: FactorValue, nulls: 'first' | 'last' = 'first'): number {
+  if (a === b) return 0;
+  if (a === null || b === null) return (a === null) === (nulls === 'first') ? -1 : 1;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  return String(a) < String(b) ? -1 : 1;
+}
+
 export interface FactorDef {
   name: TrialFactorName;
   type: FactorType;

@@ -62,6 +62,24 @@ export async function resultsPivot(db: Queryable, request: ResultsRequest): Prom
     throw err instanceof UnknownSweepError ? new ResultsError(err.message) : err;
   });
   const sweepIds = sweeps.map((sweep) => sweep.id);
+  const column: Factor = view?.column ?? 'dataset';
+  // Without --by or a view the rows are whatever the sweeps vary inside a dataset column (cellStats adds them).
+  const asked = by ?? (view ? [...view.rows] : []);
+  if (asked.includes(column))
+    throw new ResultsError(`${column} is the column factor of this table; --by takes other factors`);
+  if (new Set(asked).size !== asked.length) throw new ResultsError('--by names a factor twice');
+
+  // The aggregation does not depend on the checks below, so it runs while they read the factor values; when a check
+  // refuses, its error is the answer and the aggregation's outcome is dropped.
+  const aggregated = cellStats(db, {
+    sweepIds,
+    factors: [...asked, column],
+    where: view?.where ?? {},
+    split: request.split ?? 'test',
+  }).catch((err: unknown) => {
+    throw err instanceof PoolingError ? new ResultsError(err.message) : err;
+  });
+  aggregated.catch(() => undefined);
   const values = await factorValues(db, sweepIds);
   const varied = variedFactors(values, NOT_DEFAULT_ROWS);
   const sweepNames = sweeps.map((sweep) => sweep.name).join(', ');
@@ -82,21 +100,7 @@ export async function resultsPivot(db: Queryable, request: ResultsRequest): Prom
         `view ${view.name} needs evalDataset targets besides the source datasets, but every trial of ${sweepNames} evaluates only on its own dataset; the sweep varies: ${variesText}`,
       );
   }
-  const column: Factor = view?.column ?? 'dataset';
-  // Without --by or a view the rows are whatever the sweeps vary inside a dataset column (cellStats adds them).
-  const asked = by ?? (view ? [...view.rows] : []);
-  if (asked.includes(column))
-    throw new ResultsError(`${column} is the column factor of this table; --by takes other factors`);
-  if (new Set(asked).size !== asked.length) throw new ResultsError('--by names a factor twice');
-
-  const report = await cellStats(db, {
-    sweepIds,
-    factors: [...asked, column],
-    where: view?.where ?? {},
-    split: request.split ?? 'test',
-  }).catch((err: unknown) => {
-    throw err instanceof PoolingError ? new ResultsError(err.message) : err;
-  });
+  const report = await aggregated;
   const rowFactors = [...asked, ...report.added];
   const pivot = buildPivot(report, {
     rowFactors,
