@@ -129,21 +129,37 @@ const PLOT_HEIGHT = 230;
 const TITLE_SPACE = 34;
 const AXIS_SPACE = 48; // x labels plus the x-axis name under the grid
 
+/** Measured legend heights by container width and legend entries: panels of one view share them. */
+const legendHeights = new Map();
+
 /**
  * Sets `option` with its legend below the axes: draws once, measures how many rows the legend wrapped into, then
  * grows the container and the grid's bottom margin by exactly that, so the legend never covers the plot or the axis
- * titles and needs no paging.
+ * titles and needs no paging. A legend already measured at this width with these entries is laid out in one draw:
+ * the panels of a view repeat one legend, and three draws per chart were most of a sweep page's time.
  */
 function setWithBottomLegend(container, chart, option) {
-  chart.setOption({ ...option, grid: { ...option.grid, top: TITLE_SPACE, bottom: AXIS_SPACE } }, true);
-  const legend = legendHeight(chart);
-  const bottom = AXIS_SPACE + (legend > 0 ? legend + 12 : 0);
-  const height = TITLE_SPACE + PLOT_HEIGHT + bottom;
-  if (Math.abs(container.clientHeight - height) > 1) {
-    container.style.height = `${height}px`;
-    chart.resize();
+  const entries = (option.legend?.data ?? []).map((entry) => entry?.name ?? entry);
+  const key = `${container.clientWidth}|${JSON.stringify(entries)}`;
+  const sized = (legend) => {
+    const bottom = AXIS_SPACE + (legend > 0 ? legend + 12 : 0);
+    const height = TITLE_SPACE + PLOT_HEIGHT + bottom;
+    if (Math.abs(container.clientHeight - height) > 1) {
+      container.style.height = `${height}px`;
+      chart.resize();
+    }
+    return bottom;
+  };
+  const known = legendHeights.get(key);
+  if (known !== undefined) {
+    const bottom = sized(known);
+    chart.setOption({ ...option, grid: { ...option.grid, top: TITLE_SPACE, bottom } }, true);
+  } else {
+    chart.setOption({ ...option, grid: { ...option.grid, top: TITLE_SPACE, bottom: AXIS_SPACE } }, true);
+    const legend = legendHeight(chart);
+    legendHeights.set(key, legend);
+    chart.setOption({ grid: { top: TITLE_SPACE, bottom: sized(legend) } });
   }
-  chart.setOption({ grid: { top: TITLE_SPACE, bottom } });
   const overlap = legendOverlap(chart);
   if (overlap !== null) container.dataset.legendOverlap = String(overlap);
   else delete container.dataset.legendOverlap;
