@@ -4,6 +4,7 @@ import {
   FACTORS,
   type FactorType,
   type FactorValue,
+  TEST_TOP1,
   TRIAL_FACTOR_NAMES,
   type TrialFactorName,
 } from '../db/ablation.ts';
@@ -99,7 +100,7 @@ const COLUMNS = {
   status: { sql: 't.status::text', type: 'text' },
   ...FACTOR_COLUMNS,
   seed: { sql: 't.seed', type: 'int' },
-  top1: { sql: 'r.top1', type: 'float8' },
+  top1: { sql: TEST_TOP1.sql, type: 'float8' },
   durationMs: { sql: 't."durationMs"', type: 'int' },
   attempts: { sql: 't.attempts', type: 'int' },
   error: { sql: 't.error', type: 'text' },
@@ -166,10 +167,7 @@ export async function trialPage(db: Queryable, sweepId: string, query: TrialPage
     params.push(`%${error.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
     where.push(`t.error ILIKE $${params.length}`);
   }
-  const from = `FROM "Trial" t
-    LEFT JOIN "TrialResult" r
-      ON r."trialId" = COALESCE(t."reusedFromId", t.id) AND r."evalDataset" = t.dataset AND r.split = 'test'
-   WHERE ${where.join(' AND ')}`;
+  const from = `FROM "Trial" t ${TEST_TOP1.join} WHERE ${where.join(' AND ')}`;
   const order = `${COLUMNS[sort].sql} ${dir === 'asc' ? 'ASC NULLS LAST' : 'DESC NULLS LAST'}, t.id ASC`;
   const select = TRIAL_COLUMNS.map((column) => `${COLUMNS[column].sql} AS "${column}"`).join(', ');
   const countParams = [...params];
@@ -276,14 +274,14 @@ export async function parallelCoordinates(
   const values = await sweepFactorValues(db, sweepId);
   const varying = PARALLEL_FACTORS.filter((factor) => (values[factor]?.length ?? 0) > 1);
   // Past the cap, every k-th finished trial by id: a spread-out sample that is the same on every load.
-  const select = [...varying.map((factor) => `${COLUMNS[factor].sql} AS "${factor}"`), 'r.top1 AS top1'].join(', ');
+  const select = [...varying.map((factor) => `${COLUMNS[factor].sql} AS "${factor}"`), `${TEST_TOP1.sql} AS top1`].join(
+    ', ',
+  );
   const { rows } = await db.query<Record<string, string | number> & { total: number }>(
     `WITH finished AS (
        SELECT ${select}, row_number() OVER (ORDER BY t.id) AS rn, count(*) OVER ()::int AS total
-         FROM "Trial" t
-         JOIN "TrialResult" r
-           ON r."trialId" = COALESCE(t."reusedFromId", t.id) AND r."evalDataset" = t.dataset AND r.split = 'test'
-        WHERE t."sweepId" = $1 AND t.status::text IN ('succeeded', 'reused') AND r.top1 IS NOT NULL
+         FROM "Trial" t ${TEST_TOP1.join}
+        WHERE t."sweepId" = $1 AND t.status::text IN ('succeeded', 'reused') AND ${TEST_TOP1.sql} IS NOT NULL
      )
      SELECT * FROM finished
       WHERE (rn - 1) % ceil(total::numeric / $2::int)::int = 0

@@ -118,6 +118,7 @@ function trialScope(query: z.output<typeof cellQuerySchema>, factors: Factor[]):
     'reusedFromId',
     'evalDatasets',
     'config',
+    'testTop1',
     ...TRIAL_FACTOR_NAMES,
   ].map((column) => `t."${column}"`);
   const trials =
@@ -171,6 +172,17 @@ async function combinations(
 
 /** The trial's configuration minus what is not a setting of the experiment (SQL). */
 const SETTING = `(t."config" - '{${NOT_SETTINGS.join(',')}}'::text[])`;
+
+/**
+ * A trial's top-1 on its own dataset's test split without reading TrialResult: its `testTop1` copy, or, when it reuses
+ * another trial's results, that trial's (reuse links identical configs, so the source trained on the same dataset).
+ * `join` brings the source in as `src` for a trial aliased `t`. The same answer as the join on
+ * `COALESCE(t."reusedFromId", t."id")` that the other splits and the evaluation datasets take (db/ablation.ts cellStats).
+ */
+export const TEST_TOP1 = {
+  join: 'LEFT JOIN "Trial" src ON src."id" = t."reusedFromId"',
+  sql: 'CASE WHEN t."reusedFromId" IS NULL THEN t."testTop1" ELSE src."testTop1" END',
+} as const;
 
 /** The distinct factors in FACTOR_NAMES order. */
 function inFactorOrder(factors: Factor[]): Factor[] {
@@ -279,8 +291,6 @@ export async function cellStats(db: Queryable, query: CellQuery): Promise<CellRe
   const factors = [...parsed.factors, ...added];
   await assertOneSettingPerCell(db, scope, combos, factors, perEval);
 
-  const params = [...scope.params, parsed.split];
-  const splitParam = `$${params.length}`;
   // The statement names the factors in the list's order, whatever the request's, so that the tables of one page that
   // group by the same factors send one statement (dashboards/tables.ts); the cells are ordered by `factors` below.
   const grouped = inFactorOrder(factors);
@@ -290,14 +300,24 @@ export async function cellStats(db: Queryable, query: CellQuery): Promise<CellRe
   const evalColumn = perEval ? 'ev."evalDataset"' : 't."dataset"';
   const groupBy = columns.length > 0 ? columns.join(', ') : '()';
 
-  // Single pass: planned (cell, seed) rows left-joined to their results, so cells without results stay listed.
+  // Single pass: planned (cell, seed) rows left-joined to their results, so cells without results stay listed. The
+  // source datasets' test split, what nearly every table asks, is on the trial rows already: no join with every result.
+  const ownTest = !perEval && parsed.split === 'test';
+  const params = ownTest ? scope.params : [...scope.params, parsed.split];
+  const splitParam = `$${params.length}`;
+  const result = ownTest
+    ? { join: TEST_TOP1.join, top1: TEST_TOP1.sql }
+    : {
+        join: `LEFT JOIN "TrialResult" r
+          ON r."trialId" = COALESCE(t."reusedFromId", t."id") AND r."evalDataset" = ${evalColumn} AND r."split" = ${splitParam}`,
+        top1: 'r."top1"',
+      };
   const sql = `
     ${scope.cte},
     per_seed AS (
-      SELECT ${[...select, 't."seed" AS seed'].join(', ')}, avg(r."top1") AS top1
+      SELECT ${[...select, 't."seed" AS seed'].join(', ')}, avg(${result.top1}) AS top1
         ${scope.from(perEval)}
-        LEFT JOIN "TrialResult" r
-          ON r."trialId" = COALESCE(t."reusedFromId", t."id") AND r."evalDataset" = ${evalColumn} AND r."split" = ${splitParam}
+        ${result.join}
        ${scope.filterWhere}
        GROUP BY ${[...exprs, 't."seed"'].join(', ')}
     )

@@ -342,17 +342,25 @@ export function upsertResults(db: Queryable, trialId: string, inputs: ResultInpu
   );
 }
 
-/** Upserts accuracies of many trials in one multi-row statement. */
+/**
+ * Upserts accuracies of many trials in one multi-row statement. A row of a trial's own dataset on the test split is
+ * also copied to its Trial row (`testTop1`), in the same statement, so the copy never disagrees with the result.
+ */
 export async function upsertManyResults(db: Queryable, rows: Array<ResultInput & { trialId: string }>): Promise<void> {
   const results = rows.map((row) => ({ trialId: z.string().min(1).parse(row.trialId), ...resultSchema.parse(row) }));
   if (results.length === 0) return;
   await db.query(
-    `INSERT INTO "TrialResult" ("trialId", "evalDataset", split, top1, correct, total, "updatedAt")
-     SELECT u.trial, u.eval, u.split, 100.0 * u.correct / u.total, u.correct, u.total, now()
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[]) AS u(trial, eval, split, correct, total)
-     ON CONFLICT ("trialId", "evalDataset", split) DO UPDATE
-        SET top1 = EXCLUDED.top1, correct = EXCLUDED.correct, total = EXCLUDED.total, "updatedAt" = now()
-      WHERE ("TrialResult".correct, "TrialResult".total) IS DISTINCT FROM (EXCLUDED.correct, EXCLUDED.total)`,
+    `WITH written AS (
+       INSERT INTO "TrialResult" ("trialId", "evalDataset", split, top1, correct, total, "updatedAt")
+       SELECT u.trial, u.eval, u.split, 100.0 * u.correct / u.total, u.correct, u.total, now()
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[]) AS u(trial, eval, split, correct, total)
+       ON CONFLICT ("trialId", "evalDataset", split) DO UPDATE
+          SET top1 = EXCLUDED.top1, correct = EXCLUDED.correct, total = EXCLUDED.total, "updatedAt" = now()
+        WHERE ("TrialResult".correct, "TrialResult".total) IS DISTINCT FROM (EXCLUDED.correct, EXCLUDED.total)
+       RETURNING "trialId", "evalDataset", split, top1)
+     UPDATE "Trial" t SET "testTop1" = w.top1
+       FROM written w
+      WHERE t.id = w."trialId" AND t.dataset = w."evalDataset" AND w.split = 'test'`,
     [
       results.map((r) => r.trialId),
       results.map((r) => r.evalDataset),

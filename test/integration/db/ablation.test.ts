@@ -164,6 +164,18 @@ for (const backend of BACKENDS) {
       ]);
     });
 
+    it("reads the same statistics from the trials' test top-1 copies as from the results they copy", async () => {
+      // Per evaluation dataset the results are joined; the source datasets' test split reads Trial.testTop1.
+      for (const sweepIds of [[sweepA], [sweepB], [sweepA, sweepB]]) {
+        const copied = await cellStats(t.db.pool, { sweepIds, factors: ['dataset', 'cavptLength'] });
+        const joined = await cellStats(t.db.pool, { sweepIds, factors: ['dataset', 'cavptLength', 'evalDataset'] });
+        expect(joined.cells.every((cell) => cell.key.evalDataset === cell.key.dataset)).toBe(true);
+        const strip = (cells: typeof copied.cells) =>
+          cells.map(({ key, ...rest }) => ({ key: { dataset: key.dataset, cavptLength: key.cavptLength }, ...rest }));
+        expect(strip(joined.cells)).toEqual(strip(copied.cells));
+      }
+    });
+
     it('filters by factor values and reports evaluation datasets as a factor', async () => {
       const filtered = await cellStats(t.db.pool, {
         sweepIds: [sweepA],

@@ -115,7 +115,7 @@ for (const backend of BACKENDS) {
       }
     });
 
-    it('upgrading a database of the first schema with data in it fills every new factor from the stored config', async () => {
+    it('upgrading a database of the first schema with data in it fills every new factor and each test top-1', async () => {
       const old = await backend.create({ migrations: 'skip' });
       try {
         const [init] = listMigrations();
@@ -182,6 +182,8 @@ for (const backend of BACKENDS) {
         // Nothing lost: the results are still there, and the attempt count is the attempt rows'.
         expect(rows.map((row) => row.correct)).toEqual(rows.map((row) => 40 + Number((row.id as string).slice(1))));
         expect(rows.find((row) => row.id === 't0')?.attempts).toBe(3);
+        // Each trial's own test-split top-1 is copied onto it.
+        expect(rows.map((row) => row.testTop1)).toEqual(rows.map((row) => 40 + Number((row.id as string).slice(1))));
         const methods = new Set(rows.map((row) => row.method));
         expect([...methods].sort()).toEqual(['coop', 'dpt', 'vlp', 'vpt', 'zeroshot']);
       } finally {

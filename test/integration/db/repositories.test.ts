@@ -105,6 +105,31 @@ for (const backend of BACKENDS) {
       expect(counts.rows[0]).toEqual({ trials: 3, metrics: 2 });
     });
 
+    it("copies a trial's own test-split top-1 onto the trial, and only that result", async () => {
+      const pool = t.db.pool;
+      const sweepId = await upsertSweep(pool, {
+        name: 'copy',
+        spec: {},
+        specHash: 'c',
+        maxParallel: 1,
+        codeVersion: 'v',
+      });
+      const [id] = (await planTrials(pool, sweepId, [trial(40, 1)])) as [string];
+      const copy = async () =>
+        (await pool.query<{ testTop1: number | null }>(`SELECT "testTop1" FROM "Trial" WHERE id = $1`, [id])).rows[0]
+          ?.testTop1;
+      await upsertResults(pool, id, [
+        { evalDataset: 'caltech101', split: 'test', correct: 10, total: 100 },
+        { evalDataset: 'eurosat', split: 'val', correct: 20, total: 100 },
+      ]);
+      expect(await copy()).toBeNull();
+      await upsertResults(pool, id, [{ evalDataset: 'eurosat', split: 'test', correct: 3, total: 8 }]);
+      expect(await copy()).toBe(37.5);
+      // A re-evaluation that changes the result changes the copy with it.
+      await upsertResults(pool, id, [{ evalDataset: 'eurosat', split: 'test', correct: 1, total: 8 }]);
+      expect(await copy()).toBe(12.5);
+    });
+
     it('reads the rows back through the generated Prisma client', async () => {
       const sweep = await t.db.prisma.sweep.findUniqueOrThrow({
         where: { name: 'idem' },
