@@ -1,5 +1,6 @@
 import { cellStats, type Factor, type FactorValue } from '../db/ablation.ts';
 import type { Queryable } from '../db/migrate.ts';
+import { compareKeys } from '../db/results/pivot.ts';
 import { sweepFactorValues } from './queries.ts';
 
 /**
@@ -26,15 +27,6 @@ export interface CoverageMap {
   partial: number;
 }
 
-const compareValues = (a: FactorValue, b: FactorValue): number => {
-  if (a === b) return 0;
-  if (a === null) return -1;
-  if (b === null) return 1;
-  return typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b));
-};
-const compareKeys = (a: FactorValue[], b: FactorValue[]) =>
-  a.reduce<number>((order, value, i) => order || compareValues(value, b[i] ?? null), 0);
-
 const rowLabel = (factors: Factor[], values: FactorValue[]) =>
   factors.map((factor, i) => (factor === 'method' ? String(values[i]) : `${factor}=${values[i]}`)).join(' ');
 const columnLabel = (factors: Factor[], values: FactorValue[]) =>
@@ -54,7 +46,7 @@ export async function coverageMap(db: Queryable, sweepId: string): Promise<Cover
       const key = factors.map((factor) => cell.key[factor] ?? null);
       keys.set(JSON.stringify(key), key);
     }
-    const sorted = [...keys.entries()].sort((a, b) => compareKeys(a[1], b[1]));
+    const sorted = [...keys.entries()].sort((a, b) => compareKeys(factors, a[1], b[1]));
     return { index: new Map(sorted.map(([id], i) => [id, i])), keys: sorted.map(([, key]) => key) };
   };
   const rows = axis(rowFactors);

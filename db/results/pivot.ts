@@ -1,3 +1,4 @@
+import { METHOD_ORDER } from '../../sweep/factors.ts';
 import { averageOver, type Cell, type CellReport, type Factor, type FactorValue } from '../ablation.ts';
 
 /**
@@ -54,7 +55,10 @@ export interface PivotOptions {
 export function buildPivot(report: CellReport, options: PivotOptions): Pivot {
   const { rowFactors, column } = options;
   const leading = options.leadingColumns ?? [];
-  const seen = distinct(report.cells.map((cell) => cell.key[column] ?? null));
+  const seen = distinct(
+    column,
+    report.cells.map((cell) => cell.key[column] ?? null),
+  );
   const columns = [...leading.filter((value) => seen.includes(value)), ...seen.filter((v) => !leading.includes(v))];
   const rowKey = (cell: Cell) => rowFactors.map((factor) => cell.key[factor] ?? null);
   const rowMap = new Map<string, { key: FactorValue[]; cells: Map<FactorValue, Cell> }>();
@@ -90,7 +94,7 @@ export function buildPivot(report: CellReport, options: PivotOptions): Pivot {
     }),
     average: options.average === 'none' ? null : (averages.get(id) ?? null),
   }));
-  rows.sort((a, b) => compareKeys(a.key, b.key));
+  rows.sort((a, b) => compareKeys(rowFactors, a.key, b.key));
   markBest(rows.map((row) => row.entries));
   markBest(rows.map((row) => [row.average?.n === row.average?.expectedN ? row.average : null]));
   const averageLabel =
@@ -163,14 +167,31 @@ export function compareValues(a: FactorValue, b: FactorValue): number {
   return collator.compare(String(a), String(b));
 }
 
-function compareKeys(a: FactorValue[], b: FactorValue[]): number {
-  for (let i = 0; i < a.length; i++) {
-    const order = compareValues(a[i] ?? null, b[i] ?? null);
+/**
+ * The order of one factor's values in tables and maps: methods as the paper lists them (METHOD_ORDER, unknown ones
+ * after, by name), every other factor by compareValues.
+ */
+export function compareFactorValue(factor: Factor, a: FactorValue, b: FactorValue): number {
+  if (factor === 'method' && a !== b && a !== null && b !== null) {
+    const rank = (value: FactorValue) => {
+      const i = METHOD_ORDER.indexOf(String(value));
+      return i === -1 ? METHOD_ORDER.length : i;
+    };
+    const byRank = rank(a) - rank(b);
+    if (byRank !== 0) return byRank;
+  }
+  return compareValues(a, b);
+}
+
+/** Keys of `factors`, value by value (compareFactorValue). */
+export function compareKeys(factors: readonly Factor[], a: FactorValue[], b: FactorValue[]): number {
+  for (const [i, factor] of factors.entries()) {
+    const order = compareFactorValue(factor, a[i] ?? null, b[i] ?? null);
     if (order !== 0) return order;
   }
   return 0;
 }
 
-function distinct(values: FactorValue[]): FactorValue[] {
-  return [...new Set(values)].sort(compareValues);
+function distinct(factor: Factor, values: FactorValue[]): FactorValue[] {
+  return [...new Set(values)].sort((a, b) => compareFactorValue(factor, a, b));
 }
