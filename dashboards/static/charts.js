@@ -20,7 +20,21 @@ function publish(container, id, state) {
   window.__charts[id] = state;
 }
 
-/** A chart whose container says data-rendered="true" once ECharts finished drawing. */
+/** How each drawn chart lays itself out again at a new width (setWithBottomLegend's charts re-measure the legend). */
+const relayouts = new Map();
+let resizeTimer;
+window.addEventListener('resize', () => {
+  clearTimeout(resizeTimer);
+  // After the window settles: one layout per chart, not one per resize event.
+  resizeTimer = setTimeout(() => {
+    for (const [container, relayout] of relayouts) {
+      if (container.isConnected) relayout();
+      else relayouts.delete(container);
+    }
+  }, 150);
+});
+
+/** A chart whose container says data-rendered="true" once ECharts finished drawing, and that follows the window. */
 function initChart(container) {
   const existing = echarts.getInstanceByDom(container);
   if (existing) return existing;
@@ -28,6 +42,7 @@ function initChart(container) {
   chart.on('finished', () => {
     container.dataset.rendered = 'true';
   });
+  relayouts.set(container, () => chart.resize());
   return chart;
 }
 
@@ -139,6 +154,10 @@ const legendHeights = new Map();
  * the panels of a view repeat one legend, and three draws per chart were most of a sweep page's time.
  */
 function setWithBottomLegend(container, chart, option) {
+  relayouts.set(container, () => {
+    chart.resize();
+    setWithBottomLegend(container, chart, option);
+  });
   const entries = (option.legend?.data ?? []).map((entry) => entry?.name ?? entry);
   const key = `${container.clientWidth}|${JSON.stringify(entries)}`;
   const sized = (legend) => {

@@ -352,6 +352,45 @@ describeWith(
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-trial.png'), fullPage: true });
   });
 
+  it('redraws the charts at a new window width, legends still clear of the plot', async () => {
+    await page.goto(`${server.url}/#/sweeps/mixed-demo`);
+    await page.waitForSelector('h1:has-text("mixed-demo")');
+    await loaded(page);
+    await charts(page, 'fewshot');
+    // The drawn width of each chart of the view against its container's.
+    const widths = () =>
+      page.locator('section[data-view="fewshot"] .chart').evaluateAll((nodes) =>
+        nodes.map((node) => {
+          const canvas = node.querySelector('canvas');
+          return [Math.round(node.clientWidth), Math.round(canvas?.getBoundingClientRect().width ?? -1)];
+        }),
+      );
+    const before = await widths();
+    expect(before.every(([box, drawn]) => box === drawn)).toBe(true);
+    try {
+      await page.setViewportSize({ width: 620, height: 1000 });
+      await page.waitForFunction(
+        () =>
+          [...document.querySelectorAll('section[data-view="fewshot"] .chart')].every(
+            (node) =>
+              Math.round(node.querySelector('canvas')?.getBoundingClientRect().width ?? -1) === node.clientWidth,
+          ),
+        undefined,
+        { timeout: 10_000 },
+      );
+      const after = await widths();
+      expect(after.every(([box, drawn]) => box === drawn)).toBe(true);
+      expect(after.map(([box]) => box)).not.toEqual(before.map(([box]) => box));
+      const overlaps = await page
+        .locator('section[data-view="fewshot"] .chart[data-legend-overlap]')
+        .evaluateAll((nodes) => nodes.map((node) => (node as HTMLElement).dataset.legendOverlap));
+      expect(overlaps.length).toBeGreaterThan(0);
+      expect(overlaps.filter((overlap) => overlap !== 'false')).toEqual([]);
+    } finally {
+      await page.setViewportSize({ width: 1400, height: 1000 });
+    }
+  });
+
   it('compares two sweeps: the settings that differ, tables and charts side by side', async () => {
     await page.goto(`${server.url}/#/compare?sweeps=fewshot-demo,mixed-demo`);
     await page.waitForSelector('#compare-page');
