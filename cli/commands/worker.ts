@@ -90,7 +90,7 @@ async function connect() {
   }
   try {
     const db = await openDatabase();
-    const temporal = await obtainTemporal({ allowGoBuild: false, allowSdkDownload: false });
+    const temporal = await obtainTemporal({ allowPypi: false, allowGoBuild: false, allowSdkDownload: false });
     return { db, temporal };
   } catch (err) {
     throw asUserError(err);

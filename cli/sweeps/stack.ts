@@ -79,6 +79,7 @@ export async function openStack(options: StackOptions = {}): Promise<Stack> {
       // Without a configured cluster (TEMPORAL_ADDRESS or a profile) this starts a dev server from an already-built CLI; it must go when this process
       // goes (for TEMPORAL_ADDRESS, stop is a no-op).
       const reached = await obtainTemporal({
+        allowPypi: false,
         allowGoBuild: false,
         allowSdkDownload: false,
         ...(options.temporalTimeoutMs && process.env.TEMPORAL_ADDRESS

