@@ -45,8 +45,9 @@ export async function zeroShotReport(modelDir: string, root: string): Promise<Ta
   }
 }
 
-async function evaluateTask(clip: LoadedClip, task: SyntheticTask): Promise<TaskZeroShot> {
-  const { model, tokenizer } = clip;
+/** The frozen image features of every item of the task, in item order, read back from PNG as the trainer reads them. */
+export async function taskFeatures(clip: LoadedClip, task: SyntheticTask): Promise<tf.Tensor2D> {
+  const { model } = clip;
   const size = model.vision.imageSize;
   const features: tf.Tensor2D[] = [];
   const chunk = 64;
@@ -58,8 +59,14 @@ async function evaluateTask(clip: LoadedClip, task: SyntheticTask): Promise<Task
     }
     features.push(tf.tidy(() => model.vision.encode(tf.tensor4d(pixels, [items.length, size, size, 3]))));
   }
-  const imageFeatures = tf.concat(features, 0);
+  const all = tf.concat(features, 0);
   tf.dispose(features);
+  return all;
+}
+
+async function evaluateTask(clip: LoadedClip, task: SyntheticTask): Promise<TaskZeroShot> {
+  const { model, tokenizer } = clip;
+  const imageFeatures = await taskFeatures(clip, task);
   const score = (template: string) => {
     const predictions = tf.tidy(() => {
       const classifier = zeroShotClassifier(model, tokenizer, task.classnames, template);
