@@ -342,7 +342,7 @@ export async function cellStats(db: Queryable, query: CellQuery): Promise<CellRe
       stdPop: row.std_pop as number | null,
       stdSample: row.std_sample as number | null,
       // Sorted here, not by the aggregate: an ordered aggregate makes PostgreSQL sort every per-seed row.
-      seeds: (row.seeds as number[]).sort((a, b) => a - b),
+      seeds: [...(row.seeds as number[])].sort((a, b) => a - b),
     };
   });
   cells.sort((a, b) => {
