@@ -177,7 +177,7 @@ const SETTING = `(t."config" - '{${NOT_SETTINGS.join(',')}}'::text[])`;
  * A trial's top-1 on its own dataset's test split without reading TrialResult: its `testTop1` copy, or, when it reuses
  * another trial's results, that trial's (reuse links identical configs, so the source trained on the same dataset).
  * `join` brings the source in as `src` for a trial aliased `t`. The same answer as the join on
- * `COALESCE(t."reusedFromId", t."id")` that the other splits and the evaluation datasets take (db/ablation.ts cellStats).
+ * `COALESCE(t."reusedFromId", t."id")` that the other splits and the evaluation datasets take (cellStats below).
  */
 export const TEST_TOP1 = {
   join: 'LEFT JOIN "Trial" src ON src."id" = t."reusedFromId"',
