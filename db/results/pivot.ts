@@ -49,15 +49,19 @@ export interface PivotOptions {
   /** Columns put first, in this order (the source datasets of a domain-generalization table). */
   leadingColumns?: FactorValue[];
   averageLabel?: string;
+  /** Factors whose values come in a given order (compareFactorValue); methods are in the paper's without it. */
+  orders?: FactorOrders;
 }
 
 /** Builds the pivot from a cell report whose factors are the row factors followed by the column factor. */
 export function buildPivot(report: CellReport, options: PivotOptions): Pivot {
   const { rowFactors, column } = options;
   const leading = options.leadingColumns ?? [];
+  const orders = options.orders ?? {};
   const seen = distinct(
     column,
     report.cells.map((cell) => cell.key[column] ?? null),
+    orders,
   );
   const columns = [...leading.filter((value) => seen.includes(value)), ...seen.filter((v) => !leading.includes(v))];
   const rowKey = (cell: Cell) => rowFactors.map((factor) => cell.key[factor] ?? null);
@@ -94,7 +98,7 @@ export function buildPivot(report: CellReport, options: PivotOptions): Pivot {
     }),
     average: options.average === 'none' ? null : (averages.get(id) ?? null),
   }));
-  rows.sort((a, b) => compareKeys(rowFactors, a.key, b.key));
+  rows.sort((a, b) => compareKeys(rowFactors, a.key, b.key, orders));
   markBest(rows.map((row) => row.entries));
   markBest(rows.map((row) => [row.average?.n === row.average?.expectedN ? row.average : null]));
   const averageLabel =
@@ -167,15 +171,19 @@ export function compareValues(a: FactorValue, b: FactorValue): number {
   return collator.compare(String(a), String(b));
 }
 
+/** Values of a factor listed in a given order, ahead of the others: methods in the paper's, sweeps as requested. */
+export type FactorOrders = Partial<Record<Factor, readonly FactorValue[]>>;
+
 /**
- * The order of one factor's values in tables and maps: methods as the paper lists them (METHOD_ORDER, unknown ones
- * after, by name), every other factor by compareValues.
+ * The order of one factor's values in tables and maps: those `orders` lists first, in its order (methods default to
+ * METHOD_ORDER, the paper's), then every other value by compareValues.
  */
-export function compareFactorValue(factor: Factor, a: FactorValue, b: FactorValue): number {
-  if (factor === 'method' && a !== b && a !== null && b !== null) {
+export function compareFactorValue(factor: Factor, a: FactorValue, b: FactorValue, orders: FactorOrders = {}): number {
+  const listed = orders[factor] ?? (factor === 'method' ? METHOD_ORDER : undefined);
+  if (listed !== undefined && a !== b) {
     const rank = (value: FactorValue) => {
-      const i = METHOD_ORDER.indexOf(String(value));
-      return i === -1 ? METHOD_ORDER.length : i;
+      const i = listed.indexOf(value);
+      return i === -1 ? listed.length : i;
     };
     const byRank = rank(a) - rank(b);
     if (byRank !== 0) return byRank;
@@ -184,14 +192,19 @@ export function compareFactorValue(factor: Factor, a: FactorValue, b: FactorValu
 }
 
 /** Keys of `factors`, value by value (compareFactorValue). */
-export function compareKeys(factors: readonly Factor[], a: FactorValue[], b: FactorValue[]): number {
+export function compareKeys(
+  factors: readonly Factor[],
+  a: FactorValue[],
+  b: FactorValue[],
+  orders: FactorOrders = {},
+): number {
   for (const [i, factor] of factors.entries()) {
-    const order = compareFactorValue(factor, a[i] ?? null, b[i] ?? null);
+    const order = compareFactorValue(factor, a[i] ?? null, b[i] ?? null, orders);
     if (order !== 0) return order;
   }
   return 0;
 }
 
-function distinct(factor: Factor, values: FactorValue[]): FactorValue[] {
-  return [...new Set(values)].sort((a, b) => compareFactorValue(factor, a, b));
+function distinct(factor: Factor, values: FactorValue[], orders: FactorOrders): FactorValue[] {
+  return [...new Set(values)].sort((a, b) => compareFactorValue(factor, a, b, orders));
 }

@@ -108,6 +108,8 @@ export async function resultsPivot(db: Queryable, request: ResultsRequest): Prom
     average: view?.average ?? 'all',
     // Domain generalization puts the source datasets first and averages the targets only.
     leadingColumns: column === 'evalDataset' ? (values.get('dataset') ?? []) : [],
+    // Sweeps side by side in the order they were asked for.
+    orders: { sweep: sweeps.map((sweep) => sweep.name) },
   });
   // Rows the request did not name are said, so that nobody mistakes them for the view's own.
   const extra =

@@ -44,4 +44,16 @@ describe('results pivot', () => {
     const pivot = buildPivot(report, { rowFactors: ['dataset'], column: 'method', average: 'none' });
     expect(pivot.columns).toEqual(['zeroshot', 'vpt', 'dpt']);
   });
+
+  it('lists sweeps in the order given, whatever their names', () => {
+    const cells = ['b-sweep', 'a-sweep', 'c-sweep'].map((sweep) => cell({ sweep, dataset: 'eurosat' }, 50));
+    const report: CellReport = { factors: ['sweep', 'dataset'], added: [], cells, missing: [] };
+    const pivot = buildPivot(report, {
+      rowFactors: ['sweep'],
+      column: 'dataset',
+      average: 'none',
+      orders: { sweep: ['c-sweep', 'b-sweep', 'a-sweep'] },
+    });
+    expect(pivot.rows.map((row) => row.key[0])).toEqual(['c-sweep', 'b-sweep', 'a-sweep']);
+  });
 });
