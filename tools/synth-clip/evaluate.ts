@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { clipEvalTransform } from '../../data/image.ts';
-import { type SyntheticTask, writeSyntheticTasks } from '../../data/synthetic/tasks.ts';
+import { type SyntheticTask, type SyntheticTasksOptions, writeSyntheticTasks } from '../../data/synthetic/tasks.ts';
 import { type LoadedClip, loadClip } from '../../dpt/clip/model.ts';
 import { zeroShotClassifier, zeroShotLogits } from '../../dpt/clip/zero-shot.ts';
 
@@ -33,10 +33,15 @@ export interface TaskZeroShot {
   alternatives: { template: string; test: Accuracy; all: Accuracy }[];
 }
 
-export async function zeroShotReport(modelDir: string, root: string): Promise<TaskZeroShot[]> {
+/** Zero-shot on the tasks written into `root`: the quick start's (seed 0), or others when `options` says so. */
+export async function zeroShotReport(
+  modelDir: string,
+  root: string,
+  options: Omit<SyntheticTasksOptions, 'root'> = { seed: 0 },
+): Promise<TaskZeroShot[]> {
   const clip = await loadClip(modelDir);
   try {
-    const tasks = await writeSyntheticTasks({ root, seed: 0 });
+    const tasks = await writeSyntheticTasks({ ...options, root });
     const out: TaskZeroShot[] = [];
     for (const task of tasks) out.push(await evaluateTask(clip, task));
     return out;

@@ -3,7 +3,8 @@
  * logistic regression on the L2-normalised image features, as CLIP's and CoOp's linear-probe baselines) fitted on the
  * full training split and on the quick start's few-shot picks (data/fewshot.ts, the trainer's own), its L2 penalty
  * chosen on the validation split (the few-shot validation picks for a few-shot probe). Tasks as the quick start writes
- * them (seed 0); test split accuracies.
+ * them (seed 0); test split accuracies. `--train-per-class N` writes the same tasks with N training images per class
+ * instead of 16 (so other images, test included): what the features allow with more data than the quick start has.
  *
  *   DPT_BACKEND=wasm npx tsx tools/synth-clip/probe.ts --model examples/models/synth-clip [--json out.json]
  */
@@ -102,16 +103,24 @@ async function probeTask(modelDir: string, root: string, task: SyntheticTask) {
   }
 }
 
-const { values } = parseArgs({ options: { model: { type: 'string' }, json: { type: 'string' } } });
-if (!values.model) {
-  process.stderr.write('usage: probe.ts --model <CLIP directory> [--json <file>]\n');
+const { values } = parseArgs({
+  options: { model: { type: 'string' }, json: { type: 'string' }, 'train-per-class': { type: 'string' } },
+});
+const trainPerClass = values['train-per-class'] === undefined ? undefined : Number(values['train-per-class']);
+if (!values.model || (trainPerClass !== undefined && !(Number.isInteger(trainPerClass) && trainPerClass >= 8))) {
+  process.stderr.write('usage: probe.ts --model <CLIP directory> [--json <file>] [--train-per-class N (8 or more)]\n');
   process.exit(2);
 }
+// The quick start's tasks, or the same generator with a larger training split (how far the features go with data).
+const taskOptions = {
+  seed: 0,
+  ...(trainPerClass === undefined ? {} : { perClass: { train: trainPerClass, val: 4, test: 50 } }),
+};
 await initBackend();
 const root = await mkdtemp(join(tmpdir(), 'synth-clip-probe-'));
 try {
-  const zeroShot = await zeroShotReport(values.model, root);
-  const tasks = await writeSyntheticTasks({ root, seed: 0 });
+  const zeroShot = await zeroShotReport(values.model, root, taskOptions);
+  const tasks = await writeSyntheticTasks({ ...taskOptions, root });
   const report = [];
   for (const task of tasks) {
     const probed = await probeTask(values.model, root, task);
