@@ -50,8 +50,19 @@ export async function zeroShotReport(
   }
 }
 
+/**
+ * What a probe reads from the frozen image tower: `embedding`, the image embedding zero-shot compares with the text
+ * (ln_post of the class token, projected); `tokens`, that embedding beside the mean of the last block's patch tokens,
+ * each L2-normalised: what the tower computed anywhere in the image, before the class token's pooling.
+ */
+export type FeatureKind = 'embedding' | 'tokens';
+
 /** The frozen image features of every item of the task, in item order, read back from PNG as the trainer reads them. */
-export async function taskFeatures(clip: LoadedClip, task: SyntheticTask): Promise<tf.Tensor2D> {
+export async function taskFeatures(
+  clip: LoadedClip,
+  task: SyntheticTask,
+  kind: FeatureKind = 'embedding',
+): Promise<tf.Tensor2D> {
   const { model } = clip;
   const size = model.vision.imageSize;
   const features: tf.Tensor2D[] = [];
@@ -62,7 +73,19 @@ export async function taskFeatures(clip: LoadedClip, task: SyntheticTask): Promi
     for (const [j, item] of items.entries()) {
       pixels.set(await clipEvalTransform(join(task.imageDir, item.file), size), j * size * size * 3);
     }
-    features.push(tf.tidy(() => model.vision.encode(tf.tensor4d(pixels, [items.length, size, size, 3]))));
+    features.push(
+      tf.tidy(() => {
+        const batch = tf.tensor4d(pixels, [items.length, size, size, 3]);
+        const embedding = model.vision.encode(batch);
+        if (kind === 'embedding') return embedding;
+        let x = model.vision.embed(batch);
+        for (let layer = 0; layer < model.vision.numLayers; layer++) x = model.vision.block(layer, x);
+        const [count, tokens, width] = x.shape;
+        const patches = tf.mean(tf.slice(x, [0, 1, 0], [count, tokens - 1, width]), 1) as tf.Tensor2D;
+        const unit = (t: tf.Tensor2D) => tf.div(t, tf.norm(t, 2, 1, true));
+        return tf.concat([unit(embedding), unit(patches)], 1) as tf.Tensor2D;
+      }),
+    );
   }
   const all = tf.concat(features, 0);
   tf.dispose(features);

@@ -5,6 +5,7 @@
  * chosen on the validation split (the few-shot validation picks for a few-shot probe). Tasks as the quick start writes
  * them (seed 0); test split accuracies. `--train-per-class N` writes the same tasks with N training images per class
  * instead of 16 (so other images, test included): what the features allow with more data than the quick start has.
+ * `--features tokens` probes the image embedding beside the mean of the last block's patch tokens (evaluate.ts).
  *
  *   DPT_BACKEND=wasm npx tsx tools/synth-clip/probe.ts --model examples/models/synth-clip [--json out.json]
  */
@@ -18,7 +19,7 @@ import { sampleFewShot } from '../../data/fewshot.ts';
 import { type SyntheticTask, writeSyntheticTasks } from '../../data/synthetic/tasks.ts';
 import { initBackend } from '../../dpt/backend.ts';
 import { loadClip } from '../../dpt/clip/model.ts';
-import { taskFeatures, zeroShotReport } from './evaluate.ts';
+import { type FeatureKind, taskFeatures, zeroShotReport } from './evaluate.ts';
 
 const SHOTS = [2, 8];
 const SEEDS = [1, 2, 3];
@@ -75,10 +76,10 @@ function probe(
   return best as ProbeFit;
 }
 
-async function probeTask(modelDir: string, root: string, task: SyntheticTask) {
+async function probeTask(modelDir: string, root: string, task: SyntheticTask, kind: FeatureKind) {
   const clip = await loadClip(modelDir);
   try {
-    const raw = await taskFeatures(clip, task);
+    const raw = await taskFeatures(clip, task, kind);
     const features = tf.tidy(() => tf.div(raw, tf.norm(raw, 2, 1, true)) as tf.Tensor2D);
     raw.dispose();
     const labels = task.items.map((item) => item.label);
@@ -104,11 +105,23 @@ async function probeTask(modelDir: string, root: string, task: SyntheticTask) {
 }
 
 const { values } = parseArgs({
-  options: { model: { type: 'string' }, json: { type: 'string' }, 'train-per-class': { type: 'string' } },
+  options: {
+    model: { type: 'string' },
+    json: { type: 'string' },
+    'train-per-class': { type: 'string' },
+    features: { type: 'string', default: 'embedding' },
+  },
 });
+const kind = values.features;
 const trainPerClass = values['train-per-class'] === undefined ? undefined : Number(values['train-per-class']);
-if (!values.model || (trainPerClass !== undefined && !(Number.isInteger(trainPerClass) && trainPerClass >= 8))) {
-  process.stderr.write('usage: probe.ts --model <CLIP directory> [--json <file>] [--train-per-class N (8 or more)]\n');
+if (
+  !values.model ||
+  (trainPerClass !== undefined && !(Number.isInteger(trainPerClass) && trainPerClass >= 8)) ||
+  (kind !== 'embedding' && kind !== 'tokens')
+) {
+  process.stderr.write(
+    'usage: probe.ts --model <CLIP directory> [--json <file>] [--train-per-class N (8 or more)] [--features embedding|tokens]\n',
+  );
   process.exit(2);
 }
 // The quick start's tasks, or the same generator with a larger training split (how far the features go with data).
@@ -123,7 +136,7 @@ try {
   const tasks = await writeSyntheticTasks({ ...taskOptions, root });
   const report = [];
   for (const task of tasks) {
-    const probed = await probeTask(values.model, root, task);
+    const probed = await probeTask(values.model, root, task, kind);
     const zs = zeroShot.find((entry) => entry.dataset === task.dataset);
     const entry = { dataset: task.dataset, zeroShotTest: zs?.test.accuracy ?? null, ...probed };
     report.push(entry);
