@@ -166,11 +166,7 @@ export function findTemporalCli(env: NodeJS.ProcessEnv, cwd: string, tried: stri
   } else {
     tried.push('TEMPORAL_CLI_PATH (unset)');
   }
-  const onPath = (env.PATH ?? '')
-    .split(delimiter)
-    .filter(Boolean)
-    .map((dir) => join(dir, 'temporal'))
-    .find(isExecutable);
+  const onPath = findOnPath(env, 'temporal');
   if (onPath) return onPath;
   tried.push('`temporal` on PATH (not found)');
   for (const dir of [join(cwd, '.tools', 'bin'), toolsBinDir(env)]) {
@@ -193,13 +189,7 @@ export async function fetchTemporalCli(
     return undefined;
   }
   const python = env.PYTHON || 'python3';
-  const onPath = python.includes('/')
-    ? isExecutable(python)
-    : (env.PATH ?? '')
-        .split(delimiter)
-        .filter(Boolean)
-        .some((dir) => isExecutable(join(dir, python)));
-  if (!onPath) {
+  if (!(python.includes('/') ? isExecutable(python) : findOnPath(env, python))) {
     tried.push(`${route} (no ${python} on PATH)`);
     return undefined;
   }
@@ -241,16 +231,21 @@ export async function fetchTemporalCli(
   }
 }
 
+/** The first executable `name` in the directories of env.PATH. */
+function findOnPath(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  return (env.PATH ?? '')
+    .split(delimiter)
+    .filter(Boolean)
+    .map((dir) => join(dir, name))
+    .find(isExecutable);
+}
+
 async function buildTemporalCli(
   env: NodeJS.ProcessEnv,
   log: (line: string) => void,
   tried: string[],
 ): Promise<string | undefined> {
-  const go = (env.PATH ?? '')
-    .split(delimiter)
-    .filter(Boolean)
-    .map((dir) => join(dir, 'go'))
-    .find(isExecutable);
+  const go = findOnPath(env, 'go');
   if (!go) {
     tried.push('go install (no `go` on PATH)');
     return undefined;
