@@ -3,7 +3,6 @@ import type { Queryable } from '../db/migrate.ts';
 import { type PivotJson, pivotJson } from '../db/results/pivot.ts';
 import { resultsPivot } from '../db/results/query.ts';
 import { VIEWS, type ViewName } from '../db/results/views.ts';
-import { sharedReads } from '../db/shared-reads.ts';
 import { configLeaves } from './trial.ts';
 import { availableViews } from './views.ts';
 
@@ -35,10 +34,10 @@ export async function resultTables(
 ): Promise<Table[]> {
   const rowsOf = (rows: readonly Factor[]): Factor[] | undefined => (splitBySweep ? ['sweep', ...rows] : undefined);
   // The tables run side by side (the embedded database's pool has one connection and queues them) and send many of
-  // the same statements: through sharedReads those run once, and a table that starts later joins the one in flight.
-  const reads = sharedReads(db);
+  // the same statements: given one request's sharedReads (the server's), those run once, and a table that starts
+  // later joins the one in flight.
   const table = async (view: ViewName | null): Promise<Table> => {
-    const answer = await resultsPivot(reads, {
+    const answer = await resultsPivot(db, {
       sweeps: sweepIds,
       view: view ?? undefined,
       by: rowsOf(view === null ? [] : VIEWS[view].rows),
