@@ -1,4 +1,5 @@
 import { type FactorValue, TRIAL_FACTOR_NAMES } from '../db/ablation.ts';
+import { type AttentionMaps, loadAttentionMaps } from '../db/attention.ts';
 import type { Queryable } from '../db/migrate.ts';
 
 /**
@@ -35,6 +36,8 @@ export interface TrialDetail {
     lrText: number | null;
   }>;
   checkpointEpoch: number | null;
+  /** stored attention maps (`dpt-sweep attention`), through the trial whose prompts it reuses */
+  attention: AttentionMaps[];
   results: Array<{ evalDataset: string; split: string; top1: number; correct: number; total: number }>;
   provenance: {
     codeVersion: string | null;
@@ -79,7 +82,7 @@ export async function trialDetail(db: Queryable, trialId: string): Promise<Trial
   );
   const trial = found.rows[0];
   if (trial === undefined) return null;
-  const [attempts, curve, checkpoint, results, baseDiff] = await Promise.all([
+  const [attempts, curve, checkpoint, results, baseDiff, attention] = await Promise.all([
     db.query<{
       attempt: number;
       status: string;
@@ -106,6 +109,7 @@ export async function trialDetail(db: Queryable, trialId: string): Promise<Trial
       [trial.source],
     ),
     configDiff(db, trial.sweepId, String(trial.method), trial.config),
+    loadAttentionMaps(db, trial.id),
   ]);
   return {
     id: trial.id,
@@ -123,6 +127,7 @@ export async function trialDetail(db: Queryable, trialId: string): Promise<Trial
     })),
     curve: curve.rows,
     checkpointEpoch: checkpoint.rows[0]?.epoch ?? null,
+    attention,
     results: results.rows,
     provenance: {
       codeVersion: trial.codeVersion,

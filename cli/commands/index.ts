@@ -21,6 +21,11 @@ interface CommandEntry {
  * Keep it alphabetical; add one entry per command.
  */
 export const COMMANDS: Record<string, CommandEntry> = {
+  attention: {
+    usage: 'attention <sweep>',
+    summary: "what trained trials look at: the paper's Figure 1",
+    load: () => import('./attention.ts'),
+  },
   cancel: { usage: 'cancel <sweep>', summary: 'cancel a running sweep', load: () => import('./sweeps.ts') },
   dashboard: { usage: 'dashboard', summary: 'serve the read-only web dashboard', load: () => import('./dashboard.ts') },
   data: {

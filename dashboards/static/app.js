@@ -638,6 +638,84 @@ function keyValueTable(id, pairs) {
 const time = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
 const pct = (value) => (value === null || value === undefined ? '—' : Number(value).toFixed(2));
 
+/**
+ * The trial's stored attention maps (`dpt-sweep attention`): per test image, the class token's attention over the
+ * patches and, for DPT, the class-aware prompts', each patch tinted by its share of the row's attention (scaled to
+ * the map's largest share).
+ */
+function attentionSection(trial) {
+  const all = trial.attention ?? [];
+  if (all.length === 0) {
+    return el(
+      'p',
+      { class: 'muted', id: 'trial-attention' },
+      `No attention maps stored; dpt-sweep attention ${trial.sweep.name} --dataset ${trial.factors?.dataset ?? '<dataset>'} computes them.`,
+    );
+  }
+  return el(
+    'div',
+    { id: 'trial-attention' },
+    ...all.map((maps) =>
+      el(
+        'div',
+        { class: 'attention-set' },
+        el('p', { class: 'muted' }, `vision block ${maps.layer} · ${maps.dataset} test images · label → prediction`),
+        el(
+          'div',
+          { class: 'attention-row' },
+          ...maps.images.map((image) =>
+            el(
+              'figure',
+              { class: 'attention-image' },
+              attentionCanvas(image, image.classToken, maps.grid, 'class token'),
+              image.classAwarePrompts
+                ? attentionCanvas(image, image.classAwarePrompts, maps.grid, 'class-aware prompts')
+                : null,
+              el(
+                'figcaption',
+                { class: image.predicted === image.label ? 'right' : 'wrong' },
+                `${image.label} → ${image.predicted}`,
+              ),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function heatColour(t) {
+  const stops = [
+    [20, 20, 120],
+    [220, 40, 40],
+    [255, 235, 60],
+  ];
+  const [from, to, u] = t <= 0.5 ? [stops[0], stops[1], t / 0.5] : [stops[1], stops[2], (t - 0.5) / 0.5];
+  return from.map((c, k) => Math.round(c + u * (to[k] - c)));
+}
+
+function attentionCanvas(image, values, grid, title) {
+  const size = 144;
+  const canvas = el('canvas', { width: size, height: size, title, 'data-map': title });
+  const picture = new Image();
+  picture.onload = () => {
+    const ctx = canvas.getContext('2d');
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(picture, 0, 0, size, size);
+    const max = Math.max(...values, Number.MIN_VALUE);
+    const cell = size / grid;
+    values.forEach((v, i) => {
+      const t = v / max;
+      const [r, g, b] = heatColour(t);
+      ctx.fillStyle = `rgba(${r}, ${g}, ${b}, ${(0.78 * t).toFixed(3)})`;
+      ctx.fillRect((i % grid) * cell, Math.floor(i / grid) * cell, cell, cell);
+    });
+    canvas.dataset.drawn = 'true';
+  };
+  picture.src = `data:image/png;base64,${image.png}`;
+  return el('div', { class: 'attention-map' }, canvas, el('span', { class: 'muted' }, title));
+}
+
 async function trialPage(trialId) {
   const trial = await getJson(`/api/trials/${encodeURIComponent(trialId)}`);
   // The factors the sweep varies come first and stand out; the others are the same for all its trials.
@@ -724,6 +802,8 @@ async function trialPage(trialId) {
         ? 'no checkpoint'
         : `checkpoint taken at epoch ${trial.checkpointEpoch}`,
     ),
+    el('h2', {}, 'Attention'),
+    attentionSection(trial),
     el('h2', {}, 'Attempts'),
     (trial.attempts ?? []).length === 0
       ? el('p', { class: 'muted' }, 'Not attempted yet.')

@@ -4,5 +4,5 @@ export { ClipModel, type LoadClipOptions, type LoadedClip, loadClip } from './mo
 export { MODEL_CONFIG_NAMES, MODEL_CONFIGS, type ModelConfigName, modelConfig } from './model-configs.ts';
 export { TextTower } from './text.ts';
 export { ClipTokenizer, type EncodedTexts } from './tokenizer.ts';
-export { type InjectFn, VisionTower } from './vision.ts';
+export { type InjectFn, type ObserveFn, VisionTower } from './vision.ts';
 export { zeroShotClassifier, zeroShotLogits } from './zero-shot.ts';

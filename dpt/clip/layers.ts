@@ -77,6 +77,25 @@ function activate(x: tf.Tensor, kind: Activation): tf.Tensor {
   return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
 }
 
+/** Per-head queries, keys and values of one block's input: LN1, the packed projection, split into [B, H, L, d]. */
+function headProjections(x: tf.Tensor3D, w: BlockWeights): [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D] {
+  const [batch, len, dim] = x.shape;
+  const headDim = dim / w.heads;
+  const qkv = dense(layerNorm(x, w.ln1), w.wQkv, w.bQkv) as tf.Tensor3D;
+  return tf.split(qkv, 3, 2).map((t) => tf.transpose(tf.reshape(t, [batch, len, w.heads, headDim]), [0, 2, 1, 3])) as [
+    tf.Tensor4D,
+    tf.Tensor4D,
+    tf.Tensor4D,
+  ];
+}
+
+/** softmax(q·kᵀ/√d + mask) [B, H, L, L]: row i is how token i's query spreads its attention over every token. */
+function attentionWeights(q: tf.Tensor4D, k: tf.Tensor4D, mask?: tf.Tensor2D): tf.Tensor4D {
+  let scores = tf.matMul(tf.mul(q, 1 / Math.sqrt(q.shape[3])), k, false, true);
+  if (mask) scores = tf.add(scores, mask);
+  return tf.softmax(scores, -1) as tf.Tensor4D;
+}
+
 /**
  * Pre-LN residual attention block: x + MHA(LN1(x)), then + MLP(LN2(x)). `mask` is additive [L, L] (causal text
  * mask) or undefined (vision).
@@ -84,22 +103,20 @@ function activate(x: tf.Tensor, kind: Activation): tf.Tensor {
 export function residualBlock(x: tf.Tensor3D, w: BlockWeights, mask?: tf.Tensor2D): tf.Tensor3D {
   return tf.tidy(() => {
     const [batch, len, dim] = x.shape;
-    const headDim = dim / w.heads;
-    const qkv = dense(layerNorm(x, w.ln1), w.wQkv, w.bQkv) as tf.Tensor3D;
-    const [q, k, v] = tf
-      .split(qkv, 3, 2)
-      .map((t) => tf.transpose(tf.reshape(t, [batch, len, w.heads, headDim]), [0, 2, 1, 3])) as [
-      tf.Tensor4D,
-      tf.Tensor4D,
-      tf.Tensor4D,
-    ];
-    let scores = tf.matMul(tf.mul(q, 1 / Math.sqrt(headDim)), k, false, true);
-    if (mask) scores = tf.add(scores, mask);
-    const attended = tf.matMul(tf.softmax(scores, -1), v);
+    const [q, k, v] = headProjections(x, w);
+    const attended = tf.matMul(attentionWeights(q, k, mask), v);
     const merged = tf.reshape(tf.transpose(attended, [0, 2, 1, 3]), [batch, len, dim]) as tf.Tensor3D;
     const h = tf.add(x, dense(merged, w.wOut, w.bOut)) as tf.Tensor3D;
     const hidden = activate(dense(layerNorm(h, w.ln2), w.wFc, w.bFc), w.activation) as tf.Tensor3D;
     return tf.add(h, dense(hidden, w.wProj, w.bProj)) as tf.Tensor3D;
+  });
+}
+
+/** The attention weights [B, H, L, L] the block computes for input `x` (what `residualBlock` multiplies into v). */
+export function blockAttention(x: tf.Tensor3D, w: BlockWeights, mask?: tf.Tensor2D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [q, k] = headProjections(x, w);
+    return attentionWeights(q, k, mask);
   });
 }
 

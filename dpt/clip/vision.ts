@@ -1,13 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { type LayerNormWeights, layerNorm } from '../ops.ts';
 import type { VisionConfig } from './config.ts';
-import { type BlockWeights, residualBlock, type WeightStore } from './layers.ts';
+import { type BlockWeights, blockAttention, residualBlock, type WeightStore } from './layers.ts';
 
 /**
  * Hook called before block `layer` with that block's input tokens [B, T, D] (T = numTokens). Returning extra tokens
  * [B, n, D] appends them for that one block; they are dropped after it. Returning null leaves the block unchanged.
  */
 export type InjectFn = (layer: number, xIn: tf.Tensor3D) => tf.Tensor3D | null;
+
+/** Hook called with block `layer`'s whole input [B, T + n, D]: the image's tokens, then those injected for it. */
+export type ObserveFn = (layer: number, tokens: tf.Tensor3D) => void;
 
 /** CLIP's ViT image encoder (OpenAI VisionTransformer / transformers' CLIPVisionTransformer + visual projection). */
 export class VisionTower {
@@ -74,6 +77,13 @@ export class VisionTower {
     return residualBlock(x, w);
   }
 
+  /** Block `layer`'s attention weights [B, H, L, L] for its input `x` (patch maps, docs/attention.md). */
+  attention(layer: number, x: tf.Tensor3D): tf.Tensor4D {
+    const w = this.blocks[layer];
+    if (!w) throw new Error(`vision layer ${layer} out of range 0..${this.numLayers - 1}`);
+    return blockAttention(x, w);
+  }
+
   /** ln_post of the class token, then the projection → [B, projDim], unnormalised. */
   head(x: tf.Tensor3D): tf.Tensor2D {
     return tf.tidy(() => {
@@ -87,16 +97,19 @@ export class VisionTower {
    * The full image encoder: embed, the blocks, head. Before block `layer`, `inject(layer, x)` may return tokens that
    * are appended for that block only; the block's output is cut back to the image's tokens. Without a tf.tidy of
    * its own, so that tensors the hook makes (CAVPT logits) outlive the call: call it inside a tidy or a gradient.
+   * `observe` sees each block's whole input, injected tokens included.
    */
-  encode(pixels: tf.Tensor4D, inject?: InjectFn): tf.Tensor2D {
+  encode(pixels: tf.Tensor4D, inject?: InjectFn, observe?: ObserveFn): tf.Tensor2D {
     let x = this.embed(pixels);
     const [batch, count, width] = x.shape;
     for (let layer = 0; layer < this.numLayers; layer++) {
       const extra = inject ? inject(layer, x) : null;
       if (extra) {
-        const y = this.block(layer, tf.concat([x, extra], 1) as tf.Tensor3D);
-        x = tf.slice(y, [0, 0, 0], [batch, count, width]);
+        const tokens = tf.concat([x, extra], 1) as tf.Tensor3D;
+        observe?.(layer, tokens);
+        x = tf.slice(this.block(layer, tokens), [0, 0, 0], [batch, count, width]);
       } else {
+        observe?.(layer, x);
         x = this.block(layer, x);
       }
     }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { type ClipModel, type ClipTokenizer, zeroShotClassifier } from '../clip/index.ts';
+import { type ClipModel, type ClipTokenizer, type ObserveFn, zeroShotClassifier } from '../clip/index.ts';
 import { type CavptMask, cavptLoss, crossEntropy, warmupMainLoss } from '../losses.ts';
 import { l2Normalize, selectRows, stopGradient, topKIndices } from '../ops.ts';
 import { ParamStore } from '../params.ts';
@@ -38,6 +38,14 @@ export interface LossTerms {
   main: number;
   cavpt: number;
   correct: number;
+}
+
+/** `PromptedClip.patchAttention`: shares [B, patches] of each row's attention, mean over heads. */
+export interface PatchAttention {
+  logits: tf.Tensor2D;
+  classToken: tf.Tensor2D;
+  /** mean over the block's class-aware prompts; absent where the block holds none */
+  classAwarePrompts?: tf.Tensor2D;
 }
 
 export interface PromptedClipOptions {
@@ -163,25 +171,30 @@ export class PromptedClip {
     pixels: tf.Tensor4D,
     tSel: tf.Tensor3D | null,
     withCavptLogits: boolean,
+    observe?: ObserveFn,
   ): { features: tf.Tensor2D; layerLogits: tf.Tensor3D[] } {
     const layerLogits: tf.Tensor3D[] = [];
     const vptCtx = this.store.has(VPT_CTX_KEY) ? this.store.get(VPT_CTX_KEY) : null;
-    const features = this.clip.vision.encode(pixels, (l, x) => {
-      const inj = this.plan.blocks[l]!;
-      if (inj.kind === 'vpt' && vptCtx) {
-        const [b, , d] = x.shape;
-        const row = tf.slice(vptCtx, [inj.row, 0, 0], [1, this.vptLength, d]);
-        return tf.tile(row, [b, 1, 1]) as tf.Tensor3D;
-      }
-      if (inj.kind === 'cavpt' && tSel && tSel.shape[1] > 0) {
-        // Keys/values see the block input without gradient (DPT.py:389); the queries keep theirs (into the text ctx).
-        const xIn = stopGradient(x) as tf.Tensor3D;
-        const out = this.cavpt[inj.module]!.forward(xIn, tSel, withCavptLogits);
-        if (out.logits) layerLogits.push(out.logits);
-        return out.prompts;
-      }
-      return null;
-    });
+    const features = this.clip.vision.encode(
+      pixels,
+      (l, x) => {
+        const inj = this.plan.blocks[l]!;
+        if (inj.kind === 'vpt' && vptCtx) {
+          const [b, , d] = x.shape;
+          const row = tf.slice(vptCtx, [inj.row, 0, 0], [1, this.vptLength, d]);
+          return tf.tile(row, [b, 1, 1]) as tf.Tensor3D;
+        }
+        if (inj.kind === 'cavpt' && tSel && tSel.shape[1] > 0) {
+          // Keys/values see the block input without gradient (DPT.py:389); the queries keep theirs (into the text ctx).
+          const xIn = stopGradient(x) as tf.Tensor3D;
+          const out = this.cavpt[inj.module]!.forward(xIn, tSel, withCavptLogits);
+          if (out.logits) layerLogits.push(out.logits);
+          return out.prompts;
+        }
+        return null;
+      },
+      observe,
+    );
     return { features, layerLogits };
   }
 
@@ -233,23 +246,65 @@ export class PromptedClip {
 
   /** Test-time logits [B, C] (the main `logits`, docs/method.md §9); `textFeatures` is computed once per class list. */
   predictLogits(pixels: tf.Tensor4D, ctx: ClassContext, textFeatures: tf.Tensor2D | null): tf.Tensor2D {
+    return tf.tidy(() => this.testForward(pixels, ctx, textFeatures).logits);
+  }
+
+  /**
+   * What the test-time image encoder attends to in vision block `layer` (docs/attention.md): the class token's
+   * attention over the image patches and, where the block holds class-aware prompts, theirs (mean over the prompts),
+   * each the mean over heads: [B, patches] shares of the row's attention. Also the test-time logits.
+   */
+  patchAttention(
+    pixels: tf.Tensor4D,
+    ctx: ClassContext,
+    textFeatures: tf.Tensor2D | null,
+    layer: number,
+  ): PatchAttention {
     return tf.tidy(() => {
-      const scale = this.clip.logitScale();
-      const classifier = textFeatures ? l2Normalize(textFeatures) : ctx.handFeatures;
-      let img: tf.Tensor;
-      if (this.def.image === 'frozen') {
-        img = this.zeroShotFeatures(pixels);
-      } else {
-        let tSel: tf.Tensor3D | null = null;
-        if (this.def.classAware && textFeatures && this.topK(ctx.classnames.length) > 0) {
-          const f0 = this.zeroShotFeatures(pixels);
-          const rows = this.selectTopK(f0, ctx);
-          tSel = selectRows(textFeatures, indexTensor(rows));
+      const seen: { classToken?: tf.Tensor2D; classAwarePrompts?: tf.Tensor2D } = {};
+      const patches = this.clip.vision.numTokens - 1;
+      const observe: ObserveFn = (l, tokens) => {
+        if (l !== layer) return;
+        const weights = tf.mean(this.clip.vision.attention(l, tokens), 1) as tf.Tensor3D;
+        const [batch, len] = weights.shape;
+        seen.classToken = tf.reshape(tf.slice(weights, [0, 0, 1], [batch, 1, patches]), [batch, patches]);
+        const extra = len - 1 - patches;
+        if (this.plan.blocks[l]?.kind === 'cavpt' && extra > 0) {
+          seen.classAwarePrompts = tf.mean(
+            tf.slice(weights, [0, 1 + patches, 1], [batch, extra, patches]),
+            1,
+          ) as tf.Tensor2D;
         }
-        img = l2Normalize(this.encodeImage(pixels, tSel, false).features);
-      }
-      return tf.mul(tf.matMul(img, classifier, false, true), scale) as tf.Tensor2D;
+      };
+      // A method whose classifier sees CLIP's own features (zero-shot, CoOp) attends as CLIP does.
+      const { logits } = this.testForward(pixels, ctx, textFeatures, observe);
+      const { classToken, classAwarePrompts } = seen;
+      if (!classToken) throw new Error(`vision layer ${layer} out of range 0..${this.clip.vision.numLayers - 1}`);
+      return classAwarePrompts ? { logits, classToken, classAwarePrompts } : { logits, classToken };
     });
+  }
+
+  private testForward(
+    pixels: tf.Tensor4D,
+    ctx: ClassContext,
+    textFeatures: tf.Tensor2D | null,
+    observe?: ObserveFn,
+  ): { logits: tf.Tensor2D } {
+    const scale = this.clip.logitScale();
+    const classifier = textFeatures ? l2Normalize(textFeatures) : ctx.handFeatures;
+    let img: tf.Tensor;
+    if (this.def.image === 'frozen') {
+      img = l2Normalize(this.clip.vision.encode(pixels, undefined, observe));
+    } else {
+      let tSel: tf.Tensor3D | null = null;
+      if (this.def.classAware && textFeatures && this.topK(ctx.classnames.length) > 0) {
+        const f0 = this.zeroShotFeatures(pixels);
+        const rows = this.selectTopK(f0, ctx);
+        tSel = selectRows(textFeatures, indexTensor(rows));
+      }
+      img = l2Normalize(this.encodeImage(pixels, tSel, false, observe).features);
+    }
+    return { logits: tf.mul(tf.matMul(img, classifier, false, true), scale) as tf.Tensor2D };
   }
 
   dispose(): void {

@@ -243,7 +243,11 @@ async function trainEpoch(
   };
 }
 
-function restoreParams(model: PromptedClip, blobs: { key: string; shape: number[]; values: Float32Array }[]): void {
+/** Puts a checkpoint's trained parameters into the model; every tensor must be there with its shape. */
+export function restoreParams(
+  model: PromptedClip,
+  blobs: { key: string; shape: number[]; values: Float32Array }[],
+): void {
   const expected = new Set(model.store.list().map((p) => p.key));
   for (const blob of blobs) {
     if (!expected.has(blob.key)) throw new CheckpointError(`checkpoint has unknown tensor ${blob.key}`);
@@ -251,7 +255,9 @@ function restoreParams(model: PromptedClip, blobs: { key: string; shape: number[
     if (v.shape.join('x') !== blob.shape.join('x')) {
       throw new CheckpointError(`checkpoint tensor ${blob.key} has shape [${blob.shape}], model expects [${v.shape}]`);
     }
-    v.assign(tf.tensor(blob.values, blob.shape, 'float32'));
+    const values = tf.tensor(blob.values, blob.shape, 'float32');
+    v.assign(values);
+    values.dispose();
     expected.delete(blob.key);
   }
   if (expected.size > 0) throw new CheckpointError(`checkpoint lacks tensors: ${[...expected].join(', ')}`);
@@ -272,7 +278,7 @@ function toResult(evalDataset: string, { correct, total }: { correct: number; to
   return { evalDataset, split: 'test', top1: total ? (100 * correct) / total : 0, correct, total };
 }
 
-async function resolveDeps(partial: Partial<TrialDeps> | undefined): Promise<TrialDeps> {
+export async function resolveDeps(partial: Partial<TrialDeps> | undefined): Promise<TrialDeps> {
   const missing = !partial || Object.keys(defaultKeys).some((k) => !(k in partial));
   const defaults = missing ? (await import('./default-deps.ts')).defaultDeps : undefined;
   return { ...defaults, ...partial } as TrialDeps;
