@@ -5,8 +5,10 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { BrowserContext, Page } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type DashboardServer, startDashboard } from '../../dashboards/server.ts';
+import { saveAttentionMaps } from '../../db/attention.ts';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { type Seeded, seedDashboard } from '../integration/dashboard/seed.ts';
 import { createScratchPostgres } from '../integration/db/backends.ts';
@@ -350,6 +352,50 @@ describeWith(
         .count(),
     ).toBeGreaterThan(0);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-trial.png'), fullPage: true });
+  });
+
+  it("draws a trial's stored attention maps over their images, the most attended patch tinted", async () => {
+    const trialId = seeded.fewshotTrials['dpt/eurosat/1/1']!;
+    // A grey 48-pixel image and 6 × 6 maps: the class token looks at patch (row 1, column 4), the prompts at (4, 1).
+    const png = (
+      await sharp({ create: { width: 48, height: 48, channels: 3, background: '#808080' } })
+        .png()
+        .toBuffer()
+    ).toString('base64');
+    const map = (hot: number) => Array.from({ length: 36 }, (_, i) => (i === hot ? 0.5 : 0.01));
+    await saveAttentionMaps(db.pool, trialId, {
+      dataset: 'eurosat',
+      layer: 11,
+      grid: 6,
+      images: [
+        { file: 'a.png', png, label: 'Forest', predicted: 'Forest', classToken: map(10), classAwarePrompts: map(25) },
+        { file: 'b.png', png, label: 'River', predicted: 'Highway', classToken: map(10), classAwarePrompts: map(25) },
+      ],
+    });
+    await page.goto(`${server.url}/#/trials/${trialId}`);
+    await page.waitForSelector('#trial-attention canvas[data-drawn="true"]');
+    const text = (await page.locator('#trial-attention').textContent()) ?? '';
+    for (const part of ['vision block 11', 'Forest → Forest', 'River → Highway', 'class-aware prompts']) {
+      expect(text).toContain(part);
+    }
+    expect(await page.locator('#trial-attention figcaption.wrong').count()).toBe(1);
+    // A canvas pixel at the centre of patch (row, column): 144 px over 6 patches, 24 px each.
+    const pixel = (title: string, row: number, column: number) =>
+      page
+        .locator(`#trial-attention canvas[data-map="${title}"]`)
+        .first()
+        .evaluate(
+          (canvas, [x, y]) => [...(canvas as HTMLCanvasElement).getContext('2d')!.getImageData(x!, y!, 1, 1).data],
+          [column * 24 + 12, row * 24 + 12],
+        );
+    await page.waitForFunction(
+      () => document.querySelectorAll('#trial-attention canvas[data-drawn="true"]').length === 4,
+    );
+    const grey = [128, 128, 128, 255];
+    expect(await pixel('class token', 1, 4)).not.toEqual(grey);
+    expect(await pixel('class token', 4, 1)).toEqual(grey.map((v, k) => (k === 3 ? v : expect.closeTo(v, -1))));
+    expect(await pixel('class-aware prompts', 4, 1)).not.toEqual(grey);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-trial-attention.png'), fullPage: true });
   });
 
   it('redraws the charts at a new window width, legends still clear of the plot', async () => {
