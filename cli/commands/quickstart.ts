@@ -13,6 +13,7 @@ import { SweepFileError } from '../../sweep/issues.ts';
 import { loadSweepFile } from '../../sweep/load.ts';
 import { codeVersion } from '../../worker/code-version.ts';
 import { UserError } from '../errors.ts';
+import { quickstartFigure } from '../quickstart/attention.ts';
 import { ensureQuickstartData } from '../quickstart/data.ts';
 import { assertModelDir, prepareQuickstartSweep } from '../quickstart/sweep-file.ts';
 import { quickstartTables } from '../quickstart/tables.ts';
@@ -112,6 +113,13 @@ async function runQuickstart(opts: QuickstartOptions): Promise<void> {
         plan.trials.map((t) => t.factors),
       );
       process.stdout.write(`${tables}\n`);
+      const figure = await quickstartFigure(
+        stack.db.pool,
+        { id: launched.sweepId, datasets: prepared.sweep.datasets, base: prepared.sweep.base },
+        path.join(stateDir(), `${prepared.sweep.name}-attention.png`),
+        log,
+      );
+      if (figure) process.stdout.write(`attention maps (the paper's Figure 1): ${figure}\n`);
       process.stdout.write(`total wall time ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
       if (opts.dashboard) await serveDashboard(stack, opts.host, port.data);
     } finally {

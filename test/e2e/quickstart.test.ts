@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TASK_KINDS } from '../../data/synthetic/tasks.ts';
 import { openDatabase } from '../../db/client.ts';
@@ -83,6 +84,15 @@ describe('dpt-sweep quickstart (reduced)', () => {
     expect(length.rows.map((row) => row.split(/\s+/)[0])).toEqual(['0', '3', '6']);
     for (const row of length.rows) expect(row.match(ENTRY), row).toHaveLength(TASKS.length);
     expect(first.stdout).toMatch(/^total wall time \d+\.\d s$/m);
+    // Figure 1: zero-shot CLIP, CoOp and DPT (class token and class-aware prompts) on four synth_target images.
+    const figure = first.stdout.match(/^attention maps \(the paper's Figure 1\): (.+\.png)$/m)?.[1];
+    expect(figure, first.stdout).toBe(
+      path.join(home, `${first.stdout.match(/^(quickstart-reduced-\w+):/m)?.[1]}-attention.png`),
+    );
+    const drawn = await sharp(figure as string).metadata();
+    expect(drawn.format).toBe('png');
+    expect(drawn.width).toBeGreaterThan(4 * 144);
+    expect(first.stderr).toContain('attention maps: 3 of 3 trials computed now');
 
     const second = await quickstart();
     expect(second.stderr).toContain(`using the synthetic tasks in ${path.join(home, 'quickstart-data')}`);
@@ -90,6 +100,7 @@ describe('dpt-sweep quickstart (reduced)', () => {
     // Same trials, same results: the tables are identical.
     expect(table(second.stdout, 'Few-shot classification')).toEqual(fewshot);
     expect(table(second.stdout, 'CAVPT length')).toEqual(length);
+    expect(second.stderr).toContain('attention maps: 0 of 3 trials computed now, the others read back');
   }, 600_000);
 
   it('names a missing model directory in one line, before starting anything', async () => {
