@@ -43,7 +43,7 @@ export function register(program: Command): void {
     .command('quickstart')
     .alias('demo')
     .description(
-      'Run the quick-start sweep (every method on three generated tasks, a CAVPT-length ablation), print its tables, serve the dashboard',
+      'Run the quick-start sweep (every method on two generated tasks, DPT with and without class-aware prompts), print its tables, serve the dashboard',
     )
     .option('--no-dashboard', 'exit after printing the tables')
     .option('--port <port>', 'dashboard port (0 picks a free one)', '8321')
@@ -73,7 +73,7 @@ async function runQuickstart(opts: QuickstartOptions): Promise<void> {
   });
   assertModelDir(prepared.model, path.join(REPO_ROOT, 'examples', 'models', 'synth-clip'));
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  if (prepared.synthetic && !(await ensureQuickstartData(syntheticRoot, log))) {
+  if (prepared.synthetic && !(await ensureQuickstartData(syntheticRoot, prepared.sweep.datasets, log))) {
     log(`using the synthetic tasks in ${syntheticRoot}`);
   }
   await mkdir(stateDir(), { recursive: true });

@@ -119,8 +119,12 @@ export const syntheticTasksOptionsSchema = z.object({
     .array(z.enum(TASK_KINDS))
     .min(1)
     .default([...TASK_KINDS]),
-  /** Images per class and split. */
-  perClass: perClassSchema.default({ train: 16, val: 4, test: 50 }),
+  /**
+   * Images per class and split. The training split is the pool few-shot trials draw their shots from and what a
+   * linear probe on the frozen features is fitted on, to show how much the features allow (tools/synth-clip/probe.ts):
+   * like the paper's datasets, it holds many more images than the 16 shots a trial takes at most.
+   */
+  perClass: perClassSchema.default({ train: 128, val: 4, test: 50 }),
   /** Image side in pixels. */
   size: z.number().int().min(32).max(128).default(48),
   noise: z.number().min(0).max(64).default(8),

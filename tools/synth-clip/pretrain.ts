@@ -1,7 +1,7 @@
 /**
  * Contrastive pretraining of a small CLIP on procedural image-caption pairs, with the project's own TF.js towers.
  *
- *   DPT_BACKEND=wasm npx tsx tools/synth-clip/pretrain.ts --out examples/models/synth-clip --seed 0
+ *   npx tsx tools/synth-clip/pretrain.ts --out examples/models/synth-clip --seed 0
  *
  * Writes into --out: tokenizer.json (BPE learned from sampled captions), config.json + model.safetensors (HF
  * CLIPModel layout), pretrain-log.jsonl (every --log-every steps) and zero-shot.json (the saved model reloaded with
@@ -40,7 +40,7 @@ const argsSchema = z.object({
   out: z.string().min(1),
   work: z.string().optional(),
   seed: int(0).default(0),
-  steps: int(1).default(1200),
+  steps: int(1).default(4000),
   batch: int(2).default(128),
   lr: z.coerce.number().positive().default(1e-3),
   warmup: int(0).default(100),
@@ -57,8 +57,12 @@ const argsSchema = z.object({
   'patch-size': int(1).default(8),
   'image-size': int(8).default(48),
   'proj-dim': int(1).default(64),
-  /** meaning: a caption is a positive for every image it is true of; caption: only for identical captions (v1). */
-  positives: z.enum(['meaning', 'caption']).default('meaning'),
+  /**
+   * caption: CLIP's targets, a caption is a positive only for its own image (and identical captions); meaning: for
+   * every image it is true of, which trains each short phrase's embedding onto its class centroid, leaving a linear
+   * probe nothing to add over the zero-shot prompt (the model card).
+   */
+  positives: z.enum(['meaning', 'caption']).default('caption'),
   resume: z.boolean().default(false),
   'skip-eval': z.boolean().default(false),
 });
