@@ -6,6 +6,8 @@ import type { Command } from 'commander';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { startDashboard } from '../../dashboards/server.ts';
+import { type Database, openDatabase } from '../../db/client.ts';
+import { isDatabaseError } from '../../db/errors.ts';
 import { sweepIdFor } from '../../db/repositories.ts';
 import { SOURCE_ROOT } from '../../source-root.ts';
 import { canonicalJson } from '../../sweep/canonical.ts';
@@ -92,6 +94,45 @@ async function runQuickstart(opts: QuickstartOptions): Promise<void> {
   const resolvedFile = path.join(stateDir(), `${prepared.sweep.name}.yaml`);
   await writeFile(resolvedFile, YAML.stringify(prepared.sweep));
 
+  const sweepId = sweepIdFor(prepared.sweep.name);
+  const report = async (db: Database, reused: number, trained: number) => {
+    process.stdout.write(
+      `${reused} of ${plan.trials.length} trials reused from earlier runs, ${trained} trained now\n\n`,
+    );
+    const sweep = { id: sweepId, name: prepared.sweep.name };
+    process.stdout.write(
+      `${await quickstartTables(
+        db.pool,
+        sweep,
+        plan.trials.map((t) => t.factors),
+      )}\n`,
+    );
+    const figure = await quickstartFigure(
+      db.pool,
+      { id: sweepId, datasets: prepared.sweep.datasets, base: prepared.sweep.base },
+      path.join(stateDir(), `${prepared.sweep.name}-attention.png`),
+      log,
+    );
+    if (figure) process.stdout.write(`attention maps (the paper's Figure 1): ${figure}\n`);
+    process.stdout.write(`total wall time ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  };
+
+  // A sweep whose every planned trial finished in an earlier run needs neither Temporal nor workers: its tables, its
+  // figure and the dashboard come from the database alone, in seconds.
+  const finished = await openFinishedSweep(sweepId, plan.trials.length);
+  if (finished) {
+    try {
+      process.stdout.write(`${prepared.sweep.name}: all ${plan.trials.length} trials finished in an earlier run\n`);
+      await report(finished, plan.trials.length, 0);
+      const { TEMPORAL_UI_URL, TEMPORAL_NAMESPACE } = process.env;
+      if (opts.dashboard)
+        await serveDashboard(finished, TEMPORAL_UI_URL ?? null, TEMPORAL_NAMESPACE, opts.host, port.data);
+    } finally {
+      await finished.close();
+    }
+    return;
+  }
+
   // One trainer per core: on the embedded stack the trainers run the CPU backends, one thread each.
   await withStack({ slots: Math.max(1, cpus().length) }, async (stack) => {
     const stopWorkers = await ensureWorkers(stack);
@@ -103,29 +144,31 @@ async function runQuickstart(opts: QuickstartOptions): Promise<void> {
       const after = await trialCounts(stack, prepared.sweep.name);
       // Only this run's training adds succeeded trials; the rest were finished before or linked to a finished twin.
       const trained = Math.max(0, (after.succeeded ?? 0) - (before.succeeded ?? 0));
-      const reused = (before.succeeded ?? 0) + (after.reused ?? 0);
-      process.stdout.write(
-        `${reused} of ${launched.trials} trials reused from earlier runs, ${trained} trained now\n\n`,
-      );
-      const tables = await quickstartTables(
-        stack.db.pool,
-        { id: launched.sweepId, name: launched.name },
-        plan.trials.map((t) => t.factors),
-      );
-      process.stdout.write(`${tables}\n`);
-      const figure = await quickstartFigure(
-        stack.db.pool,
-        { id: launched.sweepId, datasets: prepared.sweep.datasets, base: prepared.sweep.base },
-        path.join(stateDir(), `${prepared.sweep.name}-attention.png`),
-        log,
-      );
-      if (figure) process.stdout.write(`attention maps (the paper's Figure 1): ${figure}\n`);
-      process.stdout.write(`total wall time ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-      if (opts.dashboard) await serveDashboard(stack, opts.host, port.data);
+      await report(stack.db, (before.succeeded ?? 0) + (after.reused ?? 0), trained);
+      const uiUrl = stack.temporal.uiUrl ?? process.env.TEMPORAL_UI_URL ?? null;
+      if (opts.dashboard) await serveDashboard(stack.db, uiUrl, stack.temporal.namespace, opts.host, port.data);
     } finally {
       await stopWorkers();
     }
   });
+}
+
+/**
+ * The database, open, when the sweep exists and all of its `planned` trials finished (succeeded, or linked to a
+ * finished twin); otherwise null, the database closed again so the full stack can open it.
+ */
+async function openFinishedSweep(sweepId: string, planned: number): Promise<Database | null> {
+  const db = await openDatabase().catch((err: unknown) => {
+    throw isDatabaseError(err) ? new UserError(err.message) : err;
+  });
+  const [row] = await sweepStatus(db, [sweepId]).catch(async (err: unknown) => {
+    await db.close();
+    throw err;
+  });
+  const done = (row?.trials.succeeded ?? 0) + (row?.trials.reused ?? 0);
+  if (row?.status === 'succeeded' && row.total === planned && done === planned) return db;
+  await db.close();
+  return null;
 }
 
 /**
@@ -144,15 +187,21 @@ async function trialCounts(stack: Stack, name: string): Promise<Record<string, n
   return row?.trials ?? {};
 }
 
-async function serveDashboard(stack: Stack, host: string, port: number): Promise<void> {
+async function serveDashboard(
+  db: Database,
+  temporalUiUrl: string | null,
+  temporalNamespace: string | undefined,
+  host: string,
+  port: number,
+): Promise<void> {
   let server: Awaited<ReturnType<typeof startDashboard>>;
   try {
     server = await startDashboard({
-      db: stack.db,
+      db,
       host,
       port,
-      temporalUiUrl: stack.temporal.uiUrl ?? process.env.TEMPORAL_UI_URL,
-      temporalNamespace: stack.temporal.namespace,
+      ...(temporalUiUrl ? { temporalUiUrl } : {}),
+      ...(temporalNamespace ? { temporalNamespace } : {}),
     });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
