@@ -86,7 +86,7 @@ describe('dpt-sweep quickstart (reduced)', () => {
     // Figure 1: zero-shot CLIP, CoOp and DPT (class token and class-aware prompts) on four synth_target images.
     const figure = first.stdout.match(/^attention maps \(the paper's Figure 1\): (.+\.png)$/m)?.[1];
     expect(figure, first.stdout).toBe(
-      path.join(home, `${first.stdout.match(/^(quickstart-reduced-\w+):/m)?.[1]}-attention.png`),
+      path.join(home, `${first.stdout.match(/^(quickstart-reduced-[\w-]+): \d+ trials$/m)?.[1]}-attention.png`),
     );
     const drawn = await sharp(figure as string).metadata();
     expect(drawn.format).toBe('png');
