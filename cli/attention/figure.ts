@@ -16,15 +16,18 @@ const HEADER = 40;
 const CAPTION = 22;
 const LABEL = 120;
 
-/** A sequential colour scale (dark blue → red → yellow), drawn with an opacity that grows with the share. */
+const LOW: Rgb = [20, 20, 120];
+const MID: Rgb = [220, 40, 40];
+const HIGH: Rgb = [255, 235, 60];
+
+/**
+ * A sequential colour scale (dark blue → red → yellow), drawn with an opacity that grows with the share; the
+ * dashboard's trial page draws the same scale (dashboards/static/app.js, heatColour).
+ */
 function heatColour(t: number): Rgb {
-  const [low, mid, high]: Rgb[] = [
-    [20, 20, 120],
-    [220, 40, 40],
-    [255, 235, 60],
-  ];
-  const [from, to, u] = t <= 0.5 ? [low, mid, t / 0.5] : [mid, high, (t - 0.5) / 0.5];
-  return [0, 1, 2].map((k) => Math.round((from as Rgb)[k]! + u * ((to as Rgb)[k]! - (from as Rgb)[k]!))) as Rgb;
+  const [from, to, u] = t <= 0.5 ? [LOW, MID, t / 0.5] : [MID, HIGH, (t - 0.5) / 0.5];
+  const mix = (k: 0 | 1 | 2) => Math.round(from[k] + u * (to[k] - from[k]));
+  return [mix(0), mix(1), mix(2)];
 }
 
 /** The grid × grid map as an RGBA overlay, each patch one block (the model sees nothing finer), scaled to its max. */

@@ -45,7 +45,7 @@ export function register(program: Command): void {
     .command('quickstart')
     .alias('demo')
     .description(
-      'Run the quick-start sweep (every method on two generated tasks, DPT with and without class-aware prompts), print its tables, serve the dashboard',
+      'Run the quick-start sweep (every method on two generated tasks, DPT with and without class-aware prompts), print its tables and attention maps, serve the dashboard',
     )
     .option('--no-dashboard', 'exit after printing the tables')
     .option('--port <port>', 'dashboard port (0 picks a free one)', '8321')
