@@ -10,6 +10,7 @@ import type { Queryable } from '../../db/migrate.ts';
 import { loadLatestCheckpoint } from '../../db/repositories.ts';
 import { ClipLoadError } from '../../dpt/clip/errors.ts';
 import { METHODS } from '../../dpt/methods/registry.ts';
+import { readModelSizes } from '../../dpt/model-sizes.ts';
 import { trialAttention } from '../../dpt/trainer/attention.ts';
 import { CheckpointError } from '../../dpt/trainer/checkpoint.ts';
 import { parseTrialConfig, TrialConfigError } from '../../dpt/trial-config.ts';
@@ -72,17 +73,22 @@ export async function sweepAttention(
   return { columns, trials: picked.length, computed };
 }
 
+/** Maps stored for the trial at the asked block (by default its model's last) and image count, if any. */
 async function storedMaps(
   db: Queryable,
   trial: AttentionCandidate,
   selection: AttentionSelection,
 ): Promise<AttentionMaps | undefined> {
   const stored = await loadAttentionMaps(db, trial.id);
+  if (stored.length === 0) return undefined;
+  let layer = selection.layer;
+  try {
+    layer ??= (await readModelSizes(parseTrialConfig(trial.config).model)).visionLayers - 1;
+  } catch (err) {
+    throw asUserError(trial, err);
+  }
   return stored.find(
-    (maps) =>
-      maps.dataset === selection.dataset &&
-      (selection.layer === undefined || maps.layer === selection.layer) &&
-      maps.images.length === selection.images,
+    (maps) => maps.dataset === selection.dataset && maps.layer === layer && maps.images.length === selection.images,
   );
 }
 
@@ -98,12 +104,17 @@ async function computeMaps(
       ...(selection.layer === undefined ? {} : { layer: selection.layer }),
     });
   } catch (err) {
-    if (err instanceof ClipLoadError || err instanceof DatasetError || err instanceof CheckpointError) {
-      throw new UserError(`trial ${trial.id}: ${err.message}`);
-    }
-    if (err instanceof TrialConfigError) throw new UserError(`trial ${trial.id}: its config: ${err.message}`);
-    throw err;
+    throw asUserError(trial, err);
   }
+}
+
+/** A trial whose model, data, checkpoint or config cannot be used is the user's to hear about, in one line. */
+function asUserError(trial: AttentionCandidate, err: unknown): unknown {
+  if (err instanceof ClipLoadError || err instanceof DatasetError || err instanceof CheckpointError) {
+    return new UserError(`trial ${trial.id}: ${err.message}`);
+  }
+  if (err instanceof TrialConfigError) return new UserError(`trial ${trial.id}: its config: ${err.message}`);
+  return err;
 }
 
 /** One trial per method, at the asked shots and seed, narrowed by --where; more than one is the user's to settle. */
