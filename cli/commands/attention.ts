@@ -8,6 +8,7 @@ import { resolveSweeps, UnknownSweepError } from '../../db/results/sweeps.ts';
 import { attentionFigure } from '../attention/figure.ts';
 import { sweepAttention } from '../attention/maps.ts';
 import { UserError } from '../errors.ts';
+import { collect } from '../options.ts';
 
 const optionsSchema = z.object({
   dataset: z.string().min(1),
@@ -70,8 +71,4 @@ async function run(sweep: string, options: Options): Promise<void> {
   } finally {
     await db.close();
   }
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }

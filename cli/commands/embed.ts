@@ -5,6 +5,7 @@ import { initBackend } from '../../dpt/backend.ts';
 import { ClipLoadError } from '../../dpt/clip/errors.ts';
 import { type LoadedClip, loadClip } from '../../dpt/clip/model.ts';
 import { UserError } from '../errors.ts';
+import { collect } from '../options.ts';
 
 interface EmbedOptions {
   model: string;
@@ -90,10 +91,6 @@ function encodeImages({ model }: LoadedClip, pixels: Float32Array[]): number[][]
 function encodeTexts({ model, tokenizer }: LoadedClip, texts: string[]): number[][] {
   const { ids, eotIndex } = tokenizer.encode(texts);
   return tf.tidy(() => model.text.encode(ids, eotIndex).arraySync());
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 function describe(embedding: number[]): string {

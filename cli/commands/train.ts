@@ -13,6 +13,7 @@ import { runTrial, TrialDataError } from '../../dpt/trainer/run-trial.ts';
 import type { EpochMetrics, TrialOutcome } from '../../dpt/trainer/types.ts';
 import { parseTrialConfig, setPath, type TrialConfig, TrialConfigError } from '../../dpt/trial-config.ts';
 import { UserError } from '../errors.ts';
+import { collect } from '../options.ts';
 
 interface TrainOptions {
   set: string[];
@@ -40,10 +41,6 @@ export function register(program: Command): void {
         `${[...lines, `backend ${outcome.backend}, ${outcome.parameters} trainable parameters`].join('\n')}\n`,
       );
     });
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 /** Read, override and validate a trial file; every problem is a one-line UserError naming the key. */
