@@ -223,7 +223,10 @@ function unrecordedOutcome(): 'failed' | 'cancelled' | 'timed_out' {
 }
 
 async function sourceTop1(db: Database, trialId: string, dataset: string): Promise<{ top1?: number }> {
-  const row = await db.prisma.trialResult.findFirst({ where: { trialId, evalDataset: dataset, split: 'test' } });
+  // Its own classes: all of them, or the base half under base-to-novel (whose novel half is a row of its own).
+  const row = await db.prisma.trialResult.findFirst({
+    where: { trialId, evalDataset: dataset, split: 'test', classSubset: { in: ['all', 'base'] } },
+  });
   return row ? { top1: row.top1 } : {};
 }
 

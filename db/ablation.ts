@@ -9,6 +9,7 @@ import {
   type TrialFactorName,
 } from '../sweep/factors.ts';
 import type { Queryable } from './migrate.ts';
+import { OWN_CLASSES_SQL } from './own-classes.ts';
 
 /**
  * Seed-as-replicate aggregation, written once for the CLI and the dashboard. Factors map to SQL through this fixed
@@ -28,10 +29,17 @@ export const FACTORS: Record<Factor, FactorSql> = {
   ...trialColumns,
   /** The evaluation dataset (domain generalization); without it only the source dataset's own split counts. */
   evalDataset: { sql: 'ev."evalDataset"', type: 'text' },
+  /**
+   * Which classes of the evaluated dataset a result covers: all, or base and novel (base-to-novel). Without it a
+   * trial counts on its own classes (OWN_CLASSES_SQL).
+   */
+  classSubset: { sql: 'cs."classSubset"', type: 'text' },
 };
 
-export type Factor = 'sweep' | TrialFactorName | 'evalDataset';
-export const FACTOR_NAMES: Factor[] = ['sweep', ...TRIAL_FACTOR_NAMES, 'evalDataset'];
+/** Factors of a trial's results rather than of the trial: one trial has a row per evaluated dataset and subset. */
+export type ResultFactor = 'evalDataset' | 'classSubset';
+export type Factor = 'sweep' | TrialFactorName | ResultFactor;
+export const FACTOR_NAMES: Factor[] = ['sweep', ...TRIAL_FACTOR_NAMES, 'evalDataset', 'classSubset'];
 export type { FactorType, FactorValue, TrialFactorName };
 export { FACTOR_DEFS, TRIAL_FACTOR_NAMES };
 
@@ -84,16 +92,21 @@ export class PoolingError extends Error {
   }
 }
 
-/** Config fields that cannot change what a trial learns or scores on its source dataset, and the seed. */
-const NOT_SETTINGS = [...NON_IDENTITY_FIELDS, 'seed', 'evalDatasets', 'evalBatchSize'];
+const RESULT_FACTORS: ResultFactor[] = ['evalDataset', 'classSubset'];
+
+/**
+ * Config fields that cannot change what a trial learns or scores on its source dataset, the seed, and
+ * `subsampleClasses`, which is a factor (a config without it, stored before base-to-novel existed, means 'all').
+ */
+const NOT_SETTINGS = [...NON_IDENTITY_FIELDS, 'seed', 'evalDatasets', 'evalBatchSize', 'subsampleClasses'];
 
 /** The trials of the query as SQL pieces shared by the statements of one cellStats call. */
 interface TrialScope {
   params: unknown[];
   /** `WITH trials AS (...)` */
   cte: string;
-  /** `FROM trials t` with its joins (the sweep's name, one row per evaluation dataset when needed) */
-  from: (needsEval: boolean) => string;
+  /** `FROM trials t` with its joins (the sweep's name, one row per evaluated dataset and class subset when needed) */
+  from: (perResult: boolean) => string;
   /** the query's filters, or '' */
   filterWhere: string;
 }
@@ -129,9 +142,15 @@ function trialScope(query: z.output<typeof cellQuerySchema>, factors: Factor[]):
   return {
     params,
     cte: `WITH trials AS (${trials})`,
-    from: (needsEval) =>
+    from: (perResult) =>
       `FROM trials t ${sweepJoin}
-       ${needsEval ? 'CROSS JOIN LATERAL unnest(t."evalDatasets") AS ev("evalDataset")' : ''}`,
+       ${
+         perResult
+           ? `CROSS JOIN LATERAL unnest(t."evalDatasets") AS ev("evalDataset")
+              CROSS JOIN LATERAL unnest(CASE WHEN t."subsampleClasses" = 'base' AND ev."evalDataset" = t."dataset"
+                THEN ARRAY['base', 'novel'] ELSE ARRAY['all'] END) AS cs("classSubset")`
+           : ''
+       }`,
     filterWhere: filters.length > 0 ? `WHERE ${filters.join(' AND ')}` : '',
   };
 }
@@ -283,8 +302,9 @@ function differingPaths(a: unknown, b: unknown, at = ''): Difference[] {
 export async function cellStats(db: Queryable, query: CellQuery): Promise<CellReport> {
   const parsed = cellQuerySchema.parse(query);
   const { where } = parsed;
-  // Without evalDataset in play each trial counts on its own source dataset: no unnest, no per-row array.
-  const perEval = parsed.factors.includes('evalDataset') || 'evalDataset' in where;
+  // Without a result factor in play each trial counts on its own source dataset and classes: no unnest.
+  const perEval = RESULT_FACTORS.some((factor) => parsed.factors.includes(factor) || factor in where);
+  const perSubset = parsed.factors.includes('classSubset') || 'classSubset' in where;
   const scope = trialScope(parsed, parsed.factors);
   const combos = await combinations(db, scope, parsed.factors, perEval);
   const added = hiddenFactors(combos, parsed.factors);
@@ -309,7 +329,8 @@ export async function cellStats(db: Queryable, query: CellQuery): Promise<CellRe
     ? { join: TEST_TOP1.join, top1: TEST_TOP1.sql }
     : {
         join: `LEFT JOIN "TrialResult" r
-          ON r."trialId" = COALESCE(t."reusedFromId", t."id") AND r."evalDataset" = ${evalColumn} AND r."split" = ${splitParam}`,
+          ON r."trialId" = COALESCE(t."reusedFromId", t."id") AND r."evalDataset" = ${evalColumn} AND r."split" = ${splitParam}
+         AND r."classSubset" = ${perSubset ? 'cs."classSubset"' : `CASE WHEN ${evalColumn} = t."dataset" THEN ${OWN_CLASSES_SQL('t')} ELSE 'all' END`}`,
         top1: 'r."top1"',
       };
   const sql = `

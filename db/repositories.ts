@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { FACTOR_DEFS, type FactorDef, type FactorValue, type TrialFactorName } from '../sweep/factors.ts';
 import { DatabaseError } from './errors.ts';
 import type { Queryable } from './migrate.ts';
+import { OWN_CLASSES_SQL } from './own-classes.ts';
 
 /**
  * Idempotent writes. Activities run at least once, so every write is an upsert on a natural key, and an upsert that
@@ -96,7 +97,8 @@ function factorSchema(def: FactorDef): z.ZodType<FactorValue> {
       : def.type === 'int'
         ? z.number().int().nonnegative()
         : z.number().nonnegative();
-  return def.nullable ? value.nullable().default(null) : value;
+  if (def.nullable) return value.nullable().default(null);
+  return def.defaultValue === undefined ? value : value.default(def.defaultValue);
 }
 
 /** A planned trial: its identity, its resolved config and its factors (sweep/factors.ts; nullable ones may be left out). */
@@ -328,6 +330,7 @@ const resultSchema = z
   .object({
     evalDataset: z.string().min(1),
     split: z.string().min(1),
+    classSubset: z.enum(['all', 'base', 'novel']).default('all'),
     correct: z.number().int().nonnegative(),
     total: z.number().int().positive(),
   })
@@ -343,28 +346,32 @@ export function upsertResults(db: Queryable, trialId: string, inputs: ResultInpu
 }
 
 /**
- * Upserts accuracies of many trials in one multi-row statement. A row of a trial's own dataset on the test split is
- * also copied to its Trial row (`testTop1`), in the same statement, so the copy never disagrees with the result.
+ * Upserts accuracies of many trials in one multi-row statement. A row of a trial's own dataset on the test split (its
+ * own classes: OWN_CLASSES_SQL) is also copied to its Trial row (`testTop1`), in the same statement, so the copy
+ * never disagrees with the result.
  */
 export async function upsertManyResults(db: Queryable, rows: Array<ResultInput & { trialId: string }>): Promise<void> {
   const results = rows.map((row) => ({ trialId: z.string().min(1).parse(row.trialId), ...resultSchema.parse(row) }));
   if (results.length === 0) return;
   await db.query(
     `WITH written AS (
-       INSERT INTO "TrialResult" ("trialId", "evalDataset", split, top1, correct, total, "updatedAt")
-       SELECT u.trial, u.eval, u.split, 100.0 * u.correct / u.total, u.correct, u.total, now()
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[]) AS u(trial, eval, split, correct, total)
-       ON CONFLICT ("trialId", "evalDataset", split) DO UPDATE
+       INSERT INTO "TrialResult" ("trialId", "evalDataset", split, "classSubset", top1, correct, total, "updatedAt")
+       SELECT u.trial, u.eval, u.split, u.subset, 100.0 * u.correct / u.total, u.correct, u.total, now()
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[])
+              AS u(trial, eval, split, subset, correct, total)
+       ON CONFLICT ("trialId", "evalDataset", split, "classSubset") DO UPDATE
           SET top1 = EXCLUDED.top1, correct = EXCLUDED.correct, total = EXCLUDED.total, "updatedAt" = now()
         WHERE ("TrialResult".correct, "TrialResult".total) IS DISTINCT FROM (EXCLUDED.correct, EXCLUDED.total)
-       RETURNING "trialId", "evalDataset", split, top1)
+       RETURNING "trialId", "evalDataset", split, "classSubset", top1)
      UPDATE "Trial" t SET "testTop1" = w.top1
        FROM written w
-      WHERE t.id = w."trialId" AND t.dataset = w."evalDataset" AND w.split = 'test'`,
+      WHERE t.id = w."trialId" AND t.dataset = w."evalDataset" AND w.split = 'test'
+        AND w."classSubset" = ${OWN_CLASSES_SQL('t')}`,
     [
       results.map((r) => r.trialId),
       results.map((r) => r.evalDataset),
       results.map((r) => r.split),
+      results.map((r) => r.classSubset),
       results.map((r) => r.correct),
       results.map((r) => r.total),
     ],

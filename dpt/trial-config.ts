@@ -30,6 +30,9 @@ export const SOURCE_DATASETS = [
 export const TRAIN_DATASETS = [...SOURCE_DATASETS, ...SYNTHETIC_DATASET_NAMES] as const;
 export const ALL_DATASETS = DATASET_NAMES;
 
+export const SUBSAMPLE_CLASSES = ['all', 'base'] as const;
+export type SubsampleClasses = (typeof SUBSAMPLE_CLASSES)[number];
+
 export const CAVPT_MODES = ['top-down', 'bottom-up', 'shared'] as const;
 export type CavptMode = (typeof CAVPT_MODES)[number];
 
@@ -115,6 +118,11 @@ export const trialConfigInputSchema = z.strictObject({
   evalBatchSize: positiveInt.default(50),
   /** extra evaluation targets after training (docs/method.md §14); the source test split is always evaluated */
   evalDatasets: z.array(z.enum(ALL_DATASETS)).default([]),
+  /**
+   * Base-to-novel generalization (CoCoOp's DATASET.SUBSAMPLE_CLASSES, data/subsample.ts): 'base' trains on the base
+   * half of the source dataset's classes and evaluates its base and its novel test classes separately.
+   */
+  subsampleClasses: z.enum(SUBSAMPLE_CLASSES).default('all'),
   /** where few-shot split files are cached; default: <root>/<dataset folder>/split_fewshot */
   splitCacheDir: z.string().min(1).optional(),
   /** save a checkpoint every N epochs (0 = never, the last epoch is always offered) */

@@ -46,9 +46,13 @@ function write(value: unknown, at: string): string {
  */
 export const NON_IDENTITY_FIELDS = ['root', 'splitCacheDir', 'checkpointEvery', 'preset'] as const;
 
-/** The part of a resolved config that decides the trial's result. */
+/**
+ * The part of a resolved config that decides the trial's result. `subsampleClasses` is left out at its default
+ * ('all'), so every trial planned before base-to-novel existed keeps its key (and its results stay reusable).
+ */
 export function identityView(config: TrialConfig): Record<string, unknown> {
   const view: Record<string, unknown> = { ...config };
   for (const field of NON_IDENTITY_FIELDS) delete view[field];
+  if (view.subsampleClasses === 'all') delete view.subsampleClasses;
   return view;
 }

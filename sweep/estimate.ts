@@ -2,6 +2,7 @@ import { trainsAnything } from '../dpt/methods/registry.ts';
 import type { TrialConfig } from '../dpt/trial-config.ts';
 import { datasetSizes } from './datasets.ts';
 import type { SweepPlan } from './expand.ts';
+import { trainedClassCount } from './protocol.ts';
 
 /**
  * Rough compute of a sweep, counted in images pushed through the model: per trial, epochs × the images one epoch
@@ -25,7 +26,8 @@ export function trialImages(config: TrialConfig): TrialImages {
   const source = datasetSizes(config.dataset);
   const evalImages = source.test + config.evalDatasets.reduce((sum, name) => sum + datasetSizes(name).test, 0);
   if (!trainsAnything(config.method)) return { train: 0, eval: evalImages };
-  const perEpochAvailable = source.classes * config.shots;
+  // Base-to-novel trains on the base half of the classes; its base and novel test sets together are the whole split.
+  const perEpochAvailable = trainedClassCount(config.dataset, config.subsampleClasses) * config.shots;
   const batch = config.optim.batchSize;
   const perEpoch = perEpochAvailable >= batch ? Math.floor(perEpochAvailable / batch) * batch : perEpochAvailable;
   return { train: config.optim.epochs * perEpoch, eval: evalImages };

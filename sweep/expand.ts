@@ -6,6 +6,7 @@ import { canonicalJson, identityView } from './canonical.ts';
 import type { DatasetCell } from './datasets.ts';
 import { type TrialFactors, trialFactors } from './factors.ts';
 import type { SweepIssue } from './issues.ts';
+import { protocolOf } from './protocol.ts';
 import { assignmentsOf, axisValues, type RandomRange, type SweepFile, type VarySpec, varyAxes } from './schema.ts';
 
 /**
@@ -179,6 +180,7 @@ function rawTrial(
     model: file.base.model,
     preset: file.base.preset,
     evalDatasets: [...cell.evalDatasets],
+    subsampleClasses: protocolOf(file.protocol).name === 'base-to-novel' ? 'base' : 'all',
   });
   return raw;
 }

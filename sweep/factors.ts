@@ -1,7 +1,7 @@
 import { METHODS, methodDef, readsSetting } from '../dpt/methods/registry.ts';
 import type { Method, TrialConfig } from '../dpt/trial-config.ts';
 import { AXES, type AxisColumn, type AxisDef, type AxisKey } from './axes.ts';
-import { datasetSizes } from './datasets.ts';
+import { trainedClassCount } from './protocol.ts';
 
 /**
  * THE list of a trial's factors: every setting a sweep can set or vary, stored as a typed column of "Trial" (one
@@ -11,7 +11,7 @@ import { datasetSizes } from './datasets.ts';
  * trial columns, filters and series, export's columns; test/unit/sweep/factors.test.ts checks prisma/schema.prisma
  * against it.
  *
- * The first four are set by the sweep's own keys (method, datasets, model, shots); the rest are the sweep axes
+ * The first five are set by the sweep's own keys (method, datasets, model, shots, protocol); the rest are the sweep axes
  * (sweep/axes.ts), each stored in its `column`. A factor the trial's method does not read is null, which keeps "not
  * applicable" apart from every real value. The seed is a replicate, never a factor. Pure.
  */
@@ -20,7 +20,7 @@ export const METHOD_ORDER: readonly string[] = METHODS;
 
 export type FactorType = 'text' | 'int' | 'float8';
 export type FactorValue = string | number | null;
-export type TrialFactorName = 'dataset' | 'backbone' | 'shots' | AxisColumn;
+export type TrialFactorName = 'dataset' | 'backbone' | 'shots' | 'subsampleClasses' | AxisColumn;
 
 /**
  * Ascending factor values as PostgreSQL orders them under the C collation: numbers by value, text by code point (the
@@ -40,6 +40,8 @@ export interface FactorDef {
   axis: AxisKey | null;
   /** Null only where the method does not read the setting (axes); method, dataset, backbone and shots never are. */
   nullable: boolean;
+  /** What a planned trial that does not give it gets (the column's default), for one that is never null. */
+  defaultValue?: string;
   valueOf(config: TrialConfig): FactorValue;
 }
 
@@ -52,10 +54,12 @@ const STORED_AS: Partial<Record<AxisKey, (config: TrialConfig) => FactorValue>> 
       : readsSetting(method, 'optim.lrText')
         ? optim.lrText
         : null,
-  // The trainer uses K = min(K_N, classes) class-aware prompts (dpt/trial-config.ts, cavpt.kN); K_N as configured is
+  // The trainer uses K = min(K_N, classes it trains on) class-aware prompts (dpt/trial-config.ts, cavpt.kN); K_N as configured is
   // the kN column.
   'cavpt.length': (config) =>
-    methodDef(config.method).classAware ? Math.min(config.cavpt.kN, datasetSizes(config.dataset).classes) : null,
+    methodDef(config.method).classAware
+      ? Math.min(config.cavpt.kN, trainedClassCount(config.dataset, config.subsampleClasses))
+      : null,
 };
 
 /** The CLIP weights' folder name, e.g. "clip-vit-base-patch32" for /models/clip-vit-base-patch32/. */
@@ -88,6 +92,15 @@ export const FACTOR_DEFS: readonly FactorDef[] = [
   { name: 'dataset', type: 'text', axis: null, nullable: false, valueOf: (config) => config.dataset },
   { name: 'backbone', type: 'text', axis: null, nullable: false, valueOf: (config) => backboneOf(config.model) },
   { name: 'shots', type: 'int', axis: null, nullable: false, valueOf: (config) => config.shots },
+  // Set by the sweep's protocol (base-to-novel trains on the base classes), so that no table pools the two.
+  {
+    name: 'subsampleClasses',
+    type: 'text',
+    axis: null,
+    nullable: false,
+    defaultValue: 'all',
+    valueOf: (config) => config.subsampleClasses,
+  },
   ...(Object.keys(AXES) as AxisKey[]).filter((key) => key !== 'method').map(axisFactor),
 ];
 
@@ -109,6 +122,7 @@ export type TrialFactors = Record<TrialFactorName, FactorValue> & {
   dataset: string;
   backbone: string;
   shots: number;
+  subsampleClasses: string;
   seed: number;
 };
 

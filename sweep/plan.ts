@@ -1,7 +1,7 @@
 import type { ModelSizes } from '../dpt/trainable.ts';
-import { resolveDatasets } from './datasets.ts';
 import { expandTrials, materialiseVariations, resolveCells, type SweepPlan } from './expand.ts';
 import { SweepFileError } from './issues.ts';
+import { protocolCells } from './protocol.ts';
 import { parseSweepText, type SweepFile } from './schema.ts';
 import { cellIssues, fileIssues, type SizeOptions } from './validate.ts';
 import { sweepWarnings } from './warnings.ts';
@@ -30,8 +30,8 @@ export function planSweepText(text: string, source = 'sweep file', options: Plan
 
 /** Validate and expand a file schema.ts has accepted; throws SweepFileError with every problem found. */
 export function planSweep(file: SweepFile, options: PlanOptions = {}, source = 'sweep file'): SweepPlan {
-  const datasets = resolveDatasets(file.datasets).cells;
-  const problems = fileIssues(file, datasets.length, options);
+  const { cells: datasets, issues: protocolProblems } = protocolCells(file);
+  const problems = [...protocolProblems, ...fileIssues(file, datasets.length, options)];
   if (problems.length > 0) throw new SweepFileError(problems, source);
 
   const variations = materialiseVariations(file.vary);

@@ -12,6 +12,7 @@ import {
 } from './axes.ts';
 import { resolveDatasets } from './datasets.ts';
 import { heartbeatTimeoutProblem } from './duration.ts';
+import { DEFAULT_TRANSFER_SOURCE, isTransfer, PROTOCOLS, type ProtocolName } from './protocol.ts';
 import { formatPath, renderValue, SweepFileError, type SweepIssue } from './issues.ts';
 
 /**
@@ -162,7 +163,29 @@ const varySchema = z.discriminatedUnion(
   { error: `expected one of ${VARY_MODES.join(', ')}` },
 );
 
-export const sweepFileSchema = strict({
+const protocolNameSchema = z.enum(PROTOCOLS, { error: `expected one of ${PROTOCOLS.join(', ')}` });
+const protocolSchema = z.union(
+  [
+    protocolNameSchema,
+    strict({
+      name: protocolNameSchema,
+      /** cross-dataset and domain-generalization: where the prompts are evaluated besides the source */
+      targets: distinctListOf(z.string({ error: 'expected a dataset name' }), 'dataset names or groups').optional(),
+    }),
+  ],
+  { error: `expected one of ${PROTOCOLS.join(', ')}, or { name, targets }` },
+);
+
+/** Cross-dataset and domain-generalization train on ImageNet when the file lists no dataset. */
+function defaultTransferSource(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || 'datasets' in raw) return raw;
+  const spec = (raw as { protocol?: unknown }).protocol;
+  const name = typeof spec === 'object' && spec !== null ? (spec as { name?: unknown }).name : spec;
+  if (!(PROTOCOLS as readonly unknown[]).includes(name) || !isTransfer(name as ProtocolName)) return raw;
+  return { ...raw, datasets: [DEFAULT_TRANSFER_SOURCE] };
+}
+
+const sweepFileShape = strict({
   name: z
     .string({ error: 'expected a name of letters, digits, ".", "_" or "-" (at most 100 characters)' })
     .regex(NAME_PATTERN, { error: 'expected a name of letters, digits, ".", "_" or "-" (at most 100 characters)' }),
@@ -201,7 +224,11 @@ export const sweepFileSchema = strict({
       .optional(),
   }).default({ maxParallel: 4, taskQueue: 'gpu' }),
   reuse: z.boolean({ error: 'expected true or false' }).default(true),
+  /** the evaluation protocol (sweep/protocol.ts); absent = few-shot */
+  protocol: protocolSchema.optional(),
 });
+
+export const sweepFileSchema = z.preprocess(defaultTransferSource, sweepFileShape);
 
 export type SweepFile = z.output<typeof sweepFileSchema>;
 export type SweepBase = SweepFile['base'];

@@ -1,9 +1,9 @@
 import { type ModelSizes, type TrialProblem, trialProblems } from '../dpt/trainable.ts';
 import { METHODS, type Method, TrialConfigError } from '../dpt/trial-config.ts';
 import { AXES, type AxisDef, type AxisKey } from './axes.ts';
-import { resolveDatasets } from './datasets.ts';
 import type { ResolvedCell } from './expand.ts';
 import type { SweepIssue } from './issues.ts';
+import { protocolCells } from './protocol.ts';
 import { assignmentsOf, axisValues, type SweepFile, type VarySpec, varyAxes } from './schema.ts';
 
 /**
@@ -27,7 +27,17 @@ export interface SizeOptions {
 }
 
 /** Fields the sweep itself sets on every trial; `base.trial` may not set them. */
-const SWEEP_OWNED_FIELDS = ['method', 'dataset', 'root', 'shots', 'seed', 'model', 'preset', 'evalDatasets'] as const;
+const SWEEP_OWNED_FIELDS = [
+  'method',
+  'dataset',
+  'root',
+  'shots',
+  'seed',
+  'model',
+  'preset',
+  'evalDatasets',
+  'subsampleClasses',
+] as const;
 
 /** Number of variations, computed without materialising them. */
 export function variationCount(vary: VarySpec | undefined): number {
@@ -46,7 +56,7 @@ export function variationCount(vary: VarySpec | undefined): number {
 
 /** variations × datasets × shots × seeds: the number of trials before deduplication. */
 export function countUpperBound(file: SweepFile): number {
-  const datasets = resolveDatasets(file.datasets).cells.length;
+  const datasets = protocolCells(file).cells.length;
   return variationCount(file.vary) * datasets * file.shots.length * file.seeds.length;
 }
 
@@ -114,8 +124,11 @@ function ownerOf(field: (typeof SWEEP_OWNED_FIELDS)[number]): string {
     case 'method':
       return 'base.method or a method axis';
     case 'dataset':
-    case 'evalDatasets':
       return 'datasets';
+    case 'evalDatasets':
+      return 'datasets and protocol';
+    case 'subsampleClasses':
+      return 'protocol: base-to-novel';
     case 'root':
       return 'base.dataRoot';
     case 'shots':

@@ -1,6 +1,6 @@
 import { methodDef, readsSetting } from '../dpt/methods/registry.ts';
 import type { TrialConfig } from '../dpt/trial-config.ts';
-import { datasetSizes } from './datasets.ts';
+import { trainedClassCount } from './protocol.ts';
 import type { SweepIssue } from './issues.ts';
 
 /**
@@ -15,11 +15,11 @@ export function sweepWarnings(configs: Iterable<TrialConfig>): SweepIssue[] {
       warmup.add(`${config.dataset} (C=${config.loss.warmupEpochs}, epochs=${config.optim.epochs})`);
     }
     if (methodDef(config.method).classAware) {
-      const classes = datasetSizes(config.dataset).classes;
+      const classes = trainedClassCount(config.dataset, config.subsampleClasses);
       if (config.cavpt.kN > classes) {
         const set = capped.get(config.dataset) ?? new Set<number>();
         set.add(config.cavpt.kN);
-        capped.set(config.dataset, set);
+        capped.set(`${config.dataset}\u0000${classes}`, set);
       }
     }
   }
@@ -31,10 +31,10 @@ export function sweepWarnings(configs: Iterable<TrialConfig>): SweepIssue[] {
     });
   }
   if (capped.size > 0) {
-    const parts = [...capped].map(
-      ([dataset, values]) =>
-        `${dataset} (${datasetSizes(dataset).classes} classes) at ${[...values].sort((a, b) => a - b).join(', ')}`,
-    );
+    const parts = [...capped].map(([key, values]) => {
+      const [dataset, classes] = key.split('\u0000');
+      return `${dataset} (${classes} classes) at ${[...values].sort((a, b) => a - b).join(', ')}`;
+    });
     out.push({
       path: 'cavpt.length (K_N)',
       message: `K_N above a dataset's class count acts as the class count (min(K_N, classes)), so these trials repeat the capped setting: ${parts.join('; ')}`,

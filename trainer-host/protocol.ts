@@ -18,6 +18,8 @@ export interface EpochReport {
 export interface EvalReport {
   evalDataset: string;
   split: string;
+  /** all, or the base or novel half of the classes (base-to-novel) */
+  classSubset: 'all' | 'base' | 'novel';
   top1: number;
   correct: number;
   total: number;

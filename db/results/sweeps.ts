@@ -41,8 +41,10 @@ export async function resolveSweeps(db: Queryable, namesOrIds: string[]): Promis
   return [...new Map(ids.map((id) => [id, byId.get(id) as ResolvedSweep])).values()];
 }
 
-/** Trial columns that are factors; `sweep` and `evalDataset` are derived and handled apart. */
-const TRIAL_FACTORS = FACTOR_NAMES.filter((factor) => factor !== 'sweep' && factor !== 'evalDataset');
+/** Trial columns that are factors; `sweep` and the result factors are derived and handled apart. */
+const TRIAL_FACTORS = FACTOR_NAMES.filter(
+  (factor) => factor !== 'sweep' && factor !== 'evalDataset' && factor !== 'classSubset',
+);
 
 /**
  * The distinct values each factor takes over the trials of the sweeps (null included when unset), to tell which
@@ -56,7 +58,10 @@ export async function factorValues(
   /** only these factors (the others come back empty): a view's check needs one or two of them */
   only: readonly Factor[] = FACTOR_NAMES,
 ): Promise<Map<Factor, FactorValue[]>> {
-  const columns = TRIAL_FACTORS.filter((factor) => only.includes(factor));
+  // The class subsets follow from the trials' subsampleClasses: base-to-novel trials have a base and a novel half.
+  const columns = TRIAL_FACTORS.filter(
+    (factor) => only.includes(factor) || (factor === 'subsampleClasses' && only.includes('classSubset')),
+  );
   const selects = columns.map((factor) => `t."${factor}"`);
   if (only.includes('sweep')) selects.push('t."sweepId" AS sweep');
   const [combos, evalDatasets] = await Promise.all([
@@ -82,6 +87,14 @@ export async function factorValues(
   for (const factor of only.includes('sweep') ? [...columns, 'sweep' as const] : columns)
     values.set(factor, distinctOf(combos.rows.map((row) => row[factor] ?? null)));
   values.set('evalDataset', distinctOf(evalDatasets.rows.map((row) => row.evalDataset)));
+  if (only.includes('classSubset')) {
+    const subsamples = combos.rows.map((row) => row.subsampleClasses);
+    values.set(
+      'classSubset',
+      distinctOf(subsamples.flatMap((value) => (value === 'base' ? ['base', 'novel'] : ['all']))),
+    );
+    if (!only.includes('subsampleClasses')) values.set('subsampleClasses', []);
+  }
   return values;
 }
 

@@ -9,6 +9,7 @@ import { CheckpointError, configFingerprint, decodeCheckpoint } from './checkpoi
 import type { TrialDeps } from './deps.ts';
 import { stackImages } from './evaluate.ts';
 import { resolveDeps, restoreParams } from './run-trial.ts';
+import { loadTrialSource } from './source.ts';
 
 /** One test image's maps: shares of attention per patch, row-major over the `grid` × `grid` patches. */
 export interface ImageAttention {
@@ -74,7 +75,8 @@ export async function trialAttention(
 ): Promise<TrialAttentionMaps> {
   const deps = await resolveDeps(options.deps);
   await deps.initBackend();
-  const source = await deps.loadSource(config);
+  // Under base-to-novel the model is the base classes' and the images come from their test split.
+  const { source } = await loadTrialSource(config, deps);
   const { model: clip, tokenizer } = await deps.loadClip(config.model);
   const layer = options.layer ?? clip.vision.numLayers - 1;
   const model = new PromptedClip(clip, tokenizer, config, source.classnames.length, new PythonRandom(config.seed));

@@ -68,6 +68,8 @@ export function configFingerprint(cfg: TrialConfig): string {
     cavpt: cfg.cavpt,
     loss: cfg.loss,
     optim: cfg.optim,
+    // Only when it is set, so that checkpoints written before base-to-novel existed still resume.
+    ...(cfg.subsampleClasses === 'base' ? { subsampleClasses: cfg.subsampleClasses } : {}),
   };
   return createHash('sha256').update(canonicalJson(relevant)).digest('hex');
 }

@@ -17,10 +17,11 @@ import {
   encodeCheckpoint,
   sgdStateToBlobs,
 } from './checkpoint.ts';
-import type { TrialDeps } from './deps.ts';
+import type { TargetData, TrialDeps } from './deps.ts';
 import { evaluate, stackImages } from './evaluate.ts';
+import { checkLabels, loadTrialSource, TrialDataError } from './source.ts';
 import { trainBatch } from './step.ts';
-import type { EpochMetrics, EvalResult, TrialOutcome } from './types.ts';
+import type { ClassSubsetOfResult, EpochMetrics, EvalResult, TrialOutcome } from './types.ts';
 
 export interface RunTrialOptions {
   /**
@@ -48,12 +49,7 @@ export interface TrialStep {
   batch?: number;
 }
 
-export class TrialDataError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TrialDataError';
-  }
-}
+export { TrialDataError };
 
 /**
  * One trial: load data and CLIP, build the method, train (with checkpoints), evaluate the last-epoch model on the
@@ -68,10 +64,8 @@ export async function runTrial(config: TrialConfig, options: RunTrialOptions = {
   const progress = options.onProgress ?? (() => {});
   const backend = await deps.initBackend();
   progress({ phase: 'load' });
-  const source = await deps.loadSource(config);
+  const { source, novel } = await loadTrialSource(config, deps);
   progress({ phase: 'load' });
-  checkLabels(source.train, source.classnames, 'train');
-  checkLabels(source.test, source.classnames, 'test');
   signal?.throwIfAborted();
 
   const { model: clip, tokenizer } = await deps.loadClip(config.model);
@@ -143,20 +137,22 @@ export async function runTrial(config: TrialConfig, options: RunTrialOptions = {
     const testImage = (item: Item) => deps.testImage(item, size);
     const evalProgress = (batch: number) => progress({ phase: 'eval', batch });
     const own = await evaluate(model, ctx, source.test, testImage, config.evalBatchSize, size, signal, evalProgress);
-    results.push(toResult(config.dataset, own));
+    results.push(toResult(config.dataset, novel ? 'base' : 'all', own));
+    // The novel classes and every target get their own class context; the CAVPT classifier is not used at test time.
+    const others: Array<{ name: string; subset: ClassSubsetOfResult; data: TargetData }> = novel
+      ? [{ name: config.dataset, subset: 'novel', data: novel }]
+      : [];
     for (const target of config.evalDatasets) {
       if (target === config.dataset) continue;
       const data = await deps.loadTarget(target, config.root);
       checkLabels(data.test, data.classnames, `${target} test`);
-      // Class-dependent parts are rebuilt for the target class list; the CAVPT classifier is not used at test time.
+      others.push({ name: target, subset: 'all', data });
+    }
+    for (const { name, subset, data } of others) {
       const targetCtx = model.buildClassContext(data.classnames, data.template);
       try {
-        results.push(
-          toResult(
-            target,
-            await evaluate(model, targetCtx, data.test, testImage, config.evalBatchSize, size, signal, evalProgress),
-          ),
-        );
+        const counts = await evaluate(model, targetCtx, data.test, testImage, config.evalBatchSize, size, signal, evalProgress);
+        results.push(toResult(name, subset, counts));
       } finally {
         targetCtx.dispose();
       }
@@ -263,19 +259,12 @@ export function restoreParams(
   if (expected.size > 0) throw new CheckpointError(`checkpoint lacks tensors: ${[...expected].join(', ')}`);
 }
 
-function checkLabels(items: readonly Item[], classnames: readonly string[], what: string): void {
-  if (items.length === 0) throw new TrialDataError(`the ${what} split is empty`);
-  for (const item of items) {
-    if (!Number.isInteger(item.label) || item.label < 0 || item.label >= classnames.length) {
-      throw new TrialDataError(
-        `${what} item ${item.impath} has label ${item.label}, outside the ${classnames.length}-class list`,
-      );
-    }
-  }
-}
-
-function toResult(evalDataset: string, { correct, total }: { correct: number; total: number }): EvalResult {
-  return { evalDataset, split: 'test', top1: total ? (100 * correct) / total : 0, correct, total };
+function toResult(
+  evalDataset: string,
+  classSubset: ClassSubsetOfResult,
+  { correct, total }: { correct: number; total: number },
+): EvalResult {
+  return { evalDataset, classSubset, split: 'test', top1: total ? (100 * correct) / total : 0, correct, total };
 }
 
 export async function resolveDeps(partial: Partial<TrialDeps> | undefined): Promise<TrialDeps> {

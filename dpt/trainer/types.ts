@@ -14,8 +14,12 @@ export interface EpochMetrics {
   seconds: number;
 }
 
+/** Which classes of the evaluated dataset a result covers: all of them, or the base or novel half (base-to-novel). */
+export type ClassSubsetOfResult = 'all' | 'base' | 'novel';
+
 export interface EvalResult {
   evalDataset: string;
+  classSubset: ClassSubsetOfResult;
   split: 'test';
   /** top-1 accuracy in percent, 100·correct/total */
   top1: number;

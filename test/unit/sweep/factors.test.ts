@@ -18,7 +18,7 @@ function modelFields(model: string): Map<string, string> {
 }
 
 describe('the one factor list (sweep/factors.ts)', () => {
-  it('has a column for every sweep axis, and the axes for every column but the sweep-level four', () => {
+  it('has a column for every sweep axis, and the axes for every column but the sweep-level five', () => {
     for (const key of Object.keys(AXES) as AxisKey[]) expect(factorNamed(key), key).toBe(AXES[key].column);
     const fromAxes = FACTOR_DEFS.filter((def) => def.axis !== null).map((def) => def.axis);
     expect(fromAxes.sort()).toEqual(Object.keys(AXES).sort());
@@ -26,6 +26,7 @@ describe('the one factor list (sweep/factors.ts)', () => {
       'dataset',
       'backbone',
       'shots',
+      'subsampleClasses',
     ]);
   });
 

@@ -112,6 +112,7 @@ describe('trialFactors', () => {
       dataset: 'eurosat',
       backbone: 'clip',
       shots: 4,
+      subsampleClasses: 'all',
       seed: 2,
       lr: 0.01,
       lrText: 0.002,
