@@ -41,18 +41,22 @@ export async function resultTables(
       sweeps: sweepIds,
       view: view ?? undefined,
       by: rowsOf(view === null ? [] : VIEWS[view].rows),
+      published: true,
     });
+    // The default table of a protocol other than few-shot is that protocol's view (db/results/views.ts).
+    const shown = (answer.view?.name as ViewName | undefined) ?? null;
     return {
-      view,
-      title: view === null ? DEFAULT_TABLE_TITLE : VIEWS[view].title,
+      view: shown,
+      title: shown === null ? DEFAULT_TABLE_TITLE : VIEWS[shown].title,
       caption: answer.caption,
-      pivot: pivotJson(answer.pivot, answer.caption),
+      pivot: pivotJson(answer.pivot, answer.caption, { notes: answer.notes, sources: answer.sources }),
     };
   };
   const first = table(null);
   first.catch(() => undefined); // awaited below, after the views
   const rest = await Promise.all((await views).map(table));
-  return [await first, ...rest];
+  const opening = await first;
+  return [opening, ...rest.filter((entry) => opening.view === null || entry.view !== opening.view)];
 }
 
 /** The views every one of the sweeps supports, in list order. */

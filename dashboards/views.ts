@@ -7,7 +7,8 @@ import {
   type FactorValue,
 } from '../db/ablation.ts';
 import type { Queryable } from '../db/migrate.ts';
-import { factorValues } from '../db/results/sweeps.ts';
+import { baseToNovelPivot } from '../db/results/base-to-novel.ts';
+import { factorValues, resolveSweeps } from '../db/results/sweeps.ts';
 import { METHOD_ORDER, supportedViews, VIEWS, type ViewChart, type ViewName } from '../db/results/views.ts';
 import { compareSeries, differingFactors, seriesName } from './series.ts';
 
@@ -58,7 +59,7 @@ export interface ViewResult {
 function factorsDeciding(view: ViewName): Factor[] {
   const chart: ViewChart = VIEWS[view].chart;
   if (chart.kind === 'heatmap') return ['alpha', 'beta'];
-  if (chart.kind === 'bar') return ['dataset', 'evalDataset'];
+  if (chart.kind === 'bar') return chart.x === 'classSubset' ? ['classSubset'] : ['dataset', 'evalDataset'];
   return chart.x === 'kN' || chart.x === 'cavptLength' ? ['kN', 'cavptLength'] : [chart.x];
 }
 
@@ -69,9 +70,15 @@ function factorsDeciding(view: ViewName): Factor[] {
  * just whether that view is (reading only the factors that decide it).
  */
 export async function availableViews(db: Queryable, sweepId: string, only?: ViewName): Promise<ViewName[]> {
-  const values = await factorValues(db, [sweepId], only === undefined ? FACTOR_NAMES : factorsDeciding(only));
+  const [values, sweeps] = await Promise.all([
+    factorValues(db, [sweepId], only === undefined ? FACTOR_NAMES : factorsDeciding(only)),
+    resolveSweeps(db, [sweepId]),
+  ]);
   const asked = (list: ViewName[]) => list.filter((view) => only === undefined || view === only);
-  const views = supportedViews(values);
+  const views = supportedViews(
+    values,
+    sweeps.map((sweep) => sweep.protocol),
+  );
   if (!views.includes('cavpt-length') || !views.includes('kn')) return asked(views);
   const { rows } = await db.query<{ pairs: number; kn: number; length: number; vary: unknown }>(
     `SELECT count(DISTINCT ("kN", "cavptLength"))::int AS pairs, count(DISTINCT "kN")::int AS kn,
@@ -100,7 +107,9 @@ export async function computeView(db: Queryable, sweepId: string, name: ViewName
       ? await lineView(db, sweepId, chart.x, requested)
       : chart.kind === 'heatmap'
         ? await heatmapView(db, sweepId, requested)
-        : await dgView(db, sweepId, requested);
+        : chart.x === 'classSubset'
+          ? await baseToNovelView(db, sweepId, requested)
+          : await dgView(db, sweepId, requested);
   const panels = nameSeries(built.panels, built.seriesFactors);
   return {
     view: name,
@@ -255,4 +264,31 @@ async function dgView(db: Queryable, sweepId: string, requested: Factor[]): Prom
     seriesFactors,
     missing: report.missing.length,
   };
+}
+
+/**
+ * Base, novel and HM per series, one panel for the dataset average and one per dataset: the bars of the base-to-novel
+ * table (db/results/base-to-novel.ts, which computes them), so the chart and the table cannot disagree.
+ */
+async function baseToNovelView(db: Queryable, sweepId: string, requested: Factor[]): Promise<Built> {
+  const report = await cellStats(db, { sweepIds: [sweepId], factors: [...requested, 'dataset', 'classSubset'] });
+  const seriesFactors = [...requested, ...report.added];
+  const pivot = baseToNovelPivot(report, seriesFactors);
+  const panels = new Map<string, Built['panels'][number]>();
+  for (const row of pivot.rows) {
+    const dataset = String(row.key[0]);
+    const panel = panels.get(dataset) ?? {
+      title: dataset === 'average' ? 'Average over datasets' : dataset,
+      series: [],
+    };
+    const key = Object.fromEntries(seriesFactors.map((factor, i) => [factor, row.key[i + 1] ?? null]));
+    const points = row.entries.flatMap((entry, i) =>
+      entry && entry.mean !== null
+        ? [{ x: pivot.columns[i] ?? null, mean: entry.mean, std: entry.std, n: entry.n, expectedN: entry.expectedN }]
+        : [],
+    );
+    panel.series.push({ method: typeof key.method === 'string' ? key.method : null, key, points });
+    panels.set(dataset, panel);
+  }
+  return { panels: [...panels.values()], seriesFactors, missing: report.missing.length };
 }

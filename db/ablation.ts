@@ -68,7 +68,12 @@ export interface Cell {
   stdPop: number | null;
   /** Sample std (divides by n - 1); null for n < 2. */
   stdSample: number | null;
+  /** Seeds with a result, ascending. */
   seeds: number[];
+  /** Seeds planned for the cell (its trials' seeds), ascending. */
+  plannedSeeds: number[];
+  /** Planned seeds without a result whose trial ended without one (failed or cancelled), ascending. */
+  endedSeeds: number[];
 }
 
 export interface CellReport {
@@ -132,6 +137,7 @@ function trialScope(query: z.output<typeof cellQuerySchema>, factors: Factor[]):
     'evalDatasets',
     'config',
     'testTop1',
+    'status',
     ...TRIAL_FACTOR_NAMES,
   ].map((column) => `t."${column}"`);
   const trials =
@@ -336,7 +342,8 @@ export async function cellStats(db: Queryable, query: CellQuery): Promise<CellRe
   const sql = `
     ${scope.cte},
     per_seed AS (
-      SELECT ${[...select, 't."seed" AS seed'].join(', ')}, avg(${result.top1}) AS top1
+      SELECT ${[...select, 't."seed" AS seed'].join(', ')}, avg(${result.top1}) AS top1,
+             bool_or(t."status" IN ('failed', 'cancelled')) AS ended_without
         ${scope.from(perEval)}
         ${result.join}
        ${scope.filterWhere}
@@ -347,7 +354,9 @@ export async function cellStats(db: Queryable, query: CellQuery): Promise<CellRe
            avg(top1) AS mean,
            stddev_pop(top1) AS std_pop,
            stddev_samp(top1) AS std_sample,
-           coalesce(array_agg(seed) FILTER (WHERE top1 IS NOT NULL), '{}') AS seeds
+           coalesce(array_agg(seed) FILTER (WHERE top1 IS NOT NULL), '{}') AS seeds,
+           array_agg(seed) AS planned,
+           coalesce(array_agg(seed) FILTER (WHERE top1 IS NULL AND ended_without), '{}') AS ended
       FROM per_seed
      GROUP BY ${groupBy}`;
 
@@ -364,6 +373,8 @@ export async function cellStats(db: Queryable, query: CellQuery): Promise<CellRe
       stdSample: row.std_sample as number | null,
       // Sorted here, not by the aggregate: an ordered aggregate makes PostgreSQL sort every per-seed row.
       seeds: [...(row.seeds as number[])].sort((a, b) => a - b),
+      plannedSeeds: [...(row.planned as number[])].sort((a, b) => a - b),
+      endedSeeds: [...(row.ended as number[])].sort((a, b) => a - b),
     };
   });
   cells.sort((a, b) => {

@@ -135,7 +135,10 @@ function resolveTargets(protocol: Protocol, source: string, issues: SweepIssue[]
       return;
     }
     if (entry === source) {
-      issues.push({ path, message: `expected a target other than the source ${source} (its test split is always evaluated)` });
+      issues.push({
+        path,
+        message: `expected a target other than the source ${source} (its test split is always evaluated)`,
+      });
       return;
     }
     const earlier = first.get(entry);

@@ -12,8 +12,8 @@ import {
 } from './axes.ts';
 import { resolveDatasets } from './datasets.ts';
 import { heartbeatTimeoutProblem } from './duration.ts';
-import { DEFAULT_TRANSFER_SOURCE, isTransfer, PROTOCOLS, type ProtocolName } from './protocol.ts';
 import { formatPath, renderValue, SweepFileError, type SweepIssue } from './issues.ts';
+import { DEFAULT_TRANSFER_SOURCE, isTransfer, PROTOCOLS, type ProtocolName } from './protocol.ts';
 
 /**
  * The sweep file (see sweep/README.md). Pure: no Node built-ins (test/unit/sweep/purity.test.ts).

@@ -1,7 +1,7 @@
 import { methodDef, readsSetting } from '../dpt/methods/registry.ts';
 import type { TrialConfig } from '../dpt/trial-config.ts';
-import { trainedClassCount } from './protocol.ts';
 import type { SweepIssue } from './issues.ts';
+import { trainedClassCount } from './protocol.ts';
 
 /**
  * Legal but probably unintended settings of a sweep, found in its resolved cells (one config per cell, seeds

@@ -10,18 +10,32 @@ import { FORMATS, type Format, renderPivot } from '../results/render.ts';
 export function register(program: Command): void {
   program
     .command('results')
-    .description('Ablation table of one or more sweeps: mean ± sample std (n) over seeds, per dataset and averaged')
+    .description(
+      "Results table of one or more sweeps: mean ± sample std (n) over seeds, per dataset and averaged, in the layout of the sweeps' protocol",
+    )
     .argument('<sweep...>', 'sweep names or ids')
     .option('--view <view>', `a paper layout: ${VIEW_NAMES.join(', ')}`)
     .option('--by <factors>', "row factors, comma-separated (default: the view's, or every factor the sweep varies)")
     .option('--metric <metric>', 'metric to aggregate', 'top1')
     .option('--split <split>', 'evaluation split', 'test')
+    .option(
+      '--published',
+      'beside each cell with a published number for the same method, CLIP backbone, protocol, dataset and shots (published/anchors.yaml), that number, the difference and its source',
+    )
     .option('--format <format>', `output format: ${FORMATS.join(', ')}`, 'table')
     .option('--digits <n>', 'decimals shown (table, markdown, latex)', '1')
     .action(
       async (
         sweeps: string[],
-        opts: { view?: string; by?: string; metric: string; split: string; format: string; digits: string },
+        opts: {
+          view?: string;
+          by?: string;
+          metric: string;
+          split: string;
+          format: string;
+          digits: string;
+          published?: boolean;
+        },
       ) => {
         if (!(FORMATS as readonly string[]).includes(opts.format))
           throw new UserError(`unknown format ${opts.format}; valid formats: ${FORMATS.join(', ')}`);
@@ -39,10 +53,18 @@ export function register(program: Command): void {
             by: opts.by?.split(','),
             metric: opts.metric,
             split: opts.split,
+            published: opts.published === true,
           }).catch((err: unknown) => {
             throw err instanceof ResultsError ? new UserError(err.message) : err;
           });
-          process.stdout.write(renderPivot(answer.pivot, opts.format as Format, { caption: answer.caption, digits }));
+          process.stdout.write(
+            renderPivot(answer.pivot, opts.format as Format, {
+              caption: answer.caption,
+              digits,
+              notes: answer.notes,
+              sources: answer.sources,
+            }),
+          );
         } finally {
           await db.close();
         }

@@ -1,5 +1,13 @@
 import type { FactorValue } from '../../db/ablation.ts';
-import { type AverageEntry, type Pivot, type PivotEntry, pivotJson, showValue } from '../../db/results/pivot.ts';
+import {
+  type AverageEntry,
+  type Pivot,
+  type PivotEntry,
+  type PublishedMark,
+  type PublishedSourceJson,
+  pivotJson,
+  showValue,
+} from '../../db/results/pivot.ts';
 
 export const FORMATS = ['table', 'csv', 'json', 'markdown', 'latex'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -8,6 +16,10 @@ export interface RenderContext {
   /** One line saying what the numbers are, e.g. "top-1 accuracy (%) on the test split". */
   caption: string;
   digits?: number;
+  /** lines under the table: its seeds and their warnings, the layout's own notes */
+  notes?: string[];
+  /** sources of the published numbers the entries carry */
+  sources?: PublishedSourceJson[];
 }
 
 /**
@@ -21,7 +33,7 @@ export function renderPivot(pivot: Pivot, format: Format, context: RenderContext
     case 'csv':
       return renderCsv(pivot);
     case 'json':
-      return `${JSON.stringify(pivotJson(pivot, context.caption), null, 2)}\n`;
+      return `${JSON.stringify(pivotJson(pivot, context.caption, context), null, 2)}\n`;
     case 'markdown':
       return renderMarkdown(pivot, context);
     case 'latex':
@@ -35,22 +47,54 @@ interface Parts {
   mean: string;
   std: string | null;
   count: string;
+  /** "pub 82.69 [1], Δ -2.6" when a published number matches */
+  published: string | null;
+}
+
+/** The published number as printed (two decimals, as papers print them) and our difference at the table's digits. */
+function publishedText(mark: PublishedMark | undefined, digits: number): string | null {
+  if (!mark) return null;
+  const diff = mark.diff === null ? '' : `, Δ ${mark.diff >= 0 ? '+' : ''}${mark.diff.toFixed(digits)}`;
+  return `pub ${mark.value.toFixed(2)} [${mark.ref}]${diff}`;
 }
 
 function entryParts(entry: PivotEntry, digits: number): Parts {
   const count = entry.n === entry.expectedN ? `${entry.n}` : `${entry.n}/${entry.expectedN}`;
-  if (entry.mean === null) return { mean: '—', std: null, count };
-  return { mean: entry.mean.toFixed(digits), std: entry.std === null ? null : entry.std.toFixed(digits), count };
+  const published = publishedText(entry.published, digits);
+  if (entry.mean === null) return { mean: '—', std: null, count, published };
+  return {
+    mean: entry.mean.toFixed(digits),
+    std: entry.std === null ? null : entry.std.toFixed(digits),
+    count,
+    published,
+  };
 }
 
 function averageParts(entry: AverageEntry, digits: number): Parts {
   const count = entry.n === entry.expectedN ? '' : `${entry.n}/${entry.expectedN}`;
-  return { mean: entry.mean === null ? '—' : entry.mean.toFixed(digits), std: null, count };
+  return {
+    mean: entry.mean === null ? '—' : entry.mean.toFixed(digits),
+    std: null,
+    count,
+    published: publishedText(entry.published, digits),
+  };
 }
 
 function plain(parts: Parts): string {
   const spread = parts.std === null ? '' : ` ± ${parts.std}`;
-  return `${parts.mean}${spread}${parts.count === '' ? '' : ` (${parts.count})`}`;
+  const published = parts.published === null ? '' : ` (${parts.published})`;
+  return `${parts.mean}${spread}${parts.count === '' ? '' : ` (${parts.count})`}${published}`;
+}
+
+/** The notes, then one line per published source. */
+function footer(context: RenderContext): string[] {
+  return [
+    ...(context.notes ?? []),
+    ...(context.sources ?? []).map(
+      (source) =>
+        `[${source.ref}] ${source.source}${source.epochs === null ? '' : `; ${source.epochs} epochs`} (${source.url})`,
+    ),
+  ];
 }
 
 /** Header and body cells as plain text, best entries passed to `mark`. */
@@ -90,6 +134,7 @@ function renderTable(pivot: Pivot, context: RenderContext): string {
     line(header),
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...body.map(line),
+    ...footer(context),
     '',
   ].join('\n');
 }
@@ -113,22 +158,30 @@ export function csvLine(values: Array<string | number | boolean | null>): string
 
 /** Wide CSV at full precision: per column `<value>.mean`, `.std`, `.n`, `.planned`, `.best` (1 or 0). */
 function renderCsv(pivot: Pivot): string {
+  // Published columns only when some entry has a published number (results --published).
+  const published = pivot.rows.some((row) => row.entries.some((entry) => entry?.published) || row.average?.published);
+  const extra = published ? ['published', 'diff'] : [];
+  const marks = (mark: PublishedMark | undefined) => (published ? [mark?.value ?? null, mark?.diff ?? null] : []);
   const header: string[] = [...pivot.rowFactors];
   for (const value of pivot.columns)
-    header.push(...['mean', 'std', 'n', 'planned', 'best'].map((s) => `${columnLabel(pivot, value)}.${s}`));
+    header.push(...['mean', 'std', 'n', 'planned', 'best', ...extra].map((s) => `${columnLabel(pivot, value)}.${s}`));
   if (pivot.averageLabel !== null)
-    header.push(...['mean', 'n', 'planned', 'best'].map((s) => `${pivot.averageLabel}.${s}`));
+    header.push(...['mean', 'n', 'planned', 'best', ...extra].map((s) => `${pivot.averageLabel}.${s}`));
   const lines = [csvLine(header)];
   for (const row of pivot.rows) {
     const values: Array<string | number | null> = [...row.key];
     for (const entry of row.entries) {
       values.push(
         ...(entry ? [entry.mean, entry.std, entry.n, entry.expectedN, entry.best ? 1 : 0] : [null, null, 0, 0, 0]),
+        ...marks(entry?.published),
       );
     }
     if (pivot.averageLabel !== null) {
       const avg = row.average;
-      values.push(...(avg ? [avg.mean, avg.n, avg.expectedN, avg.best ? 1 : 0] : [null, 0, 0, 0]));
+      values.push(
+        ...(avg ? [avg.mean, avg.n, avg.expectedN, avg.best ? 1 : 0] : [null, 0, 0, 0]),
+        ...marks(avg?.published),
+      );
     }
     lines.push(csvLine(values));
   }
@@ -147,6 +200,7 @@ function renderMarkdown(pivot: Pivot, context: RenderContext): string {
     row(header),
     rule,
     ...body.map(row),
+    ...(footer(context).length > 0 ? ['', ...footer(context).map((text) => `${text}  `)] : []),
     '',
   ].join('\n');
 }
@@ -167,10 +221,11 @@ const LATEX_SPECIALS: Record<string, string> = {
   '×': '$\\times$',
   α: '$\\alpha$',
   β: '$\\beta$',
+  Δ: '$\\Delta$',
 };
 
 export function latexEscape(text: string): string {
-  return text.replace(/[\\&%$#_{}~^±—×αβ]/g, (c) => LATEX_SPECIALS[c] ?? c);
+  return text.replace(/[\\&%$#_{}~^±—×αβΔ]/g, (c) => LATEX_SPECIALS[c] ?? c);
 }
 
 /** A booktabs table environment for \input in a paper (needs \usepackage{booktabs}). */
@@ -179,7 +234,8 @@ function renderLatex(pivot: Pivot, context: RenderContext): string {
   const latexEntry = (parts: Parts, best: boolean) => {
     const body = parts.std === null ? latexEscape(parts.mean) : `${parts.mean} $\\pm$ ${parts.std}`;
     const shown = best ? `\\textbf{${body}}` : body;
-    return parts.count === '' ? shown : `${shown} {\\scriptsize (${parts.count})}`;
+    const counted = parts.count === '' ? shown : `${shown} {\\scriptsize (${parts.count})}`;
+    return parts.published === null ? counted : `${counted} {\\scriptsize (${latexEscape(parts.published)})}`;
   };
   const keys = Math.max(1, pivot.rowFactors.length);
   const header = [
@@ -207,6 +263,7 @@ function renderLatex(pivot: Pivot, context: RenderContext): string {
     ...body.map((cells) => `${cells.join(' & ')} \\\\`),
     '\\bottomrule',
     '\\end{tabular}',
+    ...footer(context).map((text) => `\\par\\footnotesize ${latexEscape(text)}`),
     '\\end{table}',
     '',
   ].join('\n');

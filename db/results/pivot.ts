@@ -22,6 +22,16 @@ export interface PivotEntry {
   expectedN: number;
   /** The best mean of its column (ties all marked); higher is better for accuracy. */
   best: boolean;
+  /** The published number for the same cell (`results --published`, db/results/published-marks.ts). */
+  published?: PublishedMark;
+}
+
+export interface PublishedMark {
+  value: number;
+  /** our mean minus the published value; null while the cell has no result */
+  diff: number | null;
+  /** 1-based number of its source in the answer's source list */
+  ref: number;
 }
 
 export interface AverageEntry {
@@ -33,6 +43,7 @@ export interface AverageEntry {
   missing: FactorValue[];
   /** Only complete averages compete for best: an average over fewer datasets is not comparable. */
   best: boolean;
+  published?: PublishedMark;
 }
 
 export interface PivotRow {
@@ -108,7 +119,7 @@ export function buildPivot(report: CellReport, options: PivotOptions): Pivot {
   return { rowFactors, column, columns, rows, averageLabel };
 }
 
-function markBest(table: Array<Array<{ mean: number | null; best: boolean } | null>>): void {
+export function markBest(table: Array<Array<{ mean: number | null; best: boolean } | null>>): void {
   const width = Math.max(0, ...table.map((row) => row.length));
   for (let col = 0; col < width; col++) {
     const means = table.map((row) => row[col]?.mean).filter((mean): mean is number => typeof mean === 'number');
@@ -132,6 +143,10 @@ export function showValue(value: FactorValue): string {
  */
 export interface PivotJson {
   caption: string;
+  /** the lines under the table (seeds and their warnings, the layout's own) */
+  notes: string[];
+  /** the sources of the published numbers the entries carry (`published.ref`) */
+  sources: PublishedSourceJson[];
   std: 'sample';
   rowFactors: Factor[];
   column: Factor;
@@ -144,9 +159,22 @@ export interface PivotJson {
   }>;
 }
 
-export function pivotJson(pivot: Pivot, caption: string): PivotJson {
+export interface PublishedSourceJson {
+  ref: number;
+  source: string;
+  url: string;
+  epochs: number | null;
+}
+
+export function pivotJson(
+  pivot: Pivot,
+  caption: string,
+  extras: { notes?: string[]; sources?: PublishedSourceJson[] } = {},
+): PivotJson {
   return {
     caption,
+    notes: extras.notes ?? [],
+    sources: extras.sources ?? [],
     std: 'sample',
     rowFactors: pivot.rowFactors,
     column: pivot.column,

@@ -1,9 +1,14 @@
 import { factorNamed } from '../../sweep/factors.ts';
+import type { ProtocolName } from '../../sweep/protocol.ts';
 import { cellStats, FACTOR_NAMES, type Factor, PoolingError } from '../ablation.ts';
 import type { Queryable } from '../migrate.ts';
+import { BASE_TO_NOVEL_NOTE, baseToNovelPivot } from './base-to-novel.ts';
 import { buildPivot, type Pivot } from './pivot.ts';
-import { factorValues, resolveSweeps, UnknownSweepError, variedFactors } from './sweeps.ts';
-import { evalTargets, isViewName, VIEW_NAMES, VIEWS, type ViewDefinition } from './views.ts';
+import { loadAnchors } from './published.ts';
+import { markPublished, type PublishedSource } from './published-marks.ts';
+import { seedNote } from './seed-policy.ts';
+import { factorValues, type ResolvedSweep, resolveSweeps, UnknownSweepError, variedFactors } from './sweeps.ts';
+import { evalTargets, isViewName, PROTOCOL_VIEWS, VIEW_NAMES, VIEWS, type ViewDefinition } from './views.ts';
 
 export const METRICS = ['top1'] as const;
 
@@ -24,12 +29,19 @@ export interface ResultsRequest {
   by?: string[] | undefined;
   metric?: string | undefined;
   split?: string | undefined;
+  /** set the published numbers (published/anchors.yaml) beside the cells they match */
+  published?: boolean | undefined;
 }
 
 export interface ResultsAnswer {
   pivot: Pivot;
   caption: string;
   view: ViewDefinition | null;
+  protocol: ProtocolName;
+  /** the lines under the table: its seeds and their warnings (db/results/seed-policy.ts), then the table's own */
+  notes: string[];
+  /** the sources of the published numbers shown, numbered as the entries refer to them */
+  sources: PublishedSource[];
 }
 
 /** Factors that are never rows of the default table: the replicate axis and the column axes. */
@@ -45,7 +57,7 @@ export async function resultsPivot(db: Queryable, request: ResultsRequest): Prom
     throw new ResultsError(`unknown metric ${metric}; valid metrics: ${METRICS.join(', ')}`);
   if (request.view !== undefined && !isViewName(request.view))
     throw new ResultsError(`unknown view ${request.view}; valid views: ${VIEW_NAMES.join(', ')}`);
-  const view = request.view === undefined ? null : VIEWS[request.view as keyof typeof VIEWS];
+  let view: ViewDefinition | null = request.view === undefined ? null : VIEWS[request.view as keyof typeof VIEWS];
   const by = request.by
     ?.map((name) => name.trim())
     .filter((name) => name !== '')
@@ -62,18 +74,31 @@ export async function resultsPivot(db: Queryable, request: ResultsRequest): Prom
     throw err instanceof UnknownSweepError ? new ResultsError(err.message) : err;
   });
   const sweepIds = sweeps.map((sweep) => sweep.id);
+  const protocol = oneProtocol(sweeps);
+  // A protocol other than few-shot opens with its own layout; --by alone keeps the plain per-dataset table.
+  if (view === null && request.view === undefined && by === undefined) {
+    const name = PROTOCOL_VIEWS[protocol];
+    if (name !== null) view = VIEWS[name];
+  }
+  if (view?.protocols && !view.protocols.includes(protocol))
+    throw new ResultsError(
+      `view ${view.name} is for protocol ${view.protocols.join(' or ')}, but ${sweeps.map((s) => s.name).join(', ')} ${sweeps.length === 1 ? 'is' : 'are'} ${protocol}`,
+    );
+  const baseToNovel = view?.name === 'base-to-novel';
   const column: Factor = view?.column ?? 'dataset';
   // Without --by or a view the rows are whatever the sweeps vary inside a dataset column (cellStats adds them).
   const asked = by ?? (view ? [...view.rows] : []);
   if (asked.includes(column))
     throw new ResultsError(`${column} is the column factor of this table; --by takes other factors`);
+  if (baseToNovel && asked.includes('dataset'))
+    throw new ResultsError('dataset heads the rows of the base-to-novel table already; --by takes other factors');
   if (new Set(asked).size !== asked.length) throw new ResultsError('--by names a factor twice');
 
   // The aggregation does not depend on the checks below, so it runs while they read the factor values; when a check
   // refuses, its error is the answer and the aggregation's outcome is dropped.
   const aggregated = cellStats(db, {
     sweepIds,
-    factors: [...asked, column],
+    factors: baseToNovel ? [...asked, 'dataset', column] : [...asked, column],
     where: view?.where ?? {},
     split: request.split ?? 'test',
   }).catch((err: unknown) => {
@@ -102,22 +127,43 @@ export async function resultsPivot(db: Queryable, request: ResultsRequest): Prom
   }
   const report = await aggregated;
   const rowFactors = [...asked, ...report.added];
-  const pivot = buildPivot(report, {
-    rowFactors,
-    column,
-    average: view?.average ?? 'all',
-    // Domain generalization puts the source datasets first and averages the targets only.
-    leadingColumns: column === 'evalDataset' ? (values.get('dataset') ?? []) : [],
-    // Sweeps side by side in the order they were asked for.
-    orders: { sweep: sweeps.map((sweep) => sweep.name) },
-  });
+  // Sweeps side by side in the order they were asked for.
+  const orders = { sweep: sweeps.map((sweep) => sweep.name) };
+  const pivot = baseToNovel
+    ? baseToNovelPivot(report, rowFactors, orders)
+    : buildPivot(report, {
+        rowFactors,
+        column,
+        average: view?.average ?? 'all',
+        // Transfer tables put the source datasets first and average the targets only.
+        leadingColumns: column === 'evalDataset' ? (values.get('dataset') ?? []) : [],
+        orders,
+      });
+  const notes = [...seedNote(report).lines, ...(baseToNovel ? [BASE_TO_NOVEL_NOTE] : [])];
+  const sources = request.published
+    ? markPublished(pivot, {
+        anchors: loadAnchors(),
+        protocol: column === 'evalDataset' && protocol === 'few-shot' ? 'domain-generalization' : protocol,
+        constants: values,
+      })
+    : [];
   // Rows the request did not name are said, so that nobody mistakes them for the view's own.
   const extra =
     asked.length > 0 && report.added.length > 0
       ? ` (rows also split by ${report.added.join(', ')}, which ${report.added.length === 1 ? 'varies' : 'vary'} within them)`
       : '';
   const caption = `top-1 accuracy (%) on the ${request.split ?? 'test'} split of ${sweepNames}${view ? ` — ${view.title}` : ''}${extra}`;
-  return { pivot, caption, view };
+  return { pivot, caption, view, protocol, notes, sources };
+}
+
+/** Tables do not mix protocols: base-to-novel's classes or a transfer's targets do not compare with few-shot cells. */
+function oneProtocol(sweeps: ResolvedSweep[]): ProtocolName {
+  const protocols = [...new Set(sweeps.map((sweep) => sweep.protocol))];
+  if (protocols.length > 1)
+    throw new ResultsError(
+      `cannot put sweeps of different protocols in one table (${sweeps.map((s) => `${s.name}: ${s.protocol}`).join(', ')}); ask for them one protocol at a time`,
+    );
+  return protocols[0] ?? 'few-shot';
 }
 
 function describeValues(list: unknown[]): string {

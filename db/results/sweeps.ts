@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import { compareFactorValues } from '../../sweep/factors.ts';
+import { PROTOCOLS, type ProtocolName, protocolOf } from '../../sweep/protocol.ts';
 import { FACTOR_NAMES, type Factor, type FactorValue } from '../ablation.ts';
 import type { Queryable } from '../migrate.ts';
 import { sweepIdFor } from '../repositories.ts';
@@ -11,7 +13,16 @@ export function sweepIdOf(nameOrId: string): string {
 export interface ResolvedSweep {
   id: string;
   name: string;
+  /** the sweep file's protocol (sweep/protocol.ts); few-shot for a file that names none */
+  protocol: ProtocolName;
+  /** the seeds the sweep file lists */
+  seeds: number[];
 }
+
+/** The protocol as a stored sweep file holds it (validated when it was launched). */
+const storedProtocol = z
+  .union([z.enum(PROTOCOLS), z.object({ name: z.enum(PROTOCOLS), targets: z.array(z.string()).optional() })])
+  .optional();
 
 export class UnknownSweepError extends Error {
   constructor(
@@ -28,8 +39,21 @@ export class UnknownSweepError extends Error {
 /** Looks the sweeps up, in the order given; any unknown one fails with the list of known names. */
 export async function resolveSweeps(db: Queryable, namesOrIds: string[]): Promise<ResolvedSweep[]> {
   const ids = namesOrIds.map(sweepIdOf);
-  const { rows } = await db.query<ResolvedSweep>(`SELECT id, name FROM "Sweep" WHERE id = ANY($1::text[])`, [ids]);
-  const byId = new Map(rows.map((row) => [row.id, row]));
+  const { rows } = await db.query<{ id: string; name: string; protocol: unknown; seeds: unknown }>(
+    `SELECT id, name, spec -> 'protocol' AS protocol, spec -> 'seeds' AS seeds FROM "Sweep" WHERE id = ANY($1::text[])`,
+    [ids],
+  );
+  const byId = new Map(
+    rows.map((row): [string, ResolvedSweep] => [
+      row.id,
+      {
+        id: row.id,
+        name: row.name,
+        protocol: protocolOf(storedProtocol.catch(undefined).parse(row.protocol ?? undefined)).name,
+        seeds: z.array(z.number()).catch([]).parse(row.seeds),
+      },
+    ]),
+  );
   const unknown = namesOrIds.filter((_, i) => !byId.has(ids[i] as string));
   if (unknown.length > 0) {
     const known = await db.query<{ name: string }>(`SELECT name FROM "Sweep" ORDER BY name`);

@@ -1,3 +1,4 @@
+import type { ProtocolName } from '../../sweep/protocol.ts';
 import type { Factor, FactorValue } from '../ablation.ts';
 
 export { METHOD_ORDER } from '../../sweep/factors.ts';
@@ -21,12 +22,14 @@ export interface ViewDefinition {
    */
   average: 'all' | 'targets' | 'none';
   chart: ViewChart;
+  /** The protocols whose sweeps have this view; absent = every protocol. */
+  protocols?: readonly ProtocolName[];
 }
 
 export type ViewChart =
   | { kind: 'line'; title: string; x: Factor }
   | { kind: 'heatmap'; title: string; x: 'alpha'; y: 'beta' }
-  | { kind: 'bar'; title: string; x: 'evalDataset' };
+  | { kind: 'bar'; title: string; x: 'evalDataset' | 'classSubset' };
 
 export const VIEWS = {
   fewshot: {
@@ -98,8 +101,40 @@ export const VIEWS = {
     varies: ['evalDataset'],
     average: 'targets',
     chart: { kind: 'bar', title: 'Domain generalisation', x: 'evalDataset' },
+    // A few-shot sweep that lists the domain-shift group has these targets too.
+    protocols: ['few-shot', 'domain-generalization'],
+  },
+  'cross-dataset': {
+    name: 'cross-dataset',
+    title: 'Cross-dataset transfer: the source dataset and the other datasets the prompts are evaluated on',
+    rows: ['method'],
+    column: 'evalDataset',
+    where: {},
+    varies: ['evalDataset'],
+    average: 'targets',
+    chart: { kind: 'bar', title: 'Cross-dataset transfer', x: 'evalDataset' },
+    protocols: ['cross-dataset'],
+  },
+  'base-to-novel': {
+    name: 'base-to-novel',
+    title: 'Base-to-novel generalization: base and novel classes and their harmonic mean, per dataset and averaged',
+    rows: ['method'],
+    column: 'classSubset',
+    where: {},
+    varies: ['classSubset'],
+    average: 'none',
+    chart: { kind: 'bar', title: 'Base-to-novel generalization', x: 'classSubset' },
+    protocols: ['base-to-novel'],
   },
 } as const satisfies Record<string, ViewDefinition>;
+
+/** The view a protocol's tables open with (the default table of `results` and the dashboard); none for few-shot. */
+export const PROTOCOL_VIEWS: Readonly<Record<ProtocolName, ViewName | null>> = {
+  'few-shot': null,
+  'base-to-novel': 'base-to-novel',
+  'cross-dataset': 'cross-dataset',
+  'domain-generalization': 'dg',
+};
 
 export type ViewName = keyof typeof VIEWS;
 export const VIEW_NAMES = Object.keys(VIEWS) as ViewName[];
@@ -124,11 +159,17 @@ const nonNull = (values: Map<Factor, FactorValue[]>, factor: Factor) =>
  * generalization when some trial is evaluated on a target besides the source datasets. Stricter than `varies`, so
  * every supported view is one `results --view` accepts.
  */
-export function supportedViews(values: Map<Factor, FactorValue[]>): ViewName[] {
+export function supportedViews(
+  values: Map<Factor, FactorValue[]>,
+  protocols: readonly ProtocolName[] = ['few-shot'],
+): ViewName[] {
   return VIEW_NAMES.filter((name) => {
-    const chart: ViewChart = VIEWS[name].chart;
+    const view: ViewDefinition = VIEWS[name];
+    if (view.protocols && !protocols.every((protocol) => view.protocols?.includes(protocol))) return false;
+    const chart: ViewChart = view.chart;
     if (chart.kind === 'line') return nonNull(values, chart.x) >= 2;
     if (chart.kind === 'heatmap') return nonNull(values, 'alpha') >= 2 && nonNull(values, 'beta') >= 2;
+    if (chart.x === 'classSubset') return (values.get('classSubset') ?? []).includes('novel');
     return evalTargets(values).length > 0;
   });
 }

@@ -151,7 +151,16 @@ export async function runTrial(config: TrialConfig, options: RunTrialOptions = {
     for (const { name, subset, data } of others) {
       const targetCtx = model.buildClassContext(data.classnames, data.template);
       try {
-        const counts = await evaluate(model, targetCtx, data.test, testImage, config.evalBatchSize, size, signal, evalProgress);
+        const counts = await evaluate(
+          model,
+          targetCtx,
+          data.test,
+          testImage,
+          config.evalBatchSize,
+          size,
+          signal,
+          evalProgress,
+        );
         results.push(toResult(name, subset, counts));
       } finally {
         targetCtx.dispose();

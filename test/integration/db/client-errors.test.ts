@@ -56,6 +56,8 @@ describe('averageOver', () => {
     stdPop: null,
     stdSample: null,
     seeds: [],
+    plannedSeeds: [1],
+    endedSeeds: [],
   });
   const report: CellReport = {
     factors: ['dataset', 'shots'],

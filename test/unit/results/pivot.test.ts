@@ -10,6 +10,8 @@ const cell = (key: Cell['key'], mean: number): Cell => ({
   stdPop: 0,
   stdSample: 0,
   seeds: [1, 2],
+  plannedSeeds: [1, 2],
+  endedSeeds: [],
 });
 
 describe('results pivot', () => {

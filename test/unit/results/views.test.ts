@@ -28,8 +28,28 @@ describe('supported views', () => {
     expect(supportedViews(values({ dataset: ['imagenet'], evalDataset: ['imagenet', 'imagenet-a'] }))).toEqual(['dg']);
   });
 
+  it("a protocol's view needs its protocol: transfer targets, or the novel classes of base-to-novel", () => {
+    const transfer = values({ dataset: ['imagenet'], evalDataset: ['imagenet', 'caltech101'] });
+    expect(supportedViews(transfer, ['cross-dataset'])).toEqual(['cross-dataset']);
+    expect(supportedViews(transfer, ['domain-generalization'])).toEqual(['dg']);
+    const b2n = values({ classSubset: ['base', 'novel'], method: ['coop', 'dpt'] });
+    expect(supportedViews(b2n, ['base-to-novel'])).toEqual(['base-to-novel']);
+    expect(supportedViews(b2n, ['few-shot'])).toEqual([]);
+    expect(supportedViews(values({ classSubset: ['all'] }), ['base-to-novel'])).toEqual([]);
+  });
+
   it('every view has its table and its chart, in one list', () => {
-    expect(VIEW_NAMES).toEqual(['fewshot', 'cavpt-depth', 'cavpt-length', 'kn', 'alpha-beta', 'lr', 'dg']);
+    expect(VIEW_NAMES).toEqual([
+      'fewshot',
+      'cavpt-depth',
+      'cavpt-length',
+      'kn',
+      'alpha-beta',
+      'lr',
+      'dg',
+      'cross-dataset',
+      'base-to-novel',
+    ]);
     for (const name of VIEW_NAMES) {
       const view = VIEWS[name];
       expect(view.name).toBe(name);
