@@ -373,6 +373,8 @@ function entryText(entry, digits = 1) {
  */
 export function paperTable(table, methodOrder = []) {
   const { pivot } = table;
+  const sources = pivot.sources ?? [];
+  const sourceOf = (ref) => sources.find((entry) => entry.ref === ref);
   const viewKey = table.view ?? 'default';
   const columnLabel = (value) =>
     pivot.column === 'dataset' || pivot.column === 'evalDataset' ? show(value) : `${pivot.column} ${show(value)}`;
@@ -435,6 +437,7 @@ export function paperTable(table, methodOrder = []) {
         },
         entryText(entry),
         entry.best ? el('span', { class: 'best-mark', 'aria-label': 'best' }, ' ▲') : null,
+        publishedMark(entry.published, sourceOf),
       );
     });
     let average = null;
@@ -465,6 +468,7 @@ export function paperTable(table, methodOrder = []) {
           },
           `${avg.mean === null ? '—' : avg.mean.toFixed(1)}${count}`,
           avg.best ? el('span', { class: 'best-mark', 'aria-label': 'best' }, ' ▲') : null,
+          publishedMark(avg.published, sourceOf),
         );
       }
     }
@@ -492,6 +496,39 @@ export function paperTable(table, methodOrder = []) {
       el('strong', {}, 'bold ▲'),
       ' best per column; — no result (hover for why)',
     ),
+    ...(pivot.notes ?? []).map((line) =>
+      el('p', { class: `muted note${line.startsWith('warning:') ? ' warning' : ''}`, 'data-note': 'seeds' }, line),
+    ),
+    sources.length === 0
+      ? null
+      : el(
+          'ol',
+          { class: 'muted note sources', 'data-note': 'published' },
+          ...sources.map((source) =>
+            el(
+              'li',
+              { value: String(source.ref) },
+              `${source.source}${source.epochs === null ? '' : `; ${source.epochs} epochs`} `,
+              el('a', { href: source.url, rel: 'noreferrer' }, source.url),
+            ),
+          ),
+        ),
+  );
+}
+
+/** The published number of a cell (published/anchors.yaml), the difference from ours, and its numbered source. */
+function publishedMark(mark, sourceOf) {
+  if (!mark) return null;
+  const diff = mark.diff === null ? '' : ` (Δ ${mark.diff >= 0 ? '+' : ''}${mark.diff.toFixed(1)})`;
+  return el(
+    'span',
+    {
+      class: 'published',
+      'data-published': String(mark.value),
+      title: `published: ${sourceOf(mark.ref)?.source ?? ''}`,
+    },
+    el('br'),
+    `pub ${mark.value.toFixed(2)} [${mark.ref}]${diff}`,
   );
 }
 
