@@ -1,4 +1,4 @@
-import type { FactorValue } from '../../db/ablation.ts';
+import type { Factor, FactorValue } from '../../db/ablation.ts';
 import {
   type AverageEntry,
   type Pivot,
@@ -141,10 +141,12 @@ function renderTable(pivot: Pivot, context: RenderContext): string {
 
 const show = showValue;
 
-/** Dataset columns are named by the dataset alone; other column factors read "shots 4". */
+/** Dataset and class-subset columns are named by the value alone; other column factors read "shots 4". */
 function columnLabel(pivot: Pivot, value: FactorValue): string {
-  return pivot.column === 'dataset' || pivot.column === 'evalDataset' ? show(value) : `${pivot.column} ${show(value)}`;
+  return BARE_COLUMNS.includes(pivot.column) ? show(value) : `${pivot.column} ${show(value)}`;
 }
+
+const BARE_COLUMNS: readonly Factor[] = ['dataset', 'evalDataset', 'classSubset'];
 
 function csvField(value: string | number | boolean | null): string {
   if (value === null) return '';

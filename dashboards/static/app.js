@@ -377,7 +377,7 @@ export function paperTable(table, methodOrder = []) {
   const sourceOf = (ref) => sources.find((entry) => entry.ref === ref);
   const viewKey = table.view ?? 'default';
   const columnLabel = (value) =>
-    pivot.column === 'dataset' || pivot.column === 'evalDataset' ? show(value) : `${pivot.column} ${show(value)}`;
+    ['dataset', 'evalDataset', 'classSubset'].includes(pivot.column) ? show(value) : `${pivot.column} ${show(value)}`;
   const rowFactors = pivot.rowFactors.length > 0 ? pivot.rowFactors : [''];
   const header = el(
     'tr',
