@@ -7,8 +7,9 @@ import { configLeaves } from './trial.ts';
 import { availableViews } from './views.ts';
 
 /**
- * The dashboard's tables: exactly what `dpt-sweep results` prints, computed by the same code (db/results/query.ts),
- * as the JSON of `--format json` (db/results/pivot.ts pivotJson). Request errors arrive as ResultsError (a 400).
+ * The dashboard's tables: exactly what `dpt-sweep results --published` prints, computed by the same code
+ * (db/results/query.ts), as the JSON of `--format json` (db/results/pivot.ts pivotJson) with its seed notes and the
+ * published numbers' sources. Request errors arrive as ResultsError (a 400).
  */
 
 export interface Table {

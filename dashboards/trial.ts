@@ -38,7 +38,15 @@ export interface TrialDetail {
   checkpointEpoch: number | null;
   /** stored attention maps (`dpt-sweep attention`), through the trial whose prompts it reuses */
   attention: AttentionMaps[];
-  results: Array<{ evalDataset: string; split: string; top1: number; correct: number; total: number }>;
+  results: Array<{
+    evalDataset: string;
+    split: string;
+    /** all, or base / novel under base-to-novel */
+    classSubset: string;
+    top1: number;
+    correct: number;
+    total: number;
+  }>;
   provenance: {
     codeVersion: string | null;
     backend: string | null;
@@ -104,8 +112,8 @@ export async function trialDetail(db: Queryable, trialId: string): Promise<Trial
       trial.source,
     ]),
     db.query<TrialDetail['results'][number]>(
-      `SELECT "evalDataset", split, top1, correct, total FROM "TrialResult" WHERE "trialId" = $1
-        ORDER BY "evalDataset", split`,
+      `SELECT "evalDataset", split, "classSubset", top1, correct, total FROM "TrialResult" WHERE "trialId" = $1
+        ORDER BY "evalDataset", split, "classSubset"`,
       [trial.source],
     ),
     configDiff(db, trial.sweepId, String(trial.method), trial.config),

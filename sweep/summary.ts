@@ -1,4 +1,5 @@
 import type { SweepPlan } from './expand.ts';
+import { protocolOf } from './protocol.ts';
 
 /** Trial counts of a plan grouped by (method, dataset, shots), in plan order, for `validate` and `launch`. Pure. */
 export interface PlanRow {
@@ -12,6 +13,9 @@ export interface PlanRow {
 
 export interface PlanSummary {
   name: string;
+  /** the protocol and what it evaluates: the source and targets of a transfer, base/novel of base-to-novel */
+  protocol: string;
+  evaluates: string;
   mode: string;
   variations: number;
   upperBound: number;
@@ -39,8 +43,17 @@ export function summarizePlan(plan: SweepPlan): PlanSummary {
     row.seedless.add(trial.variation);
   }
   const unique = <T>(values: T[]) => [...new Set(values)];
+  const protocol = protocolOf(plan.file.protocol).name;
+  const targets = [...new Set(plan.datasets.flatMap((cell) => cell.evalDatasets))];
   return {
     name: plan.file.name,
+    protocol,
+    evaluates:
+      protocol === 'base-to-novel'
+        ? "each dataset's base classes (trained on) and its novel classes, apart"
+        : targets.length > 0
+          ? `the source's test split and ${targets.length} target${targets.length === 1 ? '' : 's'}: ${targets.join(', ')}`
+          : "each dataset's test split",
     mode: plan.file.vary?.mode ?? 'grid',
     variations: plan.variations.length,
     upperBound: plan.upperBound,

@@ -35,7 +35,8 @@ export function register(program: Command): void {
         return;
       }
       const lines = outcome.results.map(
-        (r) => `${r.evalDataset} ${r.split}: top-1 ${r.top1.toFixed(2)}% (${r.correct}/${r.total})`,
+        (r) =>
+          `${r.evalDataset}${r.classSubset === 'all' ? '' : ` (${r.classSubset} classes)`} ${r.split}: top-1 ${r.top1.toFixed(2)}% (${r.correct}/${r.total})`,
       );
       process.stdout.write(
         `${[...lines, `backend ${outcome.backend}, ${outcome.parameters} trainable parameters`].join('\n')}\n`,

@@ -62,6 +62,7 @@ function formatPlan(file: string, s: PlanSummary, e: ComputeEstimate, warnings: 
   const lines: string[] = [];
   const deduped = s.duplicates > 0 ? ` (${s.upperBound} before removing ${s.duplicates} duplicates)` : '';
   lines.push(`sweep    ${s.name} from ${file}`);
+  lines.push(`protocol ${s.protocol}: evaluates ${s.evaluates}`);
   lines.push(`vary     ${s.mode}, ${s.variations} variation${s.variations === 1 ? '' : 's'}`);
   lines.push(`trials   ${s.trials}${deduped} = ${s.distinctCells} distinct cells × seeds ${s.seeds.join(', ')}`);
   lines.push('');

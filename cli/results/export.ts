@@ -45,6 +45,7 @@ const RESULT_COLUMNS = [
   'sourceTrialId',
   'evalDataset',
   'split',
+  'classSubset',
   'top1',
   'correct',
   'total',
@@ -132,10 +133,10 @@ export async function exportSweep(db: Queryable, options: ExportOptions): Promis
           SELECT id AS "trialId", COALESCE("reusedFromId", id) AS "sourceTrialId" FROM "Trial" WHERE id = ANY($1::text[]))`;
       const { rows: results } = await db.query<Record<string, unknown>>(
         `${page}
-         SELECT p."trialId", p."sourceTrialId", r."evalDataset", r.split, r.top1, r.correct, r.total,
+         SELECT p."trialId", p."sourceTrialId", r."evalDataset", r.split, r."classSubset", r.top1, r.correct, r.total,
                 ${iso('r."createdAt"')} AS "createdAt", ${iso('r."updatedAt"')} AS "updatedAt"
            FROM page p JOIN "TrialResult" r ON r."trialId" = p."sourceTrialId"
-          ORDER BY p."trialId", r."evalDataset", r.split`,
+          ORDER BY p."trialId", r."evalDataset", r.split, r."classSubset"`,
         [ids],
       );
       await write('results', results);

@@ -819,7 +819,13 @@ async function trialPage(trialId) {
               el(
                 'tr',
                 {},
-                el('td', {}, r.evalDataset),
+                el(
+                  'td',
+                  {},
+                  r.classSubset && r.classSubset !== 'all'
+                    ? `${r.evalDataset} (${r.classSubset} classes)`
+                    : r.evalDataset,
+                ),
                 el('td', {}, r.split),
                 el('td', { class: 'num' }, pct(r.top1)),
                 el('td', { class: 'num' }, cell(r.correct)),

@@ -243,7 +243,8 @@ function meanChart(container, id, panel, xName, dots, style, yRange) {
     .filter((entry) => entry.points.length > 0);
   const xs = [];
   for (const series of panelSeries) for (const p of series.points) if (!xs.includes(p.x)) xs.push(p.x);
-  xs.sort(compareX);
+  // Base, novel, HM read in the order the server sends them; every other axis is sorted.
+  if (xName !== 'classSubset') xs.sort(compareX);
   const index = new Map(xs.map((x, i) => [x, i]));
   // Methods in the paper's order, variants after their method: the legend reads like the tables.
   const styled = panelSeries

@@ -67,7 +67,14 @@ describe('dpt-sweep train (real files: generated CoOp-layout dataset, tiny CLIP 
     expect(out.backend).toBe('wasm');
     expect(out.epochs).toHaveLength(2);
     expect(out.results).toEqual([
-      { evalDataset: 'eurosat', split: 'test', top1: expect.any(Number), correct: expect.any(Number), total: 9 },
+      {
+        evalDataset: 'eurosat',
+        classSubset: 'all',
+        split: 'test',
+        top1: expect.any(Number),
+        correct: expect.any(Number),
+        total: 9,
+      },
     ]);
   });
 

@@ -64,10 +64,14 @@ interface Body {
 const KNOWN = ['alpha-only-demo', 'alphabeta-demo', 'fewshot-demo', 'length-demo', 'mixed-demo'];
 const PAPER_ORDER = ['zeroshot', 'coop', 'vpt', 'vlp', 'dpt'];
 
-/** What `dpt-sweep results ... --format json` prints for the request, through the same functions the CLI calls. */
+/**
+ * What `dpt-sweep results ... --format json --published` prints for the request, through the same functions the CLI
+ * calls.
+ */
 const cliJson = async (db: Database, request: ResultsRequest) => {
-  const answer = await resultsPivot(db.pool, request);
-  return JSON.parse(JSON.stringify(pivotJson(answer.pivot, answer.caption))) as unknown;
+  const answer = await resultsPivot(db.pool, { ...request, published: true });
+  const json = pivotJson(answer.pivot, answer.caption, { notes: answer.notes, sources: answer.sources });
+  return JSON.parse(JSON.stringify(json)) as unknown;
 };
 
 describeWith(

@@ -13,8 +13,10 @@ describe('example sweep files', () => {
   it('include the quick start and the paper ablations', () => {
     expect(examples).toEqual([
       'alpha-beta.yaml',
+      'base-to-novel.yaml',
       'cavpt-depth.yaml',
       'cavpt-length.yaml',
+      'cross-dataset.yaml',
       'domain-generalization.yaml',
       'fewshot-curves.yaml',
       'kn.yaml',
@@ -27,6 +29,22 @@ describe('example sweep files', () => {
     const p = load(name);
     expect(p.trials.length).toBeGreaterThan(0);
     expect(`${p.file.name}.yaml`).toBe(name);
+  });
+
+  it('one example per protocol: base-to-novel, cross-dataset, domain-generalization and few-shot', () => {
+    const b2n = load('base-to-novel.yaml');
+    expect(b2n.trials).toHaveLength(5 * 11 * 3);
+    expect(b2n.trials.every((t) => t.config.subsampleClasses === 'base' && t.config.evalDatasets.length === 0)).toBe(
+      true,
+    );
+    const xd = load('cross-dataset.yaml');
+    expect(xd.trials).toHaveLength(15);
+    expect(xd.datasets).toEqual([
+      { dataset: 'imagenet', evalDatasets: expect.arrayContaining(['caltech101', 'ucf101']) },
+    ]);
+    expect(xd.datasets[0]?.evalDatasets).toHaveLength(10);
+    expect(load('fewshot-curves.yaml').file.protocol).toBe('few-shot');
+    expect(load('domain-generalization.yaml').file.protocol).toBe('domain-generalization');
   });
 
   it('fewshot-curves: 5 methods × 11 datasets × 5 shots × 3 seeds', () => {
