@@ -1,6 +1,7 @@
 import { type CellReport, cellStats, type Factor, type FactorValue } from '../../db/ablation.ts';
 import type { Queryable } from '../../db/migrate.ts';
 import { buildPivot } from '../../db/results/pivot.ts';
+import { seedNote } from '../../db/results/seed-policy.ts';
 import { VIEWS, type ViewDefinition } from '../../db/results/views.ts';
 import { FACTOR_DEFS, type TrialFactors } from '../../sweep/factors.ts';
 import { renderPivot } from '../results/render.ts';
@@ -74,6 +75,7 @@ export async function quickstartTables(
     renderPivot(fewshot, 'table', {
       caption: `top-1 accuracy (%) on the test split of ${sweep.name} — ${VIEWS.fewshot.title}, each method at its base setting`,
       digits: 1,
+      notes: seedNote(report).lines,
     }),
   ];
 
@@ -92,6 +94,7 @@ export async function quickstartTables(
       renderPivot(pivot, 'table', {
         caption: `top-1 accuracy (%) on the test split of ${sweep.name} — ${view.title} (DPT)`,
         digits: 1,
+        notes: seedNote(cells).lines,
       }),
     );
   }

@@ -134,7 +134,8 @@ function renderTable(pivot: Pivot, context: RenderContext): string {
     line(header),
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...body.map(line),
-    ...footer(context),
+    // A blank line ends the table, so that the notes under it are not read as rows.
+    ...(footer(context).length > 0 ? ['', ...footer(context)] : []),
     '',
   ].join('\n');
 }
