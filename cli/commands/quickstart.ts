@@ -13,12 +13,13 @@ import { SOURCE_ROOT } from '../../source-root.ts';
 import { canonicalJson } from '../../sweep/canonical.ts';
 import { SweepFileError } from '../../sweep/issues.ts';
 import { loadSweepFile } from '../../sweep/load.ts';
+import { protocolOf } from '../../sweep/protocol.ts';
 import { codeVersion } from '../../worker/code-version.ts';
 import { UserError } from '../errors.ts';
 import { quickstartFigure } from '../quickstart/attention.ts';
 import { ensureQuickstartData } from '../quickstart/data.ts';
 import { assertModelDir, prepareQuickstartSweep } from '../quickstart/sweep-file.ts';
-import { quickstartTables } from '../quickstart/tables.ts';
+import { protocolTable, quickstartTables } from '../quickstart/tables.ts';
 import { launchSweep } from '../sweeps/launch.ts';
 import { defaultSlots, type Stack, startWorkers, stateDir } from '../sweeps/stack.ts';
 import { sweepStatus } from '../sweeps/status.ts';
@@ -75,7 +76,7 @@ async function runQuickstart(opts: QuickstartOptions): Promise<void> {
   });
   assertModelDir(prepared.model, path.join(REPO_ROOT, 'examples', 'models', 'synth-clip'));
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  if (prepared.synthetic && !(await ensureQuickstartData(syntheticRoot, prepared.sweep.datasets, log))) {
+  if (prepared.synthetic.length > 0 && !(await ensureQuickstartData(syntheticRoot, prepared.synthetic, log))) {
     log(`using the synthetic tasks in ${syntheticRoot}`);
   }
   await mkdir(stateDir(), { recursive: true });
@@ -100,16 +101,18 @@ async function runQuickstart(opts: QuickstartOptions): Promise<void> {
       `${reused} of ${plan.trials.length} trials reused from earlier runs, ${trained} trained now\n\n`,
     );
     const sweep = { id: sweepId, name: prepared.sweep.name };
-    process.stdout.write(
-      `${await quickstartTables(
-        db.pool,
-        sweep,
-        plan.trials.map((t) => t.factors),
-      )}\n`,
-    );
+    const tables =
+      protocolOf(plan.file.protocol).name === 'few-shot'
+        ? await quickstartTables(
+            db.pool,
+            sweep,
+            plan.trials.map((t) => t.factors),
+          )
+        : await protocolTable(db.pool, sweep);
+    process.stdout.write(`${tables}\n`);
     const figure = await quickstartFigure(
       db.pool,
-      { id: sweepId, datasets: prepared.sweep.datasets, base: prepared.sweep.base },
+      { id: sweepId, datasets: prepared.sweep.datasets ?? [], base: prepared.sweep.base },
       path.join(stateDir(), `${prepared.sweep.name}-attention.png`),
       log,
     );

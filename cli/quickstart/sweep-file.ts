@@ -19,7 +19,11 @@ const rewritableSweep = z
         lrWarmupEpochs: z.number().optional(),
       })
       .passthrough(),
-    datasets: z.array(z.string()),
+    // Absent for a transfer protocol that trains on its default source (sweep/protocol.ts).
+    datasets: z.array(z.string()).optional(),
+    protocol: z
+      .union([z.string(), z.object({ name: z.string(), targets: z.array(z.string()).optional() }).passthrough()])
+      .optional(),
     vary: z.record(z.string(), z.unknown()).optional(),
   })
   .passthrough();
@@ -40,8 +44,8 @@ export interface QuickstartSweep {
   /** The sweep, with absolute paths and the overrides applied, ready to write and launch. */
   sweep: RewritableSweep;
   model: string;
-  /** True when the sweep trains on the generated tasks, which must then be written first. */
-  synthetic: boolean;
+  /** The generated tasks the sweep trains or is evaluated on, to be written first (none: it uses real datasets). */
+  synthetic: string[];
 }
 
 /** Axes that set the schedule: an `--epochs` override cannot mean anything for a sweep that varies them. */
@@ -61,8 +65,11 @@ export async function prepareQuickstartSweep(file: string, options: QuickstartSw
     throw new UserError(`${file} is not a sweep file with name, base.model, base.dataRoot and datasets (${where})`);
   }
   const sweep = parsed.data;
-  const synthetic = sweep.datasets.filter((d) => (SYNTHETIC_DATASET_NAMES as readonly string[]).includes(d));
-  if (synthetic.length > 0 && synthetic.length < sweep.datasets.length) {
+  // A transfer protocol's targets are read from the same folder as its source.
+  const targets = typeof sweep.protocol === 'object' ? (sweep.protocol.targets ?? []) : [];
+  const named = [...(sweep.datasets ?? []), ...targets];
+  const synthetic = named.filter((d) => (SYNTHETIC_DATASET_NAMES as readonly string[]).includes(d));
+  if (synthetic.length > 0 && synthetic.length < named.length) {
     throw new UserError(
       `${file} mixes the generated tasks (${synthetic.join(', ')}) with other datasets; the quick start writes the generated tasks to a folder of their own, so list only them or none of them`,
     );
@@ -74,7 +81,7 @@ export async function prepareQuickstartSweep(file: string, options: QuickstartSw
     synthetic.length > 0 ? options.syntheticRoot : path.resolve(options.repoRoot, sweep.base.dataRoot);
 
   if (options.epochs !== undefined) applyEpochs(sweep, options.epochs, file);
-  return { sweep, model, synthetic: synthetic.length > 0 };
+  return { sweep, model, synthetic };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { type CellReport, cellStats, type Factor, type FactorValue } from '../../db/ablation.ts';
 import type { Queryable } from '../../db/migrate.ts';
 import { buildPivot } from '../../db/results/pivot.ts';
+import { resultsPivot } from '../../db/results/query.ts';
 import { seedNote } from '../../db/results/seed-policy.ts';
 import { VIEWS, type ViewDefinition } from '../../db/results/views.ts';
 import { FACTOR_DEFS, type TrialFactors } from '../../sweep/factors.ts';
@@ -99,4 +100,13 @@ export async function quickstartTables(
     );
   }
   return out.join('\n');
+}
+
+/**
+ * A sweep of another protocol than few-shot (base-to-novel, a transfer) prints the table `dpt-sweep results` opens it
+ * with: that protocol's layout, with its seed notes.
+ */
+export async function protocolTable(db: Queryable, sweep: { name: string }): Promise<string> {
+  const answer = await resultsPivot(db, { sweeps: [sweep.name] });
+  return renderPivot(answer.pivot, 'table', { caption: answer.caption, digits: 1, notes: answer.notes });
 }
