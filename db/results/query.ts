@@ -152,7 +152,9 @@ export async function resultsPivot(db: Queryable, request: ResultsRequest): Prom
     asked.length > 0 && report.added.length > 0
       ? ` (rows also split by ${report.added.join(', ')}, which ${report.added.length === 1 ? 'varies' : 'vary'} within them)`
       : '';
-  const caption = `top-1 accuracy (%) on the ${request.split ?? 'test'} split of ${sweepNames}${view ? ` — ${view.title}` : ''}${extra}`;
+  // Another layout of a base-to-novel sweep scores each trial on the classes it trained on.
+  const classes = protocol === 'base-to-novel' && !baseToNovel ? ', each trial on its base classes' : '';
+  const caption = `top-1 accuracy (%) on the ${request.split ?? 'test'} split of ${sweepNames}${classes}${view ? ` — ${view.title}` : ''}${extra}`;
   return { pivot, caption, view, protocol, notes, sources };
 }
 

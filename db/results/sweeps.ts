@@ -15,8 +15,6 @@ export interface ResolvedSweep {
   name: string;
   /** the sweep file's protocol (sweep/protocol.ts); few-shot for a file that names none */
   protocol: ProtocolName;
-  /** the seeds the sweep file lists */
-  seeds: number[];
 }
 
 /** The protocol as a stored sweep file holds it (validated when it was launched). */
@@ -39,8 +37,8 @@ export class UnknownSweepError extends Error {
 /** Looks the sweeps up, in the order given; any unknown one fails with the list of known names. */
 export async function resolveSweeps(db: Queryable, namesOrIds: string[]): Promise<ResolvedSweep[]> {
   const ids = namesOrIds.map(sweepIdOf);
-  const { rows } = await db.query<{ id: string; name: string; protocol: unknown; seeds: unknown }>(
-    `SELECT id, name, spec -> 'protocol' AS protocol, spec -> 'seeds' AS seeds FROM "Sweep" WHERE id = ANY($1::text[])`,
+  const { rows } = await db.query<{ id: string; name: string; protocol: unknown }>(
+    `SELECT id, name, spec -> 'protocol' AS protocol FROM "Sweep" WHERE id = ANY($1::text[])`,
     [ids],
   );
   const byId = new Map(
@@ -50,7 +48,6 @@ export async function resolveSweeps(db: Queryable, namesOrIds: string[]): Promis
         id: row.id,
         name: row.name,
         protocol: protocolOf(storedProtocol.catch(undefined).parse(row.protocol ?? undefined)).name,
-        seeds: z.array(z.number()).catch([]).parse(row.seeds),
       },
     ]),
   );
