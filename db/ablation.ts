@@ -99,6 +99,10 @@ export class PoolingError extends Error {
 
 const RESULT_FACTORS: ResultFactor[] = ['evalDataset', 'classSubset'];
 
+/** The class subsets planned for a trial's evaluated dataset `ev`: base and novel under base-to-novel, else all. */
+const SUBSETS = `CROSS JOIN LATERAL unnest(CASE WHEN t."subsampleClasses" = 'base' AND ev."evalDataset" = t."dataset"
+  THEN ARRAY['base', 'novel'] ELSE ARRAY['all'] END) AS cs("classSubset")`;
+
 /**
  * Config fields that cannot change what a trial learns or scores on its source dataset, the seed, and
  * `subsampleClasses`, which is a factor (a config without it, stored before base-to-novel existed, means 'all').
@@ -125,6 +129,7 @@ function trialScope(query: z.output<typeof cellQuerySchema>, factors: Factor[]):
     return `${spec.sql} = ANY($${params.length}::${spec.type}[])`;
   });
   const sweepJoin = factors.includes('sweep') || 'sweep' in where ? 'JOIN "Sweep" s ON s."id" = t."sweepId"' : '';
+  const perSubset = factors.includes('classSubset') || 'classSubset' in where;
   const dedupe = factors.includes('sweep') ? 't."sweepId", t."configKey"' : 't."configKey"';
   // One configKey is one experiment: listed by two sweeps it still counts once (unique per sweep already).
   const trialColumns = [
@@ -151,11 +156,7 @@ function trialScope(query: z.output<typeof cellQuerySchema>, factors: Factor[]):
     from: (perResult) =>
       `FROM trials t ${sweepJoin}
        ${
-         perResult
-           ? `CROSS JOIN LATERAL unnest(t."evalDatasets") AS ev("evalDataset")
-              CROSS JOIN LATERAL unnest(CASE WHEN t."subsampleClasses" = 'base' AND ev."evalDataset" = t."dataset"
-                THEN ARRAY['base', 'novel'] ELSE ARRAY['all'] END) AS cs("classSubset")`
-           : ''
+         perResult ? `CROSS JOIN LATERAL unnest(t."evalDatasets") AS ev("evalDataset") ${perSubset ? SUBSETS : ''}` : ''
        }`,
     filterWhere: filters.length > 0 ? `WHERE ${filters.join(' AND ')}` : '',
   };
