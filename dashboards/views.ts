@@ -5,6 +5,7 @@ import {
   FACTOR_NAMES,
   type Factor,
   type FactorValue,
+  propagatedStd,
 } from '../db/ablation.ts';
 import type { Queryable } from '../db/migrate.ts';
 import { baseToNovelPivot } from '../db/results/base-to-novel.ts';
@@ -172,7 +173,7 @@ function groupSeries<T extends { key: Record<string, FactorValue> }>(
 async function lineView(db: Queryable, sweepId: string, x: Factor, requested: Factor[]): Promise<Built> {
   const report = await cellStats(db, { sweepIds: [sweepId], factors: [x, ...requested, 'dataset'] });
   const seriesFactors = [...requested, ...report.added];
-  const stdOf = propagatedStd(report);
+  const stdOf = datasetAverageStd(report);
   const average = averageOver(report, 'dataset');
   const panels: Built['panels'] = [
     {
@@ -205,11 +206,8 @@ async function lineView(db: Queryable, sweepId: string, x: Factor, requested: Fa
   return { panels, seriesFactors, missing: report.missing.length };
 }
 
-/**
- * Std of the dataset average, propagated from the per-dataset sample stds as if datasets were independent:
- * sqrt(sum std_d²) / D over the datasets with results; null when any of them has fewer than two seeds.
- */
-function propagatedStd(report: CellReport): (key: Record<string, FactorValue>) => number | null {
+/** Std of the dataset average per key, propagated from the per-dataset sample stds (db/ablation.ts propagatedStd). */
+function datasetAverageStd(report: CellReport): (key: Record<string, FactorValue>) => number | null {
   const rest = report.factors.filter((factor) => factor !== 'dataset');
   const groups = new Map<string, Array<number | null>>();
   for (const cell of report.cells) {
@@ -217,11 +215,7 @@ function propagatedStd(report: CellReport): (key: Record<string, FactorValue>) =
     const id = JSON.stringify(rest.map((factor) => cell.key[factor] ?? null));
     groups.set(id, [...(groups.get(id) ?? []), cell.stdSample]);
   }
-  return (key) => {
-    const stds = groups.get(JSON.stringify(rest.map((factor) => key[factor] ?? null))) ?? [];
-    if (stds.length === 0 || stds.some((std) => std === null)) return null;
-    return Math.sqrt(stds.reduce((sum: number, std) => sum + (std ?? 0) ** 2, 0)) / stds.length;
-  };
+  return (key) => propagatedStd(groups.get(JSON.stringify(rest.map((factor) => key[factor] ?? null))) ?? []);
 }
 
 async function heatmapView(db: Queryable, sweepId: string, requested: Factor[]): Promise<Built> {
@@ -230,7 +224,7 @@ async function heatmapView(db: Queryable, sweepId: string, requested: Factor[]):
     factors: ['alpha', 'beta', ...requested, 'dataset'],
   });
   const seriesFactors = [...requested, ...report.added];
-  const stdOf = propagatedStd(report);
+  const stdOf = datasetAverageStd(report);
   const series = groupSeries(averageOver(report, 'dataset'), seriesFactors, ['alpha', 'beta'], (cell) =>
     cell.mean === null
       ? null

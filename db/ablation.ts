@@ -388,6 +388,15 @@ export async function cellStats(db: Queryable, query: CellQuery): Promise<CellRe
   return { factors, added, cells, missing: cells.filter((cell) => cell.n === 0) };
 }
 
+/**
+ * The std of a mean over D datasets, propagated from their sample stds as if the datasets were independent:
+ * sqrt(sum std_d²) / D; null when there is none, or when one of them has fewer than two seeds (no std).
+ */
+export function propagatedStd(stds: ReadonlyArray<number | null>): number | null {
+  if (stds.length === 0 || stds.some((std) => std === null)) return null;
+  return Math.sqrt(stds.reduce((sum: number, std) => sum + (std ?? 0) ** 2, 0)) / stds.length;
+}
+
 export interface AveragedCell {
   key: Record<string, FactorValue>;
   /** Mean of the per-cell means over the values of the averaged factor that have results. */

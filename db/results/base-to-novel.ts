@@ -1,4 +1,4 @@
-import { averageOver, type Cell, type CellReport, type Factor, type FactorValue } from '../ablation.ts';
+import { averageOver, type Cell, type CellReport, type Factor, type FactorValue, propagatedStd } from '../ablation.ts';
 import { compareKeys, type FactorOrders, markBest, type Pivot, type PivotEntry, type PivotRow } from './pivot.ts';
 
 /**
@@ -8,7 +8,8 @@ import { compareKeys, type FactorOrders, markBest, type Pivot, type PivotEntry, 
  * HM is the harmonic mean of the mean base and the mean novel accuracy of its row, computed after the averaging;
  * on the average row it is the harmonic mean of the dataset-averaged base and novel accuracies, not the average of
  * the per-dataset HMs (the convention of the community's result parsers and of the published tables). Being a
- * function of two means, it carries no std of its own.
+ * function of two means, it carries no std of its own. The average rows' base and novel stds are propagated from the
+ * per-dataset sample stds, sqrt(sum std_d²) / D (db/ablation.ts propagatedStd).
  */
 export const BASE_TO_NOVEL_COLUMNS = ['base', 'novel', 'HM'] as const;
 export const AVERAGE_ROW = 'average';
@@ -42,14 +43,22 @@ export function baseToNovelPivot(report: CellReport, rowFactors: Factor[], order
     const subset = cell.key.classSubset;
     if (subset === 'base' || subset === 'novel') put(keyOf(cell, cell.key.dataset ?? null), subset, entryOf(cell));
   }
-  // The average row: the mean over datasets of each subset's means, then HM of the two averages.
+  // The average row: the mean over datasets of each subset's means (its std propagated from theirs, as the
+  // dashboard's average charts do), then HM of the two averages.
   for (const subset of ['base', 'novel'] as const) {
     const cells = report.cells.filter((cell) => cell.key.classSubset === subset);
+    const stds = new Map<string, Array<number | null>>();
+    for (const cell of cells) {
+      if (cell.mean === null) continue;
+      const id = JSON.stringify(keyOf(cell, AVERAGE_ROW));
+      stds.set(id, [...(stds.get(id) ?? []), cell.stdSample]);
+    }
     const averaged = averageOver({ ...report, cells, factors: report.factors.filter((f) => f !== 'classSubset') });
     for (const avg of averaged) {
-      put(keyOf(avg, AVERAGE_ROW), subset, {
+      const key = keyOf(avg, AVERAGE_ROW);
+      put(key, subset, {
         mean: avg.mean,
-        std: null,
+        std: propagatedStd(stds.get(JSON.stringify(key)) ?? []),
         n: avg.n,
         expectedN: avg.expectedN,
         best: false,
@@ -88,4 +97,4 @@ export function baseToNovelPivot(report: CellReport, rowFactors: Factor[], order
 }
 
 export const BASE_TO_NOVEL_NOTE =
-  "HM: harmonic mean of the row's mean base and mean novel accuracy; on the average rows, of the dataset-averaged base and novel (CoCoOp's convention), so it has no std of its own; n on the average rows counts datasets";
+  "HM: harmonic mean of the row's mean base and mean novel accuracy; on the average rows, of the dataset-averaged base and novel (CoCoOp's convention), so it has no std of its own; on the average rows n counts datasets and ± is propagated from the datasets' stds, sqrt(Σ s²)/D";

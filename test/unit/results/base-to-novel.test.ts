@@ -70,6 +70,10 @@ describe('the base-to-novel table (db/results/base-to-novel.ts)', () => {
     expect(hm?.mean).toBeCloseTo(62.962962963, 8);
     expect(hm?.mean).not.toBeCloseTo((68.571428571 + 55.384615385) / 2, 2);
     expect([base?.n, base?.expectedN]).toEqual([2, 2]);
+    // Propagated from the datasets' stds: base sqrt(2² + 1²) / 2, novel sqrt(3² + 1²) / 2.
+    expect(base?.std).toBeCloseTo(Math.sqrt(5) / 2, 12);
+    expect(novel?.std).toBeCloseTo(Math.sqrt(10) / 2, 12);
+    expect(hm?.std).toBeNull();
   });
 
   it('marks the best per column within each dataset', () => {
