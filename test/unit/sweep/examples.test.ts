@@ -47,6 +47,21 @@ describe('example sweep files', () => {
     expect(load('domain-generalization.yaml').file.protocol).toBe('domain-generalization');
   });
 
+  it('examples/synthetic: each protocol on the quick start tasks', () => {
+    const synthetic = readdirSync(join('examples', 'synthetic')).sort();
+    expect(synthetic).toEqual(['base-to-novel.yaml', 'cross-dataset.yaml', 'domain-generalization.yaml']);
+    for (const name of synthetic) {
+      const p = load(join('synthetic', name));
+      expect(p.file.name).toBe(`synthetic-${name.replace('.yaml', '')}`);
+      expect(p.trials.every((t) => t.config.dataset.startsWith('synth_'))).toBe(true);
+    }
+    expect(load(join('synthetic', 'base-to-novel.yaml')).trials).toHaveLength(30);
+    expect(load(join('synthetic', 'cross-dataset.yaml')).datasets[0]?.evalDatasets).toEqual([
+      'synth_colour',
+      'synth_target_colour',
+    ]);
+  });
+
   it('fewshot-curves: 5 methods × 11 datasets × 5 shots × 3 seeds', () => {
     const p = load('fewshot-curves.yaml');
     expect(p.trials).toHaveLength(825);
