@@ -53,7 +53,8 @@ export { TrialDataError };
 
 /**
  * One trial: load data and CLIP, build the method, train (with checkpoints), evaluate the last-epoch model on the
- * source test split and on each extra evaluation dataset (domain generalisation, docs/method.md §14).
+ * source test split (its base classes under base-to-novel, then its novel ones: source.ts) and on each extra
+ * evaluation dataset (cross-dataset and domain generalisation, docs/method.md §14).
  * Deterministic: given the same config, backend and (optional) checkpoint, the result is bit-identical.
  */
 export async function runTrial(config: TrialConfig, options: RunTrialOptions = {}): Promise<TrialOutcome> {
@@ -139,16 +140,7 @@ export async function runTrial(config: TrialConfig, options: RunTrialOptions = {
     const own = await evaluate(model, ctx, source.test, testImage, config.evalBatchSize, size, signal, evalProgress);
     results.push(toResult(config.dataset, novel ? 'base' : 'all', own));
     // The novel classes and every target get their own class context; the CAVPT classifier is not used at test time.
-    const others: Array<{ name: string; subset: ClassSubsetOfResult; data: TargetData }> = novel
-      ? [{ name: config.dataset, subset: 'novel', data: novel }]
-      : [];
-    for (const target of config.evalDatasets) {
-      if (target === config.dataset) continue;
-      const data = await deps.loadTarget(target, config.root);
-      checkLabels(data.test, data.classnames, `${target} test`);
-      others.push({ name: target, subset: 'all', data });
-    }
-    for (const { name, subset, data } of others) {
+    const evaluateOn = async (name: string, subset: ClassSubsetOfResult, data: TargetData) => {
       const targetCtx = model.buildClassContext(data.classnames, data.template);
       try {
         const counts = await evaluate(
@@ -165,6 +157,14 @@ export async function runTrial(config: TrialConfig, options: RunTrialOptions = {
       } finally {
         targetCtx.dispose();
       }
+    };
+    if (novel) await evaluateOn(config.dataset, 'novel', novel);
+    // One target at a time, each loaded just before it is evaluated: progress never pauses for all the loading at once.
+    for (const target of config.evalDatasets) {
+      if (target === config.dataset) continue;
+      const data = await deps.loadTarget(target, config.root);
+      checkLabels(data.test, data.classnames, `${target} test`);
+      await evaluateOn(target, 'all', data);
     }
     return {
       epochs: history,
