@@ -116,6 +116,8 @@ interface TrialScope {
   cte: string;
   /** `FROM trials t` with its joins (the sweep's name, one row per evaluated dataset and class subset when needed) */
   from: (perResult: boolean) => string;
+  /** whether the query groups or filters by class subset (a row per subset, `cs`) */
+  perSubset: boolean;
   /** the query's filters, or '' */
   filterWhere: string;
 }
@@ -159,6 +161,7 @@ function trialScope(query: z.output<typeof cellQuerySchema>, factors: Factor[]):
          perResult ? `CROSS JOIN LATERAL unnest(t."evalDatasets") AS ev("evalDataset") ${perSubset ? SUBSETS : ''}` : ''
        }`,
     filterWhere: filters.length > 0 ? `WHERE ${filters.join(' AND ')}` : '',
+    perSubset,
   };
 }
 
@@ -311,8 +314,8 @@ export async function cellStats(db: Queryable, query: CellQuery): Promise<CellRe
   const { where } = parsed;
   // Without a result factor in play each trial counts on its own source dataset and classes: no unnest.
   const perEval = RESULT_FACTORS.some((factor) => parsed.factors.includes(factor) || factor in where);
-  const perSubset = parsed.factors.includes('classSubset') || 'classSubset' in where;
   const scope = trialScope(parsed, parsed.factors);
+  const { perSubset } = scope;
   const combos = await combinations(db, scope, parsed.factors, perEval);
   const added = hiddenFactors(combos, parsed.factors);
   const factors = [...parsed.factors, ...added];

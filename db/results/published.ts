@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DATASET_NAMES } from '../../data/datasets/types.ts';
 import { sourcePath } from '../../source-root.ts';
 import { isTransfer, PROTOCOLS, type ProtocolName } from '../../sweep/protocol.ts';
+import { AVERAGE_ROW } from './base-to-novel.ts';
 
 /**
  * Published accuracies to set a reproduction beside (`results --published`, the dashboard): published/anchors.yaml,
@@ -12,10 +13,10 @@ import { isTransfer, PROTOCOLS, type ProtocolName } from '../../sweep/protocol.t
  * (transfer protocols), shots and metric; epochs are shown, not matched.
  */
 export const ANCHORS_FILE = sourcePath('published', 'anchors.yaml');
-export const AVERAGE = 'average';
 
 const percent = z.number().min(0).max(100);
-const datasetOrAverage = z.enum([...DATASET_NAMES, AVERAGE] as [string, ...string[]]);
+// The average row of a table is the published average row: one name for both (base-to-novel.ts).
+const datasetOrAverage = z.enum([...DATASET_NAMES, AVERAGE_ROW] as [string, ...string[]]);
 
 export const anchorSchema = z
   .strictObject({
