@@ -1,6 +1,9 @@
+import { z } from 'zod';
 import type { OrchestrationActivities, RunnableTrial, SweepCounts } from '../contract/activities.ts';
 import type { Database } from '../db/client.ts';
 import { closeTrial, linkReusableTrials, setSweepStatus } from '../db/repositories.ts';
+import { SEARCH_KINDS } from '../sweep/schema.ts';
+import { nextSearchStep } from './search-step.ts';
 
 /**
  * The sweep workflow's database activities. Trial state lives in PostgreSQL; these turn it into the small answers the
@@ -12,15 +15,20 @@ export function createOrchestrationActivities(db: Database): OrchestrationActivi
     async planSweep(sweepId) {
       const sweep = await prisma.sweep.findUnique({ where: { id: sweepId } });
       if (!sweep) throw new Error(`sweep ${sweepId} not found`);
-      if (sweep.reuseResults) await linkReusableTrials(db.pool, sweepId);
+      const search = storedSearch.safeParse(sweep.spec).data?.search?.kind;
+      // A search ranks by validation results, which a reused trial (trained to its end elsewhere) does not have.
+      if (sweep.reuseResults && !search) await linkReusableTrials(db.pool, sweepId);
       const byStatus = await statusCounts(db, sweepId);
       return {
         total: byStatus.total,
         runnable: (byStatus.pending ?? 0) + (byStatus.queued ?? 0),
         reused: byStatus.reused ?? 0,
         done: byStatus.succeeded ?? 0,
+        ...(search ? { search } : {}),
       };
     },
+
+    nextSearchStep: (sweepId) => nextSearchStep(db, sweepId),
 
     async listRunnableTrials(sweepId, afterTrialId, limit): Promise<RunnableTrial[]> {
       const rows = await prisma.trial.findMany({
@@ -57,6 +65,9 @@ export function createOrchestrationActivities(db: Database): OrchestrationActivi
     },
   };
 }
+
+/** The search kind of a stored spec (validated at launch); tolerant, so rows written by tests or old code still plan. */
+const storedSearch = z.object({ search: z.object({ kind: z.enum(SEARCH_KINDS) }).optional() });
 
 type StatusCounts = Partial<Record<string, number>> & { total: number };
 

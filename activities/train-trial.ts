@@ -1,5 +1,5 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import type { TrainingActivities, TrialSummary } from '../contract/activities.ts';
+import type { TrainingActivities, TrialRun, TrialSummary } from '../contract/activities.ts';
 import type { Database } from '../db/client.ts';
 import {
   beginAttempt,
@@ -12,8 +12,9 @@ import {
   upsertEpochMetrics,
   upsertResults,
 } from '../db/repositories.ts';
+import { upsertValidation } from '../db/search.ts';
 import type { TrainerExit, TrainerPool } from '../trainer-host/pool.ts';
-import type { ChildMessage, EvalReport, FailureKind, Provenance } from '../trainer-host/protocol.ts';
+import type { ChildMessage, EvalReport, FailureKind, Provenance, ValidationReport } from '../trainer-host/protocol.ts';
 import { unrecordedEnd } from './database-loss.ts';
 import { checkpointToResume, refusedCheckpointNote } from './resume-checkpoint.ts';
 import { stallMessage, stallWatch } from './stall-watch.ts';
@@ -51,12 +52,19 @@ const DEFAULT_STALL_LIMIT_MS = 120_000;
 export function createTrainingActivities(db: Database, options: TrainingActivityOptions): TrainingActivities {
   const { prisma } = db;
   const once = {
-    async trainTrial(trialId: string, opened: OpenedAttempt): Promise<TrialSummary> {
+    async trainTrial(trialId: string, opened: OpenedAttempt, run: SearchRun): Promise<TrialSummary> {
       const ctx = Context.current();
       const trial = await prisma.trial.findUnique({ where: { id: trialId } });
       if (!trial) throw ApplicationFailure.nonRetryable(`trial ${trialId} does not exist`, 'InvalidTrialConfig');
       if (trial.status === 'succeeded' || trial.status === 'reused') {
         return { trialId, status: 'succeeded', ...(await sourceTop1(db, trialId, trial.dataset)) };
+      }
+      // A re-delivered rung run whose trial already stopped there: its validation is stored, nothing to train.
+      if (trial.status === 'stopped' && run.stopAfter !== undefined) {
+        const stored = await prisma.trialValidation.findUnique({
+          where: { trialId_epochs: { trialId, epochs: run.stopAfter } },
+        });
+        if (stored) return { trialId, status: 'stopped' };
       }
 
       const attempt = await beginAttempt(db.pool, trialId, options.workerId);
@@ -90,7 +98,9 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
         else if (!stall.signal.aborted) stall.abort(new Error(stallMessage(watch.silentSeconds())));
       }, every);
 
-      let done: ({ results: EvalReport[]; backend: string } & Provenance) | undefined;
+      let done:
+        | ({ results: EvalReport[]; backend: string; validation?: ValidationReport; stoppedAt?: number } & Provenance)
+        | undefined;
       let failure: { kind: FailureKind; message: string } | undefined;
       const onMessage = async (message: ChildMessage): Promise<void> => {
         switch (message.type) {
@@ -109,6 +119,8 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
             done = {
               results: message.results,
               backend: message.backend,
+              ...(message.validation ? { validation: message.validation } : {}),
+              ...(message.stoppedAt === undefined ? {} : { stoppedAt: message.stoppedAt }),
               weightsSha256: message.weightsSha256,
               splitHash: message.splitHash,
             };
@@ -127,6 +139,8 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
             config: trial.config,
             checkpointEvery: options.checkpointEvery,
             ...(checkpoint ? { resumeFrom: checkpoint.bytes } : {}),
+            ...(run.stopAfter === undefined ? {} : { stopAfter: run.stopAfter }),
+            ...(run.validate ? { validate: true } : {}),
           },
           {
             onMessage,
@@ -162,13 +176,21 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
         throw ApplicationFailure.retryable(message, 'TrainerStalled');
       }
       if (done) {
-        await upsertResults(db.pool, trialId, done.results);
-        await endAttempt('succeeded');
-        await transitionTrial(db.pool, trialId, 'succeeded', {
+        const provenance = {
           backend: done.backend,
           weightsSha256: done.weightsSha256,
           ...(done.splitHash === null ? {} : { splitHash: done.splitHash }),
-        });
+        };
+        // Validation first: a search reads it, and a trial that ended without it would be asked for it again.
+        if (done.validation) await upsertValidation(db.pool, trialId, done.validation);
+        if (done.stoppedAt !== undefined) {
+          await endAttempt('succeeded');
+          await transitionTrial(db.pool, trialId, 'stopped', provenance);
+          return { trialId, status: 'stopped' };
+        }
+        await upsertResults(db.pool, trialId, done.results);
+        await endAttempt('succeeded');
+        await transitionTrial(db.pool, trialId, 'succeeded', provenance);
         return { trialId, status: 'succeeded', ...(await sourceTop1(db, trialId, trial.dataset)) };
       }
       const message = failure?.message ?? describeTrainerExit(exit);
@@ -190,10 +212,10 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
     },
   };
   return {
-    async trainTrial(trialId): Promise<TrialSummary> {
+    async trainTrial(trialId, run): Promise<TrialSummary> {
       const opened: OpenedAttempt = {};
       try {
-        return await once.trainTrial(trialId, opened);
+        return await once.trainTrial(trialId, opened, run ?? { validate: false });
       } catch (err) {
         // Every path above that ends an attempt records it first; this closes one left open by anything else that
         // threw (a database write, the trainer pool), so no attempt stays 'running' after its activity ended.
@@ -209,6 +231,9 @@ export function createTrainingActivities(db: Database, options: TrainingActivity
     },
   };
 }
+
+/** What a search asks of this run (contract/activities.ts `TrialRun`); a grid trial's is `{ validate: false }`. */
+type SearchRun = Omit<TrialRun, 'trialId'>;
 
 /** The attempt this activity call opened, once it has. */
 interface OpenedAttempt {

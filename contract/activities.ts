@@ -12,13 +12,39 @@ export interface PlanSummary {
   reused: number;
   /** Already succeeded in this sweep (a relaunch of the same file). */
   done: number;
+  /**
+   * Set when the sweep is a search (sweep/search/): the workflow then asks `nextSearchStep` what to train instead of
+   * listing runnable trials. Absent from plans recorded before searches existed.
+   */
+  search?: 'successive-halving' | 'tpe';
+}
+
+/** One training run a search asks for: a trial trained to `stopAfter` epochs (or to its end), then validated. */
+export interface TrialRun {
+  trialId: string;
+  /** a successive-halving rung; absent: train to the configured epochs */
+  stopAfter?: number;
+  /** evaluate the few-shot validation split where training ends */
+  validate: boolean;
+}
+
+/**
+ * What a search trains next, decided in an activity from the results in PostgreSQL, so the workflow holds no search
+ * state: a replayed, resumed or continued-as-new workflow asks again and gets the same answer. Empty: the search is
+ * over.
+ */
+export interface SearchStep {
+  runs: TrialRun[];
+  /** e.g. `rung 2 of 3 (9 epochs)` or `suggestions 8-11 of 16`, for the progress query */
+  stage: string;
 }
 
 export interface RunnableTrial {
   trialId: string;
 }
 
-export type TrialFinalStatus = 'succeeded' | 'failed' | 'cancelled';
+/** `stopped`: halted at a successive-halving rung, validated, test split unread. */
+export type TrialFinalStatus = 'succeeded' | 'failed' | 'cancelled' | 'stopped';
 
 export interface TrialSummary {
   trialId: string;
@@ -46,11 +72,14 @@ export interface OrchestrationActivities {
   recordTrialFailure(trialId: string, message: string, cancelled: boolean): Promise<void>;
   markSweepStatus(sweepId: string, status: 'running' | 'paused'): Promise<void>;
   finishSweep(sweepId: string, status: SweepFinalStatus): Promise<SweepCounts>;
+  /** A search's next runs (after recording the decisions the finished ones allow); none when it is over. */
+  nextSearchStep(sweepId: string): Promise<SearchStep>;
 }
 
 /** The heavy activity, on a GPU queue: trains one trial in a forked trainer process. */
 export interface TrainingActivities {
-  trainTrial(trialId: string): Promise<TrialSummary>;
+  /** Without `run`, trains the trial to its end (a grid trial); a search passes its rung and validation. */
+  trainTrial(trialId: string, run?: Omit<TrialRun, 'trialId'>): Promise<TrialSummary>;
 }
 
 /**

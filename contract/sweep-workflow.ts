@@ -23,6 +23,8 @@ export interface SweepWorkflowInput {
 }
 
 export interface SweepCarry {
+  /** a search continues from the database (`nextSearchStep`), so it carries no cursor */
+  search?: 'successive-halving' | 'tpe';
   cursor: string | null;
   paused: boolean;
   counts: RunCounts;
@@ -35,6 +37,8 @@ export interface RunCounts {
   succeeded: number;
   failed: number;
   cancelled: number;
+  /** search runs that ended at a successive-halving rung (absent outside searches) */
+  stopped?: number;
 }
 
 export interface SweepProgress extends RunCounts {
@@ -47,6 +51,8 @@ export interface SweepProgress extends RunCounts {
   paused: boolean;
   maxParallel: number;
   continuedAsNew: number;
+  /** a search's stage (`rung 2 of 3 (9 epochs)`); absent outside searches */
+  searchStage?: string;
 }
 
 export interface SweepResult {

@@ -20,18 +20,29 @@ export const sweepIdFor = (name: string) => `s_${hash(`sweep:${name}`).slice(0, 
 export const trialIdFor = (sweepId: string, configKey: string) =>
   `t_${hash(`trial:${sweepId}:${configKey}`).slice(0, 24)}`;
 
-export const TRIAL_STATUSES = ['pending', 'queued', 'running', 'succeeded', 'failed', 'cancelled', 'reused'] as const;
+export const TRIAL_STATUSES = [
+  'pending',
+  'queued',
+  'running',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'reused',
+  'stopped',
+] as const;
 export type TrialStatus = (typeof TRIAL_STATUSES)[number];
 
 /** Which states a trial may move to from which; moving to the state it is already in is a no-op, not an error. */
 const TRANSITIONS: Record<TrialStatus, readonly TrialStatus[]> = {
   pending: ['queued', 'running', 'cancelled', 'reused'],
   queued: ['running', 'cancelled', 'reused', 'failed'],
-  running: ['succeeded', 'failed', 'cancelled', 'queued'],
+  running: ['succeeded', 'failed', 'cancelled', 'queued', 'stopped'],
   succeeded: [],
   failed: ['queued'],
   cancelled: ['queued'],
   reused: [],
+  // Halted at a successive-halving rung; a promotion trains it on from its checkpoint.
+  stopped: ['running', 'queued'],
 };
 
 const sweepSchema = z.object({
@@ -108,6 +119,8 @@ export type TrialInput = {
   /** The code version the trial was planned with (part of its configKey); workers with other code refuse it. */
   codeVersion?: string | null;
   evalDatasets?: string[];
+  /** Under a search: the configuration (variation or suggestion) the trial replicates. */
+  searchCandidate?: number | null;
   config: unknown;
   method: string;
   dataset: string;
@@ -122,6 +135,7 @@ const trialSchema = z.object({
   configKey: z.string().regex(/^[0-9a-f]{16,64}$/, 'configKey must be a hex digest'),
   seed: z.number().int(),
   codeVersion: z.string().min(1).nullable().default(null),
+  searchCandidate: z.number().int().nonnegative().nullable().default(null),
   evalDatasets: z.array(z.string().min(1)).min(1).optional(),
   config: z.unknown(),
   ...Object.fromEntries(FACTOR_DEFS.map((def) => [def.name, factorSchema(def)])),
@@ -132,6 +146,7 @@ const PLAIN_COLUMNS = [
   { name: 'configKey', type: 'text' },
   { name: 'seed', type: 'int' },
   { name: 'codeVersion', type: 'text' },
+  { name: 'searchCandidate', type: 'int' },
   ...FACTOR_DEFS.map((def) => ({ name: def.name, type: def.type })),
 ] as const;
 const quote = (name: string) => `"${name}"`;
@@ -194,9 +209,9 @@ export async function transitionTrial(
               "weightsSha256" = COALESCE($7, "weightsSha256"), "splitHash" = COALESCE($8, "splitHash"),
               error = CASE WHEN $2 IN ('failed', 'cancelled') THEN $6 WHEN $2 = 'succeeded' THEN NULL ELSE error END,
               "startedAt" = CASE WHEN $2 = 'running' THEN now() ELSE "startedAt" END,
-              "finishedAt" = CASE WHEN $2 IN ('succeeded', 'failed', 'cancelled') THEN now()
+              "finishedAt" = CASE WHEN $2 IN ('succeeded', 'failed', 'cancelled', 'stopped') THEN now()
                                   WHEN $2 IN ('queued', 'running') THEN NULL ELSE "finishedAt" END,
-              "durationMs" = CASE WHEN $2 IN ('succeeded', 'failed', 'cancelled') AND "startedAt" IS NOT NULL
+              "durationMs" = CASE WHEN $2 IN ('succeeded', 'failed', 'cancelled', 'stopped') AND "startedAt" IS NOT NULL
                                   THEN (extract(epoch FROM now() - "startedAt") * 1000)::int ELSE "durationMs" END
         WHERE id = $1 AND status::text = ANY($3::text[])
         RETURNING status)

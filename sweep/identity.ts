@@ -17,6 +17,13 @@ export function configKey(config: TrialConfig, codeVersion: string, splitId: str
   return createHash('sha256').update(payload, 'utf8').digest('hex');
 }
 
+/**
+ * The few-shot split a trial trains on. The official protocol makes the picks a pure function of the dataset's
+ * split file, the shot count and the seed, so this descriptor identifies them; the trainer records the hash of the
+ * actual picks next to the result.
+ */
+export const splitIdFor = (config: TrialConfig) => `${config.dataset}/shot_${config.shots}-seed_${config.seed}`;
+
 /** Hash of a validated sweep file (the `Sweep.specHash` column): same settings, same hash, whatever the spelling. */
 export function specHash(file: SweepFile): string {
   return createHash('sha256').update(canonicalJson(file), 'utf8').digest('hex');

@@ -3,6 +3,8 @@ import { expandTrials, materialiseVariations, resolveCells, type SweepPlan } fro
 import { SweepFileError } from './issues.ts';
 import { protocolCells } from './protocol.ts';
 import { parseSweepText, type SweepFile } from './schema.ts';
+import { searchIssues } from './search/rules.ts';
+import { probeAssignments } from './search/space.ts';
 import { cellIssues, fileIssues, type SizeOptions } from './validate.ts';
 import { sweepWarnings } from './warnings.ts';
 
@@ -29,10 +31,33 @@ export function planSweepText(text: string, source = 'sweep file', options: Plan
 }
 
 /** Validate and expand a file schema.ts has accepted; throws SweepFileError with every problem found. */
-export function planSweep(file: SweepFile, options: PlanOptions = {}, source = 'sweep file'): SweepPlan {
+export function planSweep(given: SweepFile, options: PlanOptions = {}, source = 'sweep file'): SweepPlan {
+  const file = withSearchEpochs(given);
   const { cells: datasets, issues: protocolProblems } = protocolCells(file);
-  const problems = [...protocolProblems, ...fileIssues(file, datasets.length, options)];
+  const problems = [
+    ...protocolProblems,
+    ...searchIssues(given, [...new Set(datasets.map((cell) => cell.dataset))]),
+    ...fileIssues(file, datasets.length, options),
+  ];
   if (problems.length > 0) throw new SweepFileError(problems, source);
+
+  if (file.search?.kind === 'tpe') {
+    // Nothing is planned at launch: the search's activity plans each suggestion's trials (search/suggestion.ts). The
+    // space's corners are resolved here so that a range the trainer refuses is reported now, with line numbers.
+    const probes = resolveCells(file, datasets, probeAssignments(file.search));
+    const unrunnable = cellIssues(file, probes, options.model);
+    if (unrunnable.length > 0) throw new SweepFileError(unrunnable, source);
+    return {
+      file: given,
+      datasets,
+      variations: [],
+      trials: [],
+      upperBound: file.search.trials * datasets.length * file.shots.length * file.seeds.length,
+      duplicates: 0,
+      distinctCells: 0,
+      warnings: sweepWarnings(probes.flatMap((cell) => (cell.outcome.ok ? [cell.outcome.config] : []))),
+    };
+  }
 
   const variations = materialiseVariations(file.vary);
   const cells = resolveCells(file, datasets, variations);
@@ -41,7 +66,7 @@ export function planSweep(file: SweepFile, options: PlanOptions = {}, source = '
 
   const { trials, duplicates, distinctCells } = expandTrials(cells, file.seeds);
   return {
-    file,
+    file: given,
     datasets,
     variations,
     trials,
@@ -50,4 +75,10 @@ export function planSweep(file: SweepFile, options: PlanOptions = {}, source = '
     distinctCells,
     warnings: sweepWarnings(cells.flatMap((cell) => (cell.outcome.ok ? [cell.outcome.config] : []))),
   };
+}
+
+/** Under successive halving every trial is configured for maxEpochs (its LR schedule is the full run's). */
+function withSearchEpochs(file: SweepFile): SweepFile {
+  if (file.search?.kind !== 'successive-halving' || file.base.epochs !== undefined) return file;
+  return { ...file, base: { ...file.base, epochs: file.search.maxEpochs } };
 }

@@ -163,6 +163,53 @@ const varySchema = z.discriminatedUnion(
   { error: `expected one of ${VARY_MODES.join(', ')}` },
 );
 
+export const SEARCH_KINDS = ['successive-halving', 'tpe'] as const;
+export type SearchKind = (typeof SEARCH_KINDS)[number];
+/** What a search ranks by: top-1 on the few-shot validation split (never the test split). */
+export const SEARCH_METRICS = ['val-top1'] as const;
+
+const metricSchema = z
+  .enum(SEARCH_METRICS, { error: `expected one of ${SEARCH_METRICS.join(', ')}` })
+  .default('val-top1');
+
+const searchSchema = z.discriminatedUnion(
+  'kind',
+  [
+    strict({
+      kind: z.literal('successive-halving'),
+      /** reduction factor: 1/eta of the configurations go on at each rung */
+      eta: intAtLeast(2, 1000).default(3),
+      minEpochs: intAtLeast(1, 100_000),
+      maxEpochs: intAtLeast(1, 100_000),
+      metric: metricSchema,
+    }).superRefine((raw, ctx) => {
+      const r = raw as { minEpochs: number; maxEpochs: number };
+      if (r.maxEpochs < r.minEpochs) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['maxEpochs'],
+          message: `expected a value >= minEpochs (${r.minEpochs}), got ${r.maxEpochs}`,
+        });
+      }
+    }),
+    strict({
+      kind: z.literal('tpe'),
+      /** suggestions (configurations), each trained once per dataset x shots x seed */
+      trials: intAtLeast(1, 100_000),
+      /** suggestions made together from the results of the batches before them (run in parallel) */
+      batch: intAtLeast(1, 10_000).default(4),
+      seed: intAtLeast(0, 2 ** 31 - 1).default(0),
+      /** random suggestions before the model is used (Optuna's n_startup_trials) */
+      startup: intAtLeast(0, 100_000).default(10),
+      metric: metricSchema,
+      space: strict(axisShape(axisRandom)),
+    }),
+  ],
+  {
+    error: `expected one of ${SEARCH_KINDS.join(', ')} (asha: use successive-halving, its synchronous form, whose promotions do not depend on finishing order)`,
+  },
+);
+
 const protocolNameSchema = z.enum(PROTOCOLS, { error: `expected one of ${PROTOCOLS.join(', ')}` });
 const protocolSchema = z.union(
   [
@@ -226,6 +273,8 @@ const sweepFileShape = strict({
   reuse: z.boolean({ error: 'expected true or false' }).default(true),
   /** the evaluation protocol (sweep/protocol.ts); absent = few-shot */
   protocol: protocolSchema.optional(),
+  /** early stopping or model-based search over the trials (sweep/search/); absent = train every trial in full */
+  search: searchSchema.optional(),
 });
 
 export const sweepFileSchema = z.preprocess(defaultTransferSource, sweepFileShape);
@@ -233,6 +282,9 @@ export const sweepFileSchema = z.preprocess(defaultTransferSource, sweepFileShap
 export type SweepFile = z.output<typeof sweepFileSchema>;
 export type SweepBase = SweepFile['base'];
 export type VarySpec = NonNullable<SweepFile['vary']>;
+export type SearchSpec = NonNullable<SweepFile['search']>;
+export type HalvingSpec = Extract<SearchSpec, { kind: 'successive-halving' }>;
+export type TpeSpec = Extract<SearchSpec, { kind: 'tpe' }>;
 export interface RandomRange {
   min: number;
   max: number;

@@ -93,6 +93,8 @@ async function train(message: ParentMessage): Promise<void> {
   const outcome = await runTrial(config, {
     checkpointEvery: message.checkpointEvery,
     ...(message.resumeFrom ? { resumeFrom: message.resumeFrom } : {}),
+    ...(message.stopAfter === undefined ? {} : { stopAfter: message.stopAfter }),
+    ...(message.validate ? { validate: true } : {}),
     deps: {
       async loadClip(dir) {
         const cached = await loadClipCached(dir);
@@ -111,6 +113,8 @@ async function train(message: ParentMessage): Promise<void> {
     type: 'done',
     results: outcome.results,
     backend: outcome.backend,
+    ...(outcome.validation ? { validation: outcome.validation } : {}),
+    ...(outcome.stoppedAt === undefined ? {} : { stoppedAt: outcome.stoppedAt }),
     weightsSha256,
     // The default source (data/fewshot.ts) always reports its picks' hash; null only for a source that has none.
     splitHash: outcome.splitId ?? null,

@@ -32,7 +32,19 @@ export type ParentMessage = {
   /** Bytes of the newest checkpoint to resume from. */
   resumeFrom?: Uint8Array;
   checkpointEvery: number;
+  /** A search's rung: train to this many epochs only (dpt/trainer/run-trial.ts `stopAfter`). */
+  stopAfter?: number;
+  /** Evaluate the few-shot validation split where training ends. */
+  validate?: boolean;
 };
+
+/** Top-1 on the few-shot validation split after `epochs` epochs. */
+export interface ValidationReport {
+  epochs: number;
+  top1: number;
+  correct: number;
+  total: number;
+}
 
 /** What, besides the config and the code version, reproduces a result; stored on the trial row when it succeeds. */
 export interface Provenance {
@@ -68,5 +80,13 @@ export type ChildMessage =
   | { type: 'progress'; report: ProgressReport }
   | { type: 'epoch'; report: EpochReport }
   | { type: 'checkpoint'; epoch: number; bytes: Uint8Array }
-  | ({ type: 'done'; results: EvalReport[]; backend: string } & Provenance)
+  | ({
+      type: 'done';
+      results: EvalReport[];
+      backend: string;
+      /** with `validate` */
+      validation?: ValidationReport;
+      /** set when training stopped before the configured epochs (results is then empty) */
+      stoppedAt?: number;
+    } & Provenance)
   | { type: 'failed'; kind: FailureKind; message: string };

@@ -17,6 +17,7 @@ import {
   type OrchestrationActivities,
   type SweepFinalStatus,
   type TrainingActivities,
+  type TrialRun,
 } from '../contract/activities.ts';
 import {
   pauseSignal,
@@ -67,12 +68,22 @@ export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepRes
   let paused = input.carry?.paused ?? false;
   let cursor = input.carry?.cursor ?? null;
   const counts: RunCounts = input.carry?.counts ?? { planned: 0, launched: 0, succeeded: 0, failed: 0, cancelled: 0 };
+  let search = input.carry?.search;
+  let searchStage: string | undefined;
   const continuedAsNew = input.carry?.continuedAsNew ?? 0;
   let running = 0;
   // A continued run carries its counts, planned included; only a first run plans.
   let planning = !input.carry;
 
-  setHandler(progressQuery, () => ({ ...counts, planning, running, paused, maxParallel, continuedAsNew }));
+  setHandler(progressQuery, () => ({
+    ...counts,
+    planning,
+    running,
+    paused,
+    maxParallel,
+    continuedAsNew,
+    ...(searchStage === undefined ? {} : { searchStage }),
+  }));
   setHandler(pauseSignal, () => {
     paused = true;
   });
@@ -83,13 +94,14 @@ export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepRes
     if (Number.isInteger(n) && n >= 1) maxParallel = n;
   });
 
-  const launch = (trialId: string): void => {
+  const launch = (trialId: string, run?: Omit<TrialRun, 'trialId'>): void => {
     running += 1;
     counts.launched += 1;
-    training
-      .trainTrial(trialId)
+    // A grid trial's call keeps its one argument, as in the histories recorded before searches existed.
+    (run ? training.trainTrial(trialId, run) : training.trainTrial(trialId))
       .then((summary) => {
         if (summary.status === 'succeeded') counts.succeeded += 1;
+        else if (summary.status === 'stopped') counts.stopped = (counts.stopped ?? 0) + 1;
         else if (summary.status === 'cancelled') counts.cancelled += 1;
         else counts.failed += 1;
       })
@@ -125,9 +137,36 @@ export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepRes
     await recorder;
   };
 
+  /**
+   * A search: ask the database what to train, train it, ask again. Each step's runs are launched within the same
+   * limits as a grid's trials; the next step waits for all of them, since its decisions read their results. Returns
+   * true when the server suggested continue-as-new (the next run asks again and resumes where this one stopped).
+   */
+  const runSearch = async (): Promise<boolean> => {
+    let previous = '';
+    for (;;) {
+      const step = await orchestration.nextSearchStep(input.sweepId);
+      searchStage = step.stage;
+      if (step.runs.length === 0) return false;
+      // Every run ends with a validation row or a closed trial, so the same step twice means a defect, not a retry.
+      const signature = JSON.stringify(step.runs);
+      if (signature === previous) {
+        throw ApplicationFailure.nonRetryable(`search made no progress at ${step.stage}`, 'SearchStalled');
+      }
+      previous = signature;
+      for (const { trialId, ...run } of step.runs) {
+        await condition(() => !paused && running < maxParallel);
+        if (workflowInfo().continueAsNewSuggested) return true;
+        launch(trialId, run);
+      }
+      await condition(() => running === 0);
+    }
+  };
+
   try {
     if (!input.carry) {
       const plan = await orchestration.planSweep(input.sweepId);
+      search = plan.search;
       counts.planned = plan.runnable;
       planning = false;
       recordedPaused = paused;
@@ -137,19 +176,21 @@ export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepRes
     recorder = CancellationScope.nonCancellable(recordPauses);
 
     let suggested = false;
-    pages: for (;;) {
-      const page = await orchestration.listRunnableTrials(input.sweepId, cursor, PAGE_SIZE);
-      if (page.length === 0) break;
-      for (const { trialId } of page) {
-        await condition(() => !paused && running < maxParallel);
-        if (workflowInfo().continueAsNewSuggested) {
-          suggested = true;
-          break pages;
+    if (search) suggested = await runSearch();
+    else
+      pages: for (;;) {
+        const page = await orchestration.listRunnableTrials(input.sweepId, cursor, PAGE_SIZE);
+        if (page.length === 0) break;
+        for (const { trialId } of page) {
+          await condition(() => !paused && running < maxParallel);
+          if (workflowInfo().continueAsNewSuggested) {
+            suggested = true;
+            break pages;
+          }
+          cursor = trialId;
+          launch(trialId);
         }
-        cursor = trialId;
-        launch(trialId);
       }
-    }
 
     // Drain: continue-as-new would cancel the running activities, and the sweep ends only when they have.
     await condition(() => running === 0);
@@ -160,7 +201,7 @@ export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepRes
       await continueAsNew<typeof sweepWorkflow>({
         ...input,
         maxParallel,
-        carry: { cursor, paused, counts, continuedAsNew: continuedAsNew + 1 },
+        carry: { ...(search ? { search } : {}), cursor, paused, counts, continuedAsNew: continuedAsNew + 1 },
       });
     }
 

@@ -9,10 +9,10 @@ import {
 } from '../../contract/sweep-workflow.ts';
 import { workflowIdFor } from '../../contract/workflow-id.ts';
 import type { Queryable } from '../../db/migrate.ts';
-import { planTrials, sweepIdFor, type TrialInput, upsertSweep } from '../../db/repositories.ts';
-import type { TrialConfig } from '../../dpt/trial-config.ts';
+import { plannedTrialInputs } from '../../db/planned-trials.ts';
+import { planTrials, sweepIdFor, upsertSweep } from '../../db/repositories.ts';
 import type { SweepPlan } from '../../sweep/expand.ts';
-import { configKey, specHash } from '../../sweep/identity.ts';
+import { specHash, splitIdFor } from '../../sweep/identity.ts';
 import { loadSweepFile } from '../../sweep/load.ts';
 import { codeVersion } from '../../worker/code-version.ts';
 import type { sweepWorkflow } from '../../workflows/sweep.ts';
@@ -22,14 +22,7 @@ import type { Stack } from './stack.ts';
 const SWEEP_ID_KEY = defineSearchAttributeKey('SweepId', SearchAttributeType.KEYWORD);
 const SWEEP_NAME_KEY = defineSearchAttributeKey('SweepName', SearchAttributeType.KEYWORD);
 
-export { workflowIdFor };
-
-/**
- * The few-shot split a trial trains on. The official protocol makes the picks a pure function of the dataset's
- * split file, the shot count and the seed, so this descriptor identifies them; the trainer records the hash of the
- * actual picks next to the result.
- */
-export const splitIdFor = (config: TrialConfig) => `${config.dataset}/shot_${config.shots}-seed_${config.seed}`;
+export { splitIdFor, workflowIdFor };
 
 export interface LaunchOptions {
   force?: boolean;
@@ -90,13 +83,9 @@ export async function writeSweepPlan(
     codeVersion: version,
     workflowId: workflowIdFor(sweepIdFor(spec.name)),
   });
-  const trials: TrialInput[] = plan.trials.map(({ config, factors }) => ({
-    ...factors,
-    configKey: configKey(config, version, splitIdFor(config)),
-    codeVersion: version,
-    evalDatasets: [config.dataset, ...config.evalDatasets],
-    config,
-  }));
+  // A halving search's candidates are its variations; a TPE search plans its trials as it suggests them.
+  const search = spec.search?.kind === 'successive-halving';
+  const trials = plannedTrialInputs(plan.trials, version, search ? (trial) => trial.variation : undefined);
   await planTrials(db, sweepId, trials);
   return { sweepId, maxParallel, trials: trials.length };
 }

@@ -28,6 +28,7 @@ export const defaultDeps: TrialDeps = {
       template: ds.template,
       train: split.train,
       test: ds.test,
+      val: split.val,
       splitId: split.splitId,
     };
   },

@@ -9,6 +9,8 @@ export interface SourceData {
   template: string;
   train: Item[];
   test: Item[];
+  /** the few-shot validation picks (min(shots, 4) per class, data/fewshot.ts); what a search ranks by */
+  val?: Item[];
   splitId?: string;
 }
 

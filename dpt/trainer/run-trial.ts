@@ -21,7 +21,7 @@ import type { TargetData, TrialDeps } from './deps.ts';
 import { evaluate, stackImages } from './evaluate.ts';
 import { checkLabels, loadTrialSource, TrialDataError } from './source.ts';
 import { trainBatch } from './step.ts';
-import type { ClassSubsetOfResult, EpochMetrics, EvalResult, TrialOutcome } from './types.ts';
+import type { ClassSubsetOfResult, EpochMetrics, EvalResult, TrialOutcome, ValidationResult } from './types.ts';
 
 export interface RunTrialOptions {
   /**
@@ -37,6 +37,14 @@ export interface RunTrialOptions {
   onCheckpoint?: (epochsDone: number, bytes: Buffer) => void | Promise<void>;
   /** bytes of a checkpoint of the SAME trial config to continue from */
   resumeFrom?: Uint8Array;
+  /**
+   * Stop after this many epochs (a successive-halving rung, sweep/search/halving.ts), checkpointing there so that a
+   * promotion resumes it; the schedule stays the full run's, so the stopped run is a prefix of the straight one. A
+   * stopped trial evaluates no test split. Absent or >= the configured epochs: train to the end.
+   */
+  stopAfter?: number;
+  /** Evaluate the few-shot validation split where training ends (at `stopAfter` or the last epoch): a search's metric. */
+  validate?: boolean;
   /** aborts between batches; the promise rejects with the signal's reason */
   signal?: AbortSignal;
   /** replace I/O pieces (tests, benchmarks); defaults read datasets and CLIP weights from disk */
@@ -106,9 +114,10 @@ export async function runTrial(config: TrialConfig, options: RunTrialOptions = {
 
     const trainable = trainsAnything(config.method);
     const epochs = trainable ? config.optim.epochs : 0;
+    const until = Math.min(epochs, options.stopAfter ?? epochs);
     const every = options.checkpointEvery ?? config.checkpointEvery;
     const size = clip.vision.imageSize;
-    for (let epoch = startEpoch; epoch < epochs; epoch++) {
+    for (let epoch = startEpoch; epoch < until; epoch++) {
       signal?.throwIfAborted();
       const metrics = await trainEpoch(model, sgd, ctx, config, source.train, epoch, rng, deps, size, signal, (batch) =>
         progress({ phase: 'train', epoch, batch }),
@@ -116,7 +125,7 @@ export async function runTrial(config: TrialConfig, options: RunTrialOptions = {
       history.push(metrics);
       await options.onEpoch?.(metrics);
       const done = epoch + 1;
-      if (options.onCheckpoint && ((every > 0 && done % every === 0) || done === epochs)) {
+      if (options.onCheckpoint && ((every > 0 && done % every === 0) || done === until)) {
         const bytes = encodeCheckpoint({
           configFingerprint: fingerprint,
           epochsDone: done,
@@ -134,9 +143,35 @@ export async function runTrial(config: TrialConfig, options: RunTrialOptions = {
       }
     }
 
-    const results: EvalResult[] = [];
     const testImage = (item: Item) => deps.testImage(item, size);
     const evalProgress = (batch: number) => progress({ phase: 'eval', batch });
+    const trained = Math.max(startEpoch, until);
+    const validation = options.validate
+      ? toValidation(
+          trained,
+          await evaluate(
+            model,
+            ctx,
+            validationSplit(config, source.val),
+            testImage,
+            config.evalBatchSize,
+            size,
+            signal,
+            evalProgress,
+          ),
+        )
+      : undefined;
+    const outcome = {
+      epochs: history,
+      backend: backend.name,
+      parameters: model.store.count(),
+      ...(source.splitId ? { splitId: source.splitId } : {}),
+      ...(validation ? { validation } : {}),
+    };
+    // Stopped at a rung: the test split is left unread, so nothing but the validation split can steer a search.
+    if (trained < epochs) return { ...outcome, results: [], stoppedAt: trained };
+
+    const results: EvalResult[] = [];
     const own = await evaluate(model, ctx, source.test, testImage, config.evalBatchSize, size, signal, evalProgress);
     results.push(toResult(config.dataset, novel ? 'base' : 'all', own));
     // The novel classes and every target get their own class context; the CAVPT classifier is not used at test time.
@@ -166,13 +201,7 @@ export async function runTrial(config: TrialConfig, options: RunTrialOptions = {
       checkLabels(data.test, data.classnames, `${target} test`);
       await evaluateOn(target, 'all', data);
     }
-    return {
-      epochs: history,
-      results,
-      backend: backend.name,
-      parameters: model.store.count(),
-      ...(source.splitId ? { splitId: source.splitId } : {}),
-    };
+    return { ...outcome, results };
   } finally {
     ctx.dispose();
     sgd.dispose();
@@ -266,6 +295,17 @@ export function restoreParams(
     expected.delete(blob.key);
   }
   if (expected.size > 0) throw new CheckpointError(`checkpoint lacks tensors: ${[...expected].join(', ')}`);
+}
+
+function validationSplit(config: TrialConfig, val: readonly Item[] | undefined): readonly Item[] {
+  if (!val || val.length === 0) {
+    throw new TrialDataError(`${config.dataset} has no validation split to rank a search by (ImageNet has none)`);
+  }
+  return val;
+}
+
+function toValidation(epochs: number, { correct, total }: { correct: number; total: number }): ValidationResult {
+  return { epochs, top1: total ? (100 * correct) / total : 0, correct, total };
 }
 
 function toResult(

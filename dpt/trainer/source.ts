@@ -27,17 +27,19 @@ export async function loadTrialSource(config: TrialConfig, deps: Pick<TrialDeps,
   const full = await deps.loadSource(config);
   checkLabels(full.train, full.classnames, 'train');
   checkLabels(full.test, full.classnames, 'test');
+  if (full.val && full.val.length > 0) checkLabels(full.val, full.classnames, 'val');
   if (config.subsampleClasses === 'all') return { source: full, novel: null };
-  const base = subsampleClasses('base', full.train, full.test);
+  const base = subsampleClasses('base', full.train, full.test, full.val ?? []);
   const novel = subsampleClasses('novel', full.train, full.test);
   if (novel.labels.length === 0) {
     throw new TrialDataError(`base-to-novel needs at least two classes; ${config.dataset} has ${base.labels.length}`);
   }
-  const [train, test] = base.lists;
+  const [train, test, val] = base.lists;
   checkLabels(test, base.classnames, 'base-class test');
   checkLabels(novel.lists[1], novel.classnames, 'novel-class test');
   return {
-    source: { ...full, classnames: base.classnames, train, test },
+    // A search under base-to-novel ranks by the base classes' validation picks: the novel ones are never trained on.
+    source: { ...full, classnames: base.classnames, train, test, val },
     novel: { classnames: novel.classnames, template: full.template, test: novel.lists[1] },
   };
 }

@@ -27,6 +27,14 @@ export interface EvalResult {
   total: number;
 }
 
+/** Top-1 on the few-shot validation split after `epochs` epochs (the search metric). */
+export interface ValidationResult {
+  epochs: number;
+  top1: number;
+  correct: number;
+  total: number;
+}
+
 export interface TrialOutcome {
   epochs: EpochMetrics[];
   results: EvalResult[];
@@ -36,4 +44,8 @@ export interface TrialOutcome {
   parameters: number;
   /** few-shot split identity from data/fewshot.ts, when known */
   splitId?: string;
+  /** with `validate`: the validation split where training ended */
+  validation?: ValidationResult;
+  /** with `stopAfter` below the configured epochs: the epochs trained; `results` is then empty */
+  stoppedAt?: number;
 }

@@ -1,0 +1,272 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { resetForResume } from '../../../cli/sweeps/control.ts';
+import { launchSweep, startSweepWorkflow, workflowIdFor } from '../../../cli/sweeps/launch.ts';
+import { initBackend } from '../../../dpt/backend.ts';
+import { runTrial } from '../../../dpt/trainer/run-trial.ts';
+import { parseTrialConfig } from '../../../dpt/trial-config.ts';
+import { halvingBudget, promote } from '../../../sweep/search/halving.ts';
+import { configurationObjective } from '../../../sweep/search/objective.ts';
+import type { sweepWorkflow } from '../../../workflows/sweep.ts';
+import { describeWith, realPostgresUrl } from '../../support/env.ts';
+import { writeTinyDataset } from '../../support/tiny-dataset.ts';
+import { createHarness, type Harness, tinyBase } from './harness.ts';
+
+const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 180_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+/*
+ * Searches on real Temporal and PostgreSQL with tiny DPT trials, trained by `dpt-sweep worker` processes (so one can
+ * be killed): successive halving against the grid it replaces, promotion resume against a straight run, TPE
+ * reproducibility, a SIGKILL during a halving search and a cancel + resume during a TPE search.
+ */
+describeWith(
+  'PostgreSQL + Temporal',
+  realPostgresUrl !== undefined,
+  'DATABASE_URL is not set',
+)('searches', () => {
+  let h: Harness;
+  const workers: ChildProcess[] = [];
+  const startWorker = (): ChildProcess => {
+    const child = spawn(
+      process.execPath,
+      ['bin/dpt-sweep.js', 'worker', '--queue', h.gpuQueue, '--slots', '2', '--cpu', '--checkpoint-every', '1'],
+      {
+        env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), DATABASE_URL: h.databaseUrl },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
+    workers.push(child);
+    return child;
+  };
+  const base = (epochs?: number) => ({
+    ...tinyBase(h.dataRoot, { warmup: true }),
+    ...(epochs === undefined ? {} : { epochs }),
+    method: 'dpt',
+    trial: { text: { nCtx: 2 }, vpt: { length: 2 }, cavpt: { kN: 2 } },
+  });
+  const halvingFile = (tag: string) =>
+    h.writeSweep(tag, {
+      base: base(),
+      datasets: ['dtd'],
+      shots: [4],
+      seeds: [1, 2],
+      vary: { mode: 'grid', lr: [0.002, 0.02, 0.2], alpha: [0, 0.3, 1] },
+      search: { kind: 'successive-halving', eta: 3, minEpochs: 1, maxEpochs: 9 },
+      resources: { maxParallel: 2, taskQueue: h.gpuQueue },
+    });
+  const tpeFile = (tag: string) =>
+    h.writeSweep(tag, {
+      base: base(2),
+      datasets: ['dtd'],
+      shots: [4],
+      seeds: [1, 2],
+      search: {
+        kind: 'tpe',
+        trials: 6,
+        batch: 2,
+        startup: 2,
+        seed: 5,
+        space: { lr: { min: 0.001, max: 0.3, scale: 'log' }, alpha: { min: 0, max: 1 } },
+      },
+      resources: { maxParallel: 2, taskQueue: h.gpuQueue },
+    });
+  const resultOf = (sweepId: string) =>
+    h.stack.client.workflow.getHandle<typeof sweepWorkflow>(workflowIdFor(sweepId)).result();
+  const rungsOf = (sweepId: string) =>
+    h.stack.db.prisma.searchRung.findMany({ where: { sweepId }, orderBy: [{ rung: 'asc' }, { candidate: 'asc' }] });
+  const trialsOf = (sweepId: string) =>
+    h.stack.db.prisma.trial.findMany({
+      where: { sweepId },
+      include: { validations: true, results: true, epochMetrics: true },
+      orderBy: { id: 'asc' },
+    });
+  const suggestionsOf = (sweepId: string) =>
+    h.stack.db.prisma.searchSuggestion.findMany({ where: { sweepId }, orderBy: { index: 'asc' } });
+
+  beforeAll(async () => {
+    h = await createHarness('search');
+    // Four validation images per class, so the 4-shot validation split has 16 images to rank by.
+    await writeTinyDataset({
+      root: h.dataRoot,
+      dataset: 'dtd',
+      classes: ['banded', 'dotted', 'striped', 'zigzagged'],
+      perClass: { train: 4, val: 4, test: 3 },
+      seed: 3,
+    });
+    startWorker();
+    await initBackend();
+  });
+  afterAll(async () => {
+    for (const w of workers) w.kill('SIGKILL');
+    await h?.dispose();
+  });
+
+  describe('successive halving', () => {
+    let sweepId: string;
+    beforeAll(async () => {
+      const launched = await launchSweep(h.stack, await halvingFile('sh'));
+      sweepId = launched.sweepId;
+      expect(launched.trials).toBe(18);
+      expect((await resultOf(sweepId)).status).toBe('succeeded');
+    });
+
+    it('promotes the best third at each rung by mean validation top-1 over seeds, recomputed from the stored rows', async () => {
+      const trials = await trialsOf(sweepId);
+      const rungs = await rungsOf(sweepId);
+      expect(rungs.map((r) => r.epochs)).toEqual([...Array(9).fill(1), ...Array(3).fill(3), 9]);
+      for (const [rung, epochs] of [1, 3, 9].entries()) {
+        const decided = rungs.filter((r) => r.rung === rung);
+        const scores = decided.map((d) => ({
+          candidate: d.candidate,
+          objective: configurationObjective(
+            trials
+              .filter((t) => t.searchCandidate === d.candidate)
+              .map((t) => ({
+                dataset: t.dataset,
+                shots: t.shots,
+                top1: t.validations.find((v) => v.epochs === epochs)!.top1,
+              })),
+          ),
+        }));
+        for (const [i, d] of decided.entries()) expect(d.objective).toBeCloseTo(scores[i]!.objective!, 10);
+        // Not a ranking of ties: the first rung's objectives differ.
+        if (rung === 0) expect(new Set(scores.map((s) => s.objective)).size).toBeGreaterThan(2);
+        const expected = rung === 2 ? new Set() : promote(scores, 3);
+        expect(new Set(decided.filter((d) => d.promoted).map((d) => d.candidate))).toEqual(expected);
+      }
+    });
+
+    it('trains 42 epochs where the grid trains 162, and evaluates the test split of the finished trials only', async () => {
+      const trials = await trialsOf(sweepId);
+      const epochs = trials.reduce((n, t) => n + t.epochMetrics.length, 0);
+      const { halving, grid } = halvingBudget(9, { eta: 3, minEpochs: 1, maxEpochs: 9 });
+      expect({ halving: halving * 2, grid: grid * 2 }).toEqual({ halving: 42, grid: 162 });
+      expect(epochs).toBe(42);
+      console.log(JSON.stringify({ search: 'successive-halving', epochsTrained: epochs, gridEpochs: 162 }));
+      const finished = trials.filter((t) => t.status === 'succeeded');
+      expect(finished).toHaveLength(2);
+      expect(trials.filter((t) => t.status === 'stopped')).toHaveLength(16);
+      // The search never read the test split: a stopped trial has no test result, and its rungs' validations exist.
+      for (const t of trials) {
+        expect(t.results.length > 0).toBe(t.status === 'succeeded');
+        expect(t.validations.length).toBeGreaterThan(0);
+      }
+    });
+
+    it('a promoted trial, stopped and resumed twice, equals a straight run to 9 epochs bit for bit', async () => {
+      const winner = (await trialsOf(sweepId)).find((t) => t.status === 'succeeded')!;
+      const straight = await runTrial(parseTrialConfig(winner.config), { validate: true });
+      expect(winner.epochMetrics.sort((a, b) => a.epoch - b.epoch).map((m) => m.loss)).toEqual(
+        straight.epochs.map((m) => m.loss),
+      );
+      expect(winner.results[0]!.correct).toBe(straight.results[0]!.correct);
+      expect(winner.validations.find((v) => v.epochs === 9)!.correct).toBe(straight.validation!.correct);
+      // A stop at a rung is the straight run's prefix: its validation there equals a run stopped at that epoch.
+      const atOne = await runTrial(parseTrialConfig(winner.config), { validate: true, stopAfter: 1 });
+      expect(atOne.results).toEqual([]);
+      expect(winner.validations.find((v) => v.epochs === 1)!.correct).toBe(atOne.validation!.correct);
+    });
+
+    it('a GPU worker SIGKILLed mid-search: same decisions and results, no trial or epoch twice', async () => {
+      const launched = await launchSweep(h.stack, await halvingFile('sh-kill'), { heartbeatTimeout: '4 seconds' });
+      await until('the second rung under way', async () => {
+        const rows = await h.stack.db.prisma.trialValidation.count({
+          where: { trial: { sweepId: launched.sweepId }, epochs: 3 },
+        });
+        return rows >= 1;
+      });
+      for (const w of workers) w.kill('SIGKILL');
+      startWorker();
+      expect((await resultOf(launched.sweepId)).status).toBe('succeeded');
+      const strip = (rows: Awaited<ReturnType<typeof rungsOf>>) =>
+        rows.map(({ rung, candidate, epochs, objective, promoted }) => ({
+          rung,
+          candidate,
+          epochs,
+          objective,
+          promoted,
+        }));
+      expect(strip(await rungsOf(launched.sweepId))).toEqual(strip(await rungsOf(sweepId)));
+      const [killed, straight] = [await trialsOf(launched.sweepId), await trialsOf(sweepId)];
+      expect(killed).toHaveLength(18);
+      // The kill cost attempts (closed as timed out when their heartbeats stopped), not results.
+      const outcomes = await h.stack.db.prisma.trialAttempt.findMany({
+        where: { trial: { sweepId: launched.sweepId } },
+      });
+      expect(outcomes.some((a) => a.outcome === 'timed_out')).toBe(true);
+      const byKey = new Map(straight.map((t) => [t.configKey, t]));
+      for (const t of killed) {
+        const twin = byKey.get(t.configKey)!;
+        expect(t.status).toBe(twin.status);
+        expect(t.epochMetrics.map((m) => m.epoch).sort((a, b) => a - b)).toEqual(
+          twin.epochMetrics.map((m) => m.epoch).sort((a, b) => a - b),
+        );
+        expect(t.results.map((r) => r.correct)).toEqual(twin.results.map((r) => r.correct));
+      }
+    });
+  });
+
+  describe('TPE', () => {
+    let first: string;
+    beforeAll(async () => {
+      first = (await launchSweep(h.stack, await tpeFile('tpe-a'))).sweepId;
+      expect((await resultOf(first)).status).toBe('succeeded');
+    });
+
+    it('suggests from the stored results: 6 suggestions x 2 seeds, the last ones by the model', async () => {
+      const suggestions = await suggestionsOf(first);
+      expect(suggestions.map((s) => s.index)).toEqual([0, 1, 2, 3, 4, 5]);
+      const trials = await trialsOf(first);
+      expect(trials).toHaveLength(12);
+      for (const s of suggestions) {
+        expect(s.trialIds).toHaveLength(2);
+        const params = s.params as { lr: number; alpha: number };
+        expect(params.lr).toBeGreaterThanOrEqual(0.001);
+        expect(params.lr).toBeLessThanOrEqual(0.3);
+        for (const id of s.trialIds) {
+          const t = trials.find((x) => x.id === id)!;
+          expect(t.searchCandidate).toBe(s.index);
+          expect(t.lr).toBe(params.lr);
+          expect(t.alpha).toBe(params.alpha);
+          expect(t.status).toBe('succeeded');
+          expect(t.validations.map((v) => v.epochs)).toEqual([2]);
+        }
+      }
+    });
+
+    it('the same file gives the same suggestions and objectives, also when cancelled and resumed midway', async () => {
+      const again = (await launchSweep(h.stack, await tpeFile('tpe-b'))).sweepId;
+      expect((await resultOf(again)).status).toBe('succeeded');
+      const view = async (id: string) => {
+        const trials = new Map((await trialsOf(id)).map((t) => [t.id, t]));
+        return (await suggestionsOf(id)).map((s) => ({
+          params: s.params,
+          validation: s.trialIds.map((t) => trials.get(t)!.validations[0]!.correct),
+        }));
+      };
+      const reference = await view(first);
+      expect(await view(again)).toEqual(reference);
+
+      const cancelled = await launchSweep(h.stack, await tpeFile('tpe-c'));
+      await until('the second batch', async () => (await suggestionsOf(cancelled.sweepId)).length >= 4);
+      await h.stack.client.workflow.getHandle(workflowIdFor(cancelled.sweepId)).cancel();
+      await resultOf(cancelled.sweepId).catch(() => undefined);
+      expect(await resetForResume(h.stack, cancelled.sweepId)).toBeGreaterThan(0);
+      await startSweepWorkflow(h.stack, {
+        sweepId: cancelled.sweepId,
+        name: cancelled.name,
+        maxParallel: 2,
+        taskQueue: h.gpuQueue,
+      });
+      expect((await resultOf(cancelled.sweepId)).status).toBe('succeeded');
+      expect(await view(cancelled.sweepId)).toEqual(reference);
+      expect(await h.stack.db.prisma.trial.count({ where: { sweepId: cancelled.sweepId } })).toBe(12);
+    });
+  });
+});
