@@ -1,6 +1,6 @@
 import type { ModelSizes } from '../dpt/trainable.ts';
 import { expandTrials, materialiseVariations, resolveCells, type SweepPlan } from './expand.ts';
-import { SweepFileError } from './issues.ts';
+import { SweepFileError, type SweepIssue } from './issues.ts';
 import { protocolCells } from './protocol.ts';
 import { parseSweepText, type SweepFile } from './schema.ts';
 import { searchIssues } from './search/rules.ts';
@@ -32,20 +32,20 @@ export function planSweepText(text: string, source = 'sweep file', options: Plan
 
 /** Validate and expand a file schema.ts has accepted; throws SweepFileError with every problem found. */
 export function planSweep(given: SweepFile, options: PlanOptions = {}, source = 'sweep file'): SweepPlan {
+  const { cells: datasets, issues: protocolProblems } = protocolCells(given);
+  const searchProblems = searchIssues(given, [...new Set(datasets.map((cell) => cell.dataset))]);
+  if (protocolProblems.length + searchProblems.length > 0) {
+    throw new SweepFileError([...protocolProblems, ...searchProblems], source);
+  }
   const file = withSearchEpochs(given);
-  const { cells: datasets, issues: protocolProblems } = protocolCells(file);
-  const problems = [
-    ...protocolProblems,
-    ...searchIssues(given, [...new Set(datasets.map((cell) => cell.dataset))]),
-    ...fileIssues(file, datasets.length, options),
-  ];
+  const problems = fileIssues(file, datasets.length, options);
   if (problems.length > 0) throw new SweepFileError(problems, source);
 
   if (file.search?.kind === 'tpe') {
     // Nothing is planned at launch: the search's activity plans each suggestion's trials (search/suggestion.ts). The
     // space's corners are resolved here so that a range the trainer refuses is reported now, with line numbers.
     const probes = resolveCells(file, datasets, probeAssignments(file.search));
-    const unrunnable = cellIssues(file, probes, options.model);
+    const unrunnable = cellIssues(file, probes, options.model).map(asSpaceIssue);
     if (unrunnable.length > 0) throw new SweepFileError(unrunnable, source);
     return {
       file: given,
@@ -81,4 +81,15 @@ export function planSweep(given: SweepFile, options: PlanOptions = {}, source = 
 function withSearchEpochs(file: SweepFile): SweepFile {
   if (file.search?.kind !== 'successive-halving' || file.base.epochs !== undefined) return file;
   return { ...file, base: { ...file.base, epochs: file.search.maxEpochs } };
+}
+
+/** A TPE probe's problem said of the space: its values come from `search.space`, at its lowest or highest corner. */
+function asSpaceIssue(issue: SweepIssue): SweepIssue {
+  return {
+    ...issue,
+    path: issue.path.replace(/^vary\./, 'search.space.'),
+    message: issue.message
+      .replace(/, variation 0\b/, ", the space's lowest values")
+      .replace(/, variation 1\b/, ", the space's highest values"),
+  };
 }

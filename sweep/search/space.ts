@@ -4,7 +4,8 @@ import { varyAxes } from '../schema.ts';
 import type { Params, SearchDimension } from './tpe.ts';
 
 /**
- * A TPE search's `space` as the sampler's dimensions, in file order: a list is categorical, a range is an integer or
+ * A TPE search's `space` as the sampler's dimensions, in the axis list's order (sweep/axes.ts), which fixes the order
+ * of the sampler's draws whatever the file's key order: a list is categorical, a range is an integer or
  * real dimension by the axis's kind (sweep/axes.ts), on its scale. Pure.
  */
 export function searchDimensions(spec: TpeSpec): SearchDimension[] {
@@ -21,7 +22,7 @@ export function searchDimensions(spec: TpeSpec): SearchDimension[] {
   });
 }
 
-/** The axes a TPE search draws, in file order. */
+/** The axes a TPE search draws, in the axis list's order. */
 export function spaceAxes(spec: TpeSpec): AxisKey[] {
   return varyAxes(spec.space as Parameters<typeof varyAxes>[0]);
 }
