@@ -61,6 +61,7 @@ export function createOrchestrationActivities(db: Database): OrchestrationActivi
         failed: byStatus.failed ?? 0,
         reused: byStatus.reused ?? 0,
         cancelled: byStatus.cancelled ?? 0,
+        ...(byStatus.stopped ? { stopped: byStatus.stopped } : {}),
       };
     },
   };

@@ -59,6 +59,8 @@ export interface SweepCounts {
   failed: number;
   reused: number;
   cancelled: number;
+  /** trials a search stopped at a rung (absent from results recorded before searches existed) */
+  stopped?: number;
 }
 
 export type SweepFinalStatus = 'succeeded' | 'failed' | 'cancelled';

@@ -31,7 +31,7 @@ export interface SweepSummary {
   progress: number;
 }
 
-const FINISHED = new Set(['succeeded', 'failed', 'cancelled', 'reused']);
+const FINISHED = new Set(['succeeded', 'failed', 'cancelled', 'reused', 'stopped']);
 
 export async function listSweeps(db: Queryable): Promise<SweepSummary[]> {
   const { rows } = await db.query<{

@@ -6,6 +6,7 @@ import { PoolingError } from '../db/ablation.ts';
 import type { Database } from '../db/client.ts';
 import type { Queryable } from '../db/migrate.ts';
 import { ResultsError } from '../db/results/query.ts';
+import { searchKindOf, searchReport } from '../db/results/search.ts';
 import { METHOD_ORDER } from '../db/results/views.ts';
 import { sharedReads } from '../db/shared-reads.ts';
 import { sourcePath } from '../source-root.ts';
@@ -106,7 +107,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 
   /**
    * GET /api/sweeps, /api/sweeps/:nameOrId (with its supported views and the method order), its /trials, /parallel,
-   * /missing-cells, /views/:view (chart data) and /tables (the CLI's tables); /api/trials/:id (one trial in full) and
+   * /missing-cells, /views/:view (chart data), /tables (the CLI's tables) and /search (a search's rungs, configurations
+   * and axis importance); /api/trials/:id (one trial in full) and
    * its /curve; /api/compare?sweep=a&sweep=b (settings, common views and tables of 2 or more sweeps).
    */
   async function api(path: string[], search: URLSearchParams): Promise<unknown> {
@@ -126,7 +128,15 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         factors: tableFactors(await sweepFactorValues(reads, sweep.id)),
         // The paper's method order (the method registry), so that a method keeps its colour across views and sweeps.
         methodOrder: METHOD_ORDER,
+        search: await searchKindOf(db.pool, sweep.id),
       };
+    }
+    if (resource === 'sweeps' && id !== undefined && sub === 'search' && subId === undefined) {
+      onlyParameters(search, []);
+      const sweep = await sweepOr404(reads, id);
+      const report = await searchReport(db.pool, sweep.id);
+      if (report === null) throw new HttpError(404, `sweep ${sweep.name} is not a search (its file has no search:)`);
+      return report;
     }
     if (resource === 'sweeps' && id !== undefined && sub === 'tables' && subId === undefined) {
       onlyParameters(search, []);

@@ -74,6 +74,8 @@ export interface Cell {
   plannedSeeds: number[];
   /** Planned seeds without a result whose trial ended without one (failed or cancelled), ascending. */
   endedSeeds: number[];
+  /** Planned seeds without a result because a search stopped their trial early (it never reads the test split). */
+  stoppedSeeds: number[];
 }
 
 export interface CellReport {
@@ -347,7 +349,8 @@ export async function cellStats(db: Queryable, query: CellQuery): Promise<CellRe
     ${scope.cte},
     per_seed AS (
       SELECT ${[...select, 't."seed" AS seed'].join(', ')}, avg(${result.top1}) AS top1,
-             bool_or(t."status" IN ('failed', 'cancelled')) AS ended_without
+             bool_or(t."status" IN ('failed', 'cancelled')) AS ended_without,
+             bool_and(t."status" = 'stopped') AS stopped
         ${scope.from(perEval)}
         ${result.join}
        ${scope.filterWhere}
@@ -360,7 +363,8 @@ export async function cellStats(db: Queryable, query: CellQuery): Promise<CellRe
            stddev_samp(top1) AS std_sample,
            coalesce(array_agg(seed) FILTER (WHERE top1 IS NOT NULL), '{}') AS seeds,
            array_agg(seed) AS planned,
-           coalesce(array_agg(seed) FILTER (WHERE top1 IS NULL AND ended_without), '{}') AS ended
+           coalesce(array_agg(seed) FILTER (WHERE top1 IS NULL AND ended_without), '{}') AS ended,
+           coalesce(array_agg(seed) FILTER (WHERE top1 IS NULL AND stopped), '{}') AS stopped
       FROM per_seed
      GROUP BY ${groupBy}`;
 
@@ -379,6 +383,7 @@ export async function cellStats(db: Queryable, query: CellQuery): Promise<CellRe
       seeds: [...(row.seeds as number[])].sort((a, b) => a - b),
       plannedSeeds: [...(row.planned as number[])].sort((a, b) => a - b),
       endedSeeds: [...(row.ended as number[])].sort((a, b) => a - b),
+      stoppedSeeds: [...(row.stopped as number[])].sort((a, b) => a - b),
     };
   });
   cells.sort((a, b) => {

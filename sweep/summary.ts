@@ -1,5 +1,6 @@
 import type { SweepPlan } from './expand.ts';
 import { protocolOf } from './protocol.ts';
+import { describeSearch } from './search/describe.ts';
 
 /** Trial counts of a plan grouped by (method, dataset, shots), in plan order, for `validate` and `launch`. Pure. */
 export interface PlanRow {
@@ -17,6 +18,8 @@ export interface PlanSummary {
   protocol: string;
   evaluates: string;
   mode: string;
+  /** what the search does (sweep/search/describe.ts); null without one */
+  search: string | null;
   variations: number;
   upperBound: number;
   trials: number;
@@ -54,7 +57,8 @@ export function summarizePlan(plan: SweepPlan): PlanSummary {
         : targets.length > 0
           ? `the source's test split and ${targets.length} target${targets.length === 1 ? '' : 's'}: ${targets.join(', ')}`
           : "each dataset's test split",
-    mode: plan.file.vary?.mode ?? 'grid',
+    mode: plan.file.search?.kind === 'tpe' ? 'tpe (search.space)' : (plan.file.vary?.mode ?? 'grid'),
+    search: describeSearch(plan),
     variations: plan.variations.length,
     upperBound: plan.upperBound,
     trials: plan.trials.length,

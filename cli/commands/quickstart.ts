@@ -9,6 +9,7 @@ import { startDashboard } from '../../dashboards/server.ts';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { isDatabaseError } from '../../db/errors.ts';
 import { sweepIdFor } from '../../db/repositories.ts';
+import { searchReport } from '../../db/results/search.ts';
 import { SOURCE_ROOT } from '../../source-root.ts';
 import { canonicalJson } from '../../sweep/canonical.ts';
 import { SweepFileError } from '../../sweep/issues.ts';
@@ -20,6 +21,7 @@ import { quickstartFigure } from '../quickstart/attention.ts';
 import { ensureQuickstartData } from '../quickstart/data.ts';
 import { assertModelDir, prepareQuickstartSweep } from '../quickstart/sweep-file.ts';
 import { protocolTable, quickstartTables } from '../quickstart/tables.ts';
+import { renderSearch } from '../results/search-render.ts';
 import { launchSweep } from '../sweeps/launch.ts';
 import { defaultSlots, type Stack, startWorkers, stateDir } from '../sweeps/stack.ts';
 import { sweepStatus } from '../sweeps/status.ts';
@@ -97,12 +99,17 @@ async function runQuickstart(opts: QuickstartOptions): Promise<void> {
 
   const sweepId = sweepIdFor(prepared.sweep.name);
   const report = async (db: Database, reused: number, trained: number) => {
-    process.stdout.write(
-      `${reused} of ${plan.trials.length} trials reused from earlier runs, ${trained} trained now\n\n`,
-    );
+    // A search plans as it goes and reuses nothing (db/results/search.ts reports what it trained).
+    if (!plan.file.search) {
+      process.stdout.write(
+        `${reused} of ${plan.trials.length} trials reused from earlier runs, ${trained} trained now\n\n`,
+      );
+    }
     const sweep = { id: sweepId, name: prepared.sweep.name };
-    const tables =
-      protocolOf(plan.file.protocol).name === 'few-shot'
+    const search = plan.file.search ? await searchReport(db.pool, sweepId) : null;
+    const tables = search
+      ? renderSearch(search)
+      : protocolOf(plan.file.protocol).name === 'few-shot'
         ? await quickstartTables(
             db.pool,
             sweep,
@@ -122,7 +129,7 @@ async function runQuickstart(opts: QuickstartOptions): Promise<void> {
 
   // A sweep whose every planned trial finished in an earlier run needs neither Temporal nor workers: its tables, its
   // figure and the dashboard come from the database alone, in seconds.
-  const finished = await openFinishedSweep(sweepId, plan.trials.length);
+  const finished = await openFinishedSweep(sweepId, plan.file.search ? null : plan.trials.length);
   if (finished) {
     try {
       process.stdout.write(`${prepared.sweep.name}: all ${plan.trials.length} trials finished in an earlier run\n`);
@@ -158,9 +165,10 @@ async function runQuickstart(opts: QuickstartOptions): Promise<void> {
 
 /**
  * The database, open, when the sweep exists and all of its `planned` trials finished (succeeded, or linked to a
- * finished twin); otherwise null, the database closed again so the full stack can open it.
+ * finished twin; for a search, `planned` null, when it succeeded); otherwise null, the database closed again so the
+ * full stack can open it.
  */
-async function openFinishedSweep(sweepId: string, planned: number): Promise<Database | null> {
+async function openFinishedSweep(sweepId: string, planned: number | null): Promise<Database | null> {
   const db = await openDatabase().catch((err: unknown) => {
     throw isDatabaseError(err) ? new UserError(err.message) : err;
   });
@@ -169,7 +177,8 @@ async function openFinishedSweep(sweepId: string, planned: number): Promise<Data
     throw err;
   });
   const done = (row?.trials.succeeded ?? 0) + (row?.trials.reused ?? 0);
-  if (row?.status === 'succeeded' && row.total === planned && done === planned) return db;
+  // A search plans as it goes (TPE) and stops trials early: its workflow's success is what says it is over.
+  if (row?.status === 'succeeded' && (planned === null || (row.total === planned && done === planned))) return db;
   await db.close();
   return null;
 }

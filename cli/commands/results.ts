@@ -2,16 +2,19 @@ import type { Command } from 'commander';
 import { openDatabase } from '../../db/client.ts';
 import { isDatabaseError } from '../../db/errors.ts';
 import { ResultsError, resultsPivot } from '../../db/results/query.ts';
+import { searchReport } from '../../db/results/search.ts';
+import { sweepIdOf } from '../../db/results/sweeps.ts';
 import { VIEW_NAMES } from '../../db/results/views.ts';
 import { UserError } from '../errors.ts';
 import { FORMATS, type Format, renderPivot } from '../results/render.ts';
+import { renderSearch } from '../results/search-render.ts';
 
 /** Read-only: needs only the database, never Temporal or workers. */
 export function register(program: Command): void {
   program
     .command('results')
     .description(
-      "Results table of one or more sweeps: mean ± sample std (n) over seeds, per dataset and averaged, in the layout of the sweeps' protocol",
+      "Results table of one or more sweeps: mean ± sample std (n) over seeds, per dataset and averaged, in the layout of the sweeps' protocol; a search sweep alone shows its configurations, rungs, best configuration and axis importance (--view or --by for its table of finished trials)",
     )
     .argument('<sweep...>', 'sweep names or ids')
     .option('--view <view>', `a paper layout: ${VIEW_NAMES.join(', ')}`)
@@ -46,6 +49,17 @@ export function register(program: Command): void {
           throw isDatabaseError(err) ? new UserError(err.message) : err;
         });
         try {
+          // One search sweep, no layout asked for: its leaderboard, rungs and importance (db/results/search.ts).
+          const search =
+            sweeps.length === 1 && !opts.view && !opts.by && (opts.format === 'table' || opts.format === 'json')
+              ? await searchReport(db.pool, sweepIdOf(sweeps[0]!))
+              : null;
+          if (search) {
+            process.stdout.write(
+              opts.format === 'json' ? `${JSON.stringify(search, null, 2)}\n` : renderSearch(search, digits),
+            );
+            return;
+          }
           // db/ cannot know the CLI's error type: its one-line request errors become UserErrors here.
           const answer = await resultsPivot(db.pool, {
             sweeps,

@@ -4,11 +4,13 @@ import { pauseSignal, type SweepProgress, setMaxParallelSignal, unpauseSignal } 
 import { openDatabase } from '../../db/client.ts';
 import { isDatabaseError } from '../../db/errors.ts';
 import { sweepIdFor } from '../../db/repositories.ts';
+import { searchReport } from '../../db/results/search.ts';
 import { heartbeatTimeoutProblem } from '../../sweep/duration.ts';
 import { SweepFileError } from '../../sweep/issues.ts';
 import { TemporalUnavailableError } from '../../worker/dev/temporal-server.ts';
 import type { sweepWorkflow } from '../../workflows/sweep.ts';
 import { UserError } from '../errors.ts';
+import { searchSummary } from '../results/search-render.ts';
 import { controlRunningSweep, resetForResume } from '../sweeps/control.ts';
 import {
   type LaunchOptions,
@@ -78,9 +80,17 @@ export function register(program: Command): void {
         const rows = await sweepStatus(db, sweep ? [resolveSweepId(sweep)] : undefined);
         if (sweep && rows.length === 0) throw new UserError(`no sweep named ${sweep}`);
         const live = await liveProgress(rows.map((row) => row.id));
-        const withProgress = rows.map((row) => ({ ...row, workflow: live.get(row.id) }));
+        const withProgress = [];
+        for (const row of rows) {
+          // Only a named sweep gets its search report: the list of all sweeps stays one line each.
+          const search = sweep ? await searchReport(db.pool, row.id) : null;
+          withProgress.push({ ...row, workflow: live.get(row.id), ...(search ? { search } : {}) });
+        }
         if (opts.json) process.stdout.write(`${JSON.stringify(withProgress, null, 2)}\n`);
-        else for (const row of withProgress) process.stdout.write(`${formatStatus(row)}\n`);
+        else
+          for (const row of withProgress) {
+            process.stdout.write(`${formatStatus(row)}\n${row.search ? `${searchSummary(row.search)}\n` : ''}`);
+          }
       } finally {
         await db.close();
       }
@@ -164,7 +174,7 @@ export async function followSweep(stack: Stack, sweepId: string): Promise<void> 
   const handle = stack.client.workflow.getHandle<typeof sweepWorkflow>(workflowIdFor(sweepId));
   const bar = new cliProgress.SingleBar(
     {
-      format: 'trials [{bar}] {value}/{total} | running {running} | failed {failed} | {duration_formatted}',
+      format: 'trials [{bar}] {value}/{total} | running {running} | failed {failed}{stage} | {duration_formatted}',
       hideCursor: true,
       // Piped into a log (CI, nohup), the bar still reports: one line every 10 s instead of redrawing.
       noTTYOutput: true,
@@ -179,7 +189,7 @@ export async function followSweep(stack: Stack, sweepId: string): Promise<void> 
     const p = await queryProgress(stack, sweepId).catch(() => undefined);
     if (!p) return;
     const view = progressView(p, knownTotal);
-    const payload = { running: view.running, failed: view.failed };
+    const payload = { running: view.running, failed: view.failed, stage: view.stage };
     if (!started) {
       bar.start(view.total, view.done, payload);
       started = true;
@@ -194,8 +204,9 @@ export async function followSweep(stack: Stack, sweepId: string): Promise<void> 
     await tick();
     bar.stop();
     const c = result.counts;
+    const stopped = c.stopped ? `, ${c.stopped} stopped early by the search` : '';
     process.stdout.write(
-      `${result.status}: ${c.succeeded} succeeded, ${c.reused} reused, ${c.failed} failed, ${c.cancelled} cancelled of ${c.total}\n`,
+      `${result.status}: ${c.succeeded} succeeded, ${c.reused} reused, ${c.failed} failed, ${c.cancelled} cancelled${stopped} of ${c.total}\n`,
     );
     if (result.status !== 'succeeded') process.exitCode = 1;
   } finally {

@@ -63,7 +63,18 @@ function formatPlan(file: string, s: PlanSummary, e: ComputeEstimate, warnings: 
   const deduped = s.duplicates > 0 ? ` (${s.upperBound} before removing ${s.duplicates} duplicates)` : '';
   lines.push(`sweep    ${s.name} from ${file}`);
   lines.push(`protocol ${s.protocol}: evaluates ${s.evaluates}`);
-  lines.push(`vary     ${s.mode}, ${s.variations} variation${s.variations === 1 ? '' : 's'}`);
+  lines.push(
+    s.mode.startsWith('tpe')
+      ? `vary     none: TPE draws the axes of search.space`
+      : `vary     ${s.mode}, ${s.variations} variation${s.variations === 1 ? '' : 's'}`,
+  );
+  if (s.search) lines.push(`search   ${s.search}`);
+  if (s.mode.startsWith('tpe')) {
+    // Nothing is planned before the search runs: its trials come with its suggestions.
+    lines.push(`trials   up to ${s.upperBound}, planned as the search suggests them`);
+    for (const w of warnings) lines.push(`warning  ${formatIssue(w)}`);
+    return `${lines.join('\n')}\n`;
+  }
   lines.push(`trials   ${s.trials}${deduped} = ${s.distinctCells} distinct cells × seeds ${s.seeds.join(', ')}`);
   lines.push('');
   const widths = {

@@ -1,11 +1,16 @@
 import type { SweepProgress } from '../../contract/sweep-workflow.ts';
 
-/** What the `--wait` progress bar shows: trials finished of trials to run, and what is running or failed. */
+/**
+ * What the `--wait` progress bar shows: trials finished of trials to run, and what is running or failed; for a search,
+ * runs finished of runs launched and the search's stage.
+ */
 export interface ProgressView {
   done: number;
   total: number;
   running: number;
   failed: number;
+  /** ` | rung 2 of 3 (9 epochs)` for a search, else empty */
+  stage: string;
 }
 
 /**
@@ -15,7 +20,17 @@ export interface ProgressView {
  * (the count launch or resume just wrote). The total never falls below what is done, so the bar never overflows.
  */
 export function progressView(progress: SweepProgress | undefined, knownTotal: number): ProgressView {
-  const done = progress ? progress.succeeded + progress.failed + progress.cancelled : 0;
+  const done = progress ? progress.succeeded + progress.failed + progress.cancelled + (progress.stopped ?? 0) : 0;
+  // A search decides its runs step by step (a trial may run once per rung): its total is the runs launched so far.
+  if (progress?.searchStage !== undefined) {
+    return {
+      done,
+      total: Math.max(progress.launched, done),
+      running: progress.running,
+      failed: progress.failed,
+      stage: ` | ${progress.searchStage}`,
+    };
+  }
   // Workflows started by older code do not say whether they are planning; a planned count of 0 means they are.
   const planning = progress === undefined || (progress.planning ?? progress.planned === 0);
   const total = planning ? knownTotal : (progress?.planned ?? knownTotal);
@@ -24,5 +39,6 @@ export function progressView(progress: SweepProgress | undefined, knownTotal: nu
     total: Math.max(total, done),
     running: progress?.running ?? 0,
     failed: progress?.failed ?? 0,
+    stage: '',
   };
 }

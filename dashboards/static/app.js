@@ -13,7 +13,7 @@ import {
 const app = document.getElementById('app');
 // Drawing 10k parallel-coordinate lines took about a second of the page's main thread; 2k keep the shape readable.
 const PARALLEL_LINES = 2000;
-const STATUSES = ['pending', 'queued', 'running', 'succeeded', 'failed', 'cancelled', 'reused'];
+const STATUSES = ['pending', 'queued', 'running', 'succeeded', 'failed', 'cancelled', 'reused', 'stopped'];
 // The trial table's columns around the factor columns, which the server lists per sweep (sweep/factors.ts).
 const LEADING_COLUMNS = [['status', 'status']];
 const TRAILING_COLUMNS = [
@@ -267,6 +267,7 @@ async function sweepPage(name) {
     renderCurve(curveHost, await getJson(`/api/trials/${encodeURIComponent(trialId)}/curve`));
   }
 
+  const searchHost = el('div', { id: 'search' });
   const tablesHost = el('div', { id: 'tables' });
   const viewsHost = el('div', { id: 'views' });
   const overviewHost = el('div', { id: 'overview' });
@@ -293,6 +294,7 @@ async function sweepPage(name) {
         : null,
     ),
     nav(sweep),
+    searchHost,
     tablesHost,
     viewsHost,
     overviewHost,
@@ -317,6 +319,7 @@ async function sweepPage(name) {
   );
   await Promise.all([
     loadTrials(),
+    sweep.search ? loadSearch(sweep, searchHost) : null,
     loadTables(`/api/sweeps/${encodeURIComponent(sweep.name)}/tables`, tablesHost, sweep.methodOrder),
     loadViews(sweep, viewsHost),
     loadOverview(sweep, overviewHost),
@@ -326,6 +329,7 @@ async function sweepPage(name) {
 /** Links to the parts of a long sweep page. */
 function nav(sweep) {
   const links = [
+    ...(sweep.search ? [['#search', 'search']] : []),
     ['#tables', 'tables'],
     ...sweep.views.map((view) => [`section[data-view="${view}"]`, view]),
     ['section[data-view="parallel"]', 'parallel coordinates'],
@@ -542,6 +546,133 @@ async function loadTables(url, host, methodOrder, given) {
     for (const table of tables) section.append(paperTable(table, methodOrder ?? []));
   } catch (error) {
     section.append(el('p', { class: 'error-box' }, `tables: ${error.message}`));
+  }
+  host.dataset.loaded = 'true';
+}
+
+const statText = (s, digits = 1) =>
+  s === null ? '—' : `${s.mean.toFixed(digits)}${s.std === null ? '' : ` ± ${s.std.toFixed(digits)}`} (${s.n})`;
+const paramText = (value) =>
+  typeof value === 'number' && !Number.isInteger(value) ? String(Number(value.toPrecision(4))) : String(value);
+
+/**
+ * A search (GET /api/sweeps/:name/search, db/results/search.ts): its rungs or suggestions, the epochs it saved, the
+ * best configuration so far, every configuration's validation and test accuracy, and the importance of each axis.
+ */
+async function loadSearch(sweep, host) {
+  const section = el('section', { class: 'search', 'data-view': 'search' }, el('h2', {}, 'Search'));
+  host.replaceChildren(section);
+  try {
+    const report = await getJson(`/api/sweeps/${encodeURIComponent(sweep.name)}/search`);
+    const { trained, full } = report.epochs;
+    const saving =
+      full > trained
+        ? ` of ${full} for every configuration in full (${Math.round((100 * (full - trained)) / full)}% saved)`
+        : '';
+    section.append(
+      el('p', { class: 'muted' }, `${report.kind} on ${report.metric} · ${report.settings}`),
+      el('p', { id: 'search-epochs' }, `epochs trained: ${trained}${saving}`),
+    );
+    if (report.kind === 'successive-halving') {
+      section.append(
+        el(
+          'table',
+          { id: 'search-rungs' },
+          el('thead', {}, el('tr', {}, ...['rung', 'epochs', 'configurations', 'went on'].map((h) => el('th', {}, h)))),
+          el(
+            'tbody',
+            {},
+            ...report.rungs.map((r, i) =>
+              el(
+                'tr',
+                {},
+                el('td', {}, String(r.rung + 1)),
+                el('td', {}, String(r.epochs)),
+                el('td', {}, String(r.candidates)),
+                el(
+                  'td',
+                  {},
+                  !r.decided ? 'under way' : i === report.rungs.length - 1 ? 'finished' : String(r.promoted),
+                ),
+              ),
+            ),
+          ),
+        ),
+      );
+    } else {
+      section.append(el('p', {}, `suggestions: ${report.suggestions.made} of ${report.suggestions.budget}`));
+    }
+    const best = report.best;
+    section.append(
+      el(
+        'p',
+        { id: 'search-best' },
+        best
+          ? `best so far: #${best.candidate} ${Object.entries(best.params)
+              .map(([k, v]) => `${k}=${paramText(v)}`)
+              .join(' ')} · val ${statText(best.val)} · test ${statText(best.test)} after ${best.epochs} epochs`
+          : 'best so far: none yet',
+      ),
+    );
+    const axes = [...new Set(report.configurations.flatMap((c) => Object.keys(c.params)))];
+    const rows = [...report.configurations].sort(
+      (a, b) => b.epochs - a.epochs || (b.objective ?? -1) - (a.objective ?? -1) || a.candidate - b.candidate,
+    );
+    section.append(
+      el(
+        'table',
+        { id: 'search-configurations' },
+        el(
+          'thead',
+          {},
+          el(
+            'tr',
+            {},
+            ...['#', ...axes, 'epochs', 'state', `val ${report.metric}`, 'test top1'].map((h) => el('th', {}, h)),
+          ),
+        ),
+        el(
+          'tbody',
+          {},
+          ...rows.map((c) =>
+            el(
+              'tr',
+              { class: c === best || c.candidate === best?.candidate ? 'best' : null },
+              el('td', {}, String(c.candidate)),
+              ...axes.map((k) => el('td', {}, k in c.params ? paramText(c.params[k]) : '')),
+              el('td', {}, String(c.epochs)),
+              el('td', {}, c.state),
+              el('td', {}, statText(c.val)),
+              el('td', {}, statText(c.test)),
+            ),
+          ),
+        ),
+      ),
+      el('h3', {}, 'Importance of each axis'),
+      el('p', { class: 'muted' }, `${report.importance.method}; at ${report.importance.basis}`),
+      el(
+        'div',
+        { id: 'search-importance' },
+        ...(report.importance.axes.length === 0
+          ? [el('p', { class: 'muted' }, 'not enough configurations with a result yet')]
+          : report.importance.axes.map((a) =>
+              el(
+                'div',
+                { class: 'importance-row', 'data-axis': a.key },
+                el('span', { class: 'importance-key' }, a.key),
+                el('span', { class: 'importance-bar', style: `width: ${Math.round(a.share * 100)}%` }),
+                el('span', { class: 'importance-value' }, a.share.toFixed(2)),
+              ),
+            )),
+      ),
+      el(
+        'p',
+        { class: 'muted' },
+        'val: the few-shot validation split the search ranks by; test: finished configurations only. mean ± sample std over seeds (n).',
+      ),
+    );
+  } catch (error) {
+    section.append(el('p', { class: 'error-box' }, `search: ${error.message}`));
   }
   host.dataset.loaded = 'true';
 }

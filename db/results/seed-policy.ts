@@ -27,14 +27,23 @@ export function seedNote(report: CellReport): SeedNote {
         ? `${planned[0]} planned per cell`
         : `${planned[0]} to ${planned[planned.length - 1]} planned per cell`;
   const lines = [`seeds: ${seeds.length === 0 ? '(none)' : seeds.join(', ')} (${perCell})`];
-  const short = report.cells.filter((cell) => cell.n < cell.expectedN);
+  // A cell a search stopped early has no test result by design: said once, not warned about.
+  const stopped = report.cells.filter((cell) => cell.n === 0 && cell.stoppedSeeds.length === cell.expectedN);
+  if (stopped.length > 0) {
+    lines.push(
+      `${stopped.length} of ${report.cells.length} cells stopped early by the search (validation split only, no test result): \`dpt-sweep results <sweep>\` shows where`,
+    );
+  }
+  const short = report.cells.filter((cell) => cell.n < cell.expectedN && !stopped.includes(cell));
   if (short.length > 0) {
     const described = short.slice(0, SHOWN).map((cell) => {
       const missing = cell.plannedSeeds.filter((seed) => !cell.seeds.includes(seed));
       const ended = cell.endedSeeds;
-      const waiting = missing.filter((seed) => !ended.includes(seed));
+      const waiting = missing.filter((seed) => !ended.includes(seed) && !cell.stoppedSeeds.includes(seed));
+      const early = cell.stoppedSeeds;
       const why = [
         ended.length > 0 ? `seed${ended.length === 1 ? '' : 's'} ${ended.join(', ')} ended without a result` : '',
+        early.length > 0 ? `seed${early.length === 1 ? '' : 's'} ${early.join(', ')} stopped early by the search` : '',
         waiting.length > 0 ? `seed${waiting.length === 1 ? '' : 's'} ${waiting.join(', ')} not finished` : '',
       ].filter((part) => part !== '');
       const key = Object.values(cell.key).map(showValue).join(' · ');

@@ -58,6 +58,7 @@ describe('averageOver', () => {
     seeds: [],
     plannedSeeds: [1],
     endedSeeds: [],
+    stoppedSeeds: [],
   });
   const report: CellReport = {
     factors: ['dataset', 'shots'],

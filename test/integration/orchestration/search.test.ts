@@ -1,7 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { resetForResume } from '../../../cli/sweeps/control.ts';
 import { launchSweep, startSweepWorkflow, workflowIdFor } from '../../../cli/sweeps/launch.ts';
+import { searchReport } from '../../../db/results/search.ts';
 import { initBackend } from '../../../dpt/backend.ts';
 import { runTrial } from '../../../dpt/trainer/run-trial.ts';
 import { parseTrialConfig } from '../../../dpt/trial-config.ts';
@@ -11,6 +14,9 @@ import type { sweepWorkflow } from '../../../workflows/sweep.ts';
 import { describeWith, realPostgresUrl } from '../../support/env.ts';
 import { writeTinyDataset } from '../../support/tiny-dataset.ts';
 import { createHarness, type Harness, tinyBase } from './harness.ts';
+
+const run = promisify(execFile);
+const CLI = path.resolve('bin/dpt-sweep.js');
 
 const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 180_000) => {
   const deadline = Date.now() + timeoutMs;
@@ -109,9 +115,11 @@ describeWith(
 
   describe('successive halving', () => {
     let sweepId: string;
+    let launchedName: string;
     beforeAll(async () => {
       const launched = await launchSweep(h.stack, await halvingFile('sh'));
       sweepId = launched.sweepId;
+      launchedName = launched.name;
       expect(launched.trials).toBe(18);
       expect((await resultOf(sweepId)).status).toBe('succeeded');
     });
@@ -159,6 +167,37 @@ describeWith(
       }
     });
 
+    it('`results` reports the rungs, the saving, the best configuration with mean ± std over seeds, the importance', async () => {
+      const report = await searchReport(h.stack.db.pool, sweepId);
+      const trials = await trialsOf(sweepId);
+      const winners = trials.filter((t) => t.status === 'succeeded');
+      expect(report?.epochs).toEqual({ trained: 42, full: 162 });
+      expect(report?.rungs.map((r) => [r.candidates, r.promoted])).toEqual([
+        [9, 3],
+        [3, 1],
+        [1, 0],
+      ]);
+      expect(report?.best?.candidate).toBe(winners[0]!.searchCandidate);
+      const tests = winners.map((t) => t.testTop1!);
+      expect(report?.best?.test?.mean).toBeCloseTo((tests[0]! + tests[1]!) / 2, 10);
+      expect(report?.best?.test?.std).toBeCloseTo(Math.abs(tests[0]! - tests[1]!) / Math.SQRT2, 10);
+      // Each candidate's parameters, read back from the stored file, are its trials' own settings.
+      for (const c of report?.configurations ?? []) {
+        for (const t of trials.filter((x) => x.searchCandidate === c.candidate)) {
+          expect([t.lr, t.alpha]).toEqual([c.params.lr, c.params.alpha]);
+        }
+      }
+      expect(report?.importance.axes.map((a) => a.key).sort()).toEqual(['alpha', 'lr']);
+      const { stdout } = await run('node', [CLI, 'results', launchedName], {
+        env: { ...process.env, DATABASE_URL: h.databaseUrl },
+      });
+      expect(stdout).toContain(
+        'epochs trained: 42 of the 162 that training every configuration in full takes (74% saved)',
+      );
+      expect(stdout).toContain('rungs: 1 epoch: 9 → 3 promoted · 3 epochs: 3 → 1 promoted · 9 epochs: 1 → finished');
+      console.log(stdout);
+    });
+
     it('a promoted trial, stopped and resumed twice, equals a straight run to 9 epochs bit for bit', async () => {
       const winner = (await trialsOf(sweepId)).find((t) => t.status === 'succeeded')!;
       const straight = await runTrial(parseTrialConfig(winner.config), { validate: true });
@@ -175,11 +214,13 @@ describeWith(
 
     it('a GPU worker SIGKILLed mid-search: same decisions and results, no trial or epoch twice', async () => {
       const launched = await launchSweep(h.stack, await halvingFile('sh-kill'), { heartbeatTimeout: '4 seconds' });
-      await until('the second rung under way', async () => {
-        const rows = await h.stack.db.prisma.trialValidation.count({
-          where: { trial: { sweepId: launched.sweepId }, epochs: 3 },
-        });
-        return rows >= 1;
+      // Killed in the last rung, 5 epochs before its end: tiny trials finish a rung within a second, so a kill timed
+      // by the first rungs can land between two runs and interrupt nothing.
+      await until('the last rung under way', async () => {
+        const trial = { sweepId: launched.sweepId };
+        const midway = await h.stack.db.prisma.epochMetric.count({ where: { trial, epoch: 3 } });
+        const ended = await h.stack.db.prisma.trialValidation.count({ where: { trial, epochs: 9 } });
+        return midway >= 1 && ended === 0;
       });
       for (const w of workers) w.kill('SIGKILL');
       startWorker();
@@ -256,8 +297,10 @@ describeWith(
       const cancelled = await launchSweep(h.stack, await tpeFile('tpe-c'));
       await until('the second batch', async () => (await suggestionsOf(cancelled.sweepId)).length >= 4);
       await h.stack.client.workflow.getHandle(workflowIdFor(cancelled.sweepId)).cancel();
-      await resultOf(cancelled.sweepId).catch(() => undefined);
-      expect(await resetForResume(h.stack, cancelled.sweepId)).toBeGreaterThan(0);
+      await expect(resultOf(cancelled.sweepId)).rejects.toThrow();
+      const row = await h.stack.db.prisma.sweep.findUniqueOrThrow({ where: { id: cancelled.sweepId } });
+      expect(row.status).toBe('cancelled');
+      await resetForResume(h.stack, cancelled.sweepId);
       await startSweepWorkflow(h.stack, {
         sweepId: cancelled.sweepId,
         name: cancelled.name,

@@ -17,13 +17,19 @@ const progress = (fields: Partial<SweepProgress>): SweepProgress => ({
 
 describe('the --wait progress bar', () => {
   it('takes its total from the database while the workflow is still planning', () => {
-    expect(progressView(undefined, 48)).toEqual({ done: 0, total: 48, running: 0, failed: 0 });
-    expect(progressView(progress({ planning: true }), 48)).toEqual({ done: 0, total: 48, running: 0, failed: 0 });
+    expect(progressView(undefined, 48)).toEqual({ done: 0, total: 48, running: 0, failed: 0, stage: '' });
+    expect(progressView(progress({ planning: true }), 48)).toEqual({
+      done: 0,
+      total: 48,
+      running: 0,
+      failed: 0,
+      stage: '',
+    });
   });
 
   it("takes the workflow's planned count once planning is done (reused trials leave the total)", () => {
     const p = progress({ planning: false, planned: 40, launched: 12, succeeded: 9, failed: 1, running: 2 });
-    expect(progressView(p, 48)).toEqual({ done: 10, total: 40, running: 2, failed: 1 });
+    expect(progressView(p, 48)).toEqual({ done: 10, total: 40, running: 2, failed: 1, stage: '' });
   });
 
   it('never shows more done than its total (the "48/1" of a bar started before planning)', () => {
@@ -46,6 +52,26 @@ describe('the --wait progress bar', () => {
       total: 0,
       running: 0,
       failed: 0,
+      stage: '',
+    });
+  });
+
+  it('counts a search in runs launched (a trial runs once per rung), stopped ones done, with its stage', () => {
+    const p = progress({
+      planning: false,
+      planned: 18,
+      launched: 20,
+      succeeded: 0,
+      stopped: 15,
+      running: 2,
+      searchStage: 'rung 2 of 3 (3 epochs)',
+    });
+    expect(progressView(p, 18)).toEqual({
+      done: 15,
+      total: 20,
+      running: 2,
+      failed: 0,
+      stage: ' | rung 2 of 3 (3 epochs)',
     });
   });
 });

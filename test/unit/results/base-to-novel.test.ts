@@ -12,6 +12,7 @@ const cell = (method: string, dataset: string, classSubset: string, mean: number
   seeds: [1, 2, 3],
   plannedSeeds: [1, 2, 3],
   endedSeeds: [],
+  stoppedSeeds: [],
 });
 
 /*

@@ -12,6 +12,7 @@ const cell = (key: Cell['key'], mean: number): Cell => ({
   seeds: [1, 2],
   plannedSeeds: [1, 2],
   endedSeeds: [],
+  stoppedSeeds: [],
 });
 
 describe('results pivot', () => {

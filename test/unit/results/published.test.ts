@@ -16,6 +16,7 @@ const cell = (key: Record<string, FactorValue>, mean: number | null, seeds = [1,
   seeds,
   plannedSeeds: planned,
   endedSeeds: [],
+  stoppedSeeds: [],
 });
 
 describe('published anchors (published/anchors.yaml)', () => {
@@ -146,5 +147,21 @@ describe('seed notes (db/results/seed-policy.ts)', () => {
       'warning: 1 of 2 cells have fewer seeds than planned, some computed from a subset of the seeds that ran: coop · a: 1 of 3 (seed 2 ended without a result; seed 3 not finished)',
     );
     expect(seedNote({ ...report, cells: [report.cells[0] as Cell] }).lines).toHaveLength(1);
+  });
+
+  it('says once how many cells a search stopped early, and never warns about them', () => {
+    const stopped = { ...cell({ method: 'dpt', lr: 0.1 }, null, [], [1, 2]), stoppedSeeds: [1, 2] };
+    const partly = { ...cell({ method: 'dpt', lr: 0.2 }, 60, [1], [1, 2]), stoppedSeeds: [2] };
+    const report: CellReport = {
+      factors: ['method', 'lr'] as Factor[],
+      added: [],
+      cells: [stopped, cell({ method: 'dpt', lr: 0.3 }, 70, [1, 2], [1, 2]), partly],
+      missing: [stopped],
+    };
+    expect(seedNote(report).lines).toEqual([
+      'seeds: 1, 2 (2 planned per cell)',
+      '1 of 3 cells stopped early by the search (validation split only, no test result): `dpt-sweep results <sweep>` shows where',
+      'warning: 1 of 3 cells have fewer seeds than planned: dpt · 0.2: 1 of 2 (seed 2 stopped early by the search)',
+    ]);
   });
 });
