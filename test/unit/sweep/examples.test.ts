@@ -22,13 +22,24 @@ describe('example sweep files', () => {
       'kn.yaml',
       'lr.yaml',
       'quickstart.yaml',
+      'search-halving.yaml',
+      'search-tpe.yaml',
     ]);
   });
 
   it.each(examples)('%s validates and expands', (name) => {
     const p = load(name);
-    expect(p.trials.length).toBeGreaterThan(0);
+    // A TPE search plans its trials as it suggests them.
+    if (p.file.search?.kind === 'tpe') expect(p.upperBound).toBeGreaterThan(0);
+    else expect(p.trials.length).toBeGreaterThan(0);
     expect(`${p.file.name}.yaml`).toBe(name);
+  });
+
+  it('the search examples: halving configures every trial for maxEpochs, TPE plans nothing yet', () => {
+    const halving = load('search-halving.yaml');
+    expect(halving.trials).toHaveLength(27 * 2 * 3);
+    expect(new Set(halving.trials.map((t) => t.config.optim.epochs))).toEqual(new Set([50]));
+    expect(load('search-tpe.yaml').upperBound).toBe(32 * 3);
   });
 
   it('one example per protocol: base-to-novel, cross-dataset, domain-generalization and few-shot', () => {
@@ -49,12 +60,20 @@ describe('example sweep files', () => {
 
   it('examples/synthetic: each protocol on the quick start tasks', () => {
     const synthetic = readdirSync(join('examples', 'synthetic')).sort();
-    expect(synthetic).toEqual(['base-to-novel.yaml', 'cross-dataset.yaml', 'domain-generalization.yaml']);
+    expect(synthetic).toEqual([
+      'base-to-novel.yaml',
+      'cross-dataset.yaml',
+      'domain-generalization.yaml',
+      'search-halving.yaml',
+      'search-tpe.yaml',
+    ]);
     for (const name of synthetic) {
       const p = load(join('synthetic', name));
       expect(p.file.name).toBe(`synthetic-${name.replace('.yaml', '')}`);
       expect(p.trials.every((t) => t.config.dataset.startsWith('synth_'))).toBe(true);
+      expect(p.datasets.every((d) => d.dataset.startsWith('synth_'))).toBe(true);
     }
+    expect(load(join('synthetic', 'search-halving.yaml')).trials).toHaveLength(27);
     expect(load(join('synthetic', 'base-to-novel.yaml')).trials).toHaveLength(30);
     expect(load(join('synthetic', 'cross-dataset.yaml')).datasets[0]?.evalDatasets).toEqual([
       'synth_colour',
