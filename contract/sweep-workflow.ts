@@ -53,6 +53,8 @@ export interface SweepProgress extends RunCounts {
   continuedAsNew: number;
   /** a search's stage (`rung 2 of 3 (9 epochs)`); absent outside searches */
   searchStage?: string;
+  /** a search's runs known so far: launched before its current step, and the current step's */
+  searchRuns?: number;
 }
 
 export interface SweepResult {

@@ -70,6 +70,8 @@ export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepRes
   const counts: RunCounts = input.carry?.counts ?? { planned: 0, launched: 0, succeeded: 0, failed: 0, cancelled: 0 };
   let search = input.carry?.search;
   let searchStage: string | undefined;
+  // Runs known so far: those launched before the current step and the current step's.
+  let searchRuns = 0;
   const continuedAsNew = input.carry?.continuedAsNew ?? 0;
   let running = 0;
   // A continued run carries its counts, planned included; only a first run plans.
@@ -82,7 +84,7 @@ export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepRes
     paused,
     maxParallel,
     continuedAsNew,
-    ...(searchStage === undefined ? {} : { searchStage }),
+    ...(searchStage === undefined ? {} : { searchStage, searchRuns }),
   }));
   setHandler(pauseSignal, () => {
     paused = true;
@@ -147,6 +149,7 @@ export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepRes
     for (;;) {
       const step = await orchestration.nextSearchStep(input.sweepId);
       searchStage = step.stage;
+      searchRuns = counts.launched + step.runs.length;
       if (step.runs.length === 0) return false;
       // Every run ends with a validation row or a closed trial, so the same step twice means a defect, not a retry.
       const signature = JSON.stringify(step.runs);

@@ -21,11 +21,11 @@ export interface ProgressView {
  */
 export function progressView(progress: SweepProgress | undefined, knownTotal: number): ProgressView {
   const done = progress ? progress.succeeded + progress.failed + progress.cancelled + (progress.stopped ?? 0) : 0;
-  // A search decides its runs step by step (a trial may run once per rung): its total is the runs launched so far.
+  // A search decides its runs step by step (a trial may run once per rung): its total is the runs known so far.
   if (progress?.searchStage !== undefined) {
     return {
       done,
-      total: Math.max(progress.launched, done),
+      total: Math.max(progress.searchRuns ?? progress.launched, progress.launched, done),
       running: progress.running,
       failed: progress.failed,
       stage: ` | ${progress.searchStage}`,

@@ -1,51 +1,22 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type DashboardServer, startDashboard } from '../../dashboards/server.ts';
-import { type Database, openDatabase } from '../../db/client.ts';
+import { expect, it } from 'vitest';
 import { seedBaseToNovel } from '../integration/dashboard/seed-protocols.ts';
-import { createScratchPostgres } from '../integration/db/backends.ts';
-import { CHROMIUM, hasChromium, launchChromium } from '../support/chromium.ts';
+import { CHROMIUM, hasChromium } from '../support/chromium.ts';
 import { describeWith, realPostgresUrl } from '../support/env.ts';
-
-const ARTIFACTS = 'test-artifacts';
+import { ARTIFACTS, useSeededDashboard } from './seeded-dashboard.ts';
 
 describeWith(
   'Chromium',
   hasChromium() && realPostgresUrl !== undefined,
   `${CHROMIUM} or DATABASE_URL missing`,
 )('a base-to-novel sweep in headless Chromium', () => {
-  let scratch: Awaited<ReturnType<typeof createScratchPostgres>>;
-  let db: Database;
-  let server: DashboardServer;
-  let profile: string;
-  let context: BrowserContext;
-  let page: Page;
-  const pageErrors: string[] = [];
-
-  beforeAll(async () => {
-    scratch = await createScratchPostgres();
-    db = await openDatabase({ url: scratch.url, migrations: 'apply' });
-    await seedBaseToNovel(db.pool);
-    server = await startDashboard({ db, port: 0, temporalUiUrl: 'http://127.0.0.1:1/', temporalNamespace: 'default' });
-    mkdirSync(ARTIFACTS, { recursive: true });
-    ({ context, profile } = await launchChromium('dpt-chromium-b2n-'));
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-  });
-  afterAll(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
-    await server?.close();
-    await db?.close();
-    await scratch?.drop();
-  });
+  const dashboard = useSeededDashboard(seedBaseToNovel, 'b2n');
 
   it('shows base / novel / HM with the average rows, the published numbers, the seed warning and the bars', async () => {
-    await page.goto(`${server.url}/#/sweeps/b2n-demo`);
+    const page = dashboard.page();
+    await page.goto(`${dashboard.url()}/#/sweeps/b2n-demo`);
     const table = page.locator('table.paper-table[data-view="base-to-novel"]');
     await table.waitFor({ timeout: 30_000 });
     expect(await table.locator('thead th').allTextContents()).toEqual(['dataset', 'method', 'base', 'novel', 'HM']);
@@ -75,6 +46,6 @@ describeWith(
     expect(await bars.count()).toBe(3);
     expect(await bars.first().getAttribute('data-points')).toBe('6');
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-base-to-novel.png'), fullPage: true });
-    expect(pageErrors).toEqual([]);
+    expect(dashboard.pageErrors).toEqual([]);
   });
 });

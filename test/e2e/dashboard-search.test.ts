@@ -1,51 +1,22 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type DashboardServer, startDashboard } from '../../dashboards/server.ts';
-import { type Database, openDatabase } from '../../db/client.ts';
+import { expect, it } from 'vitest';
 import { seedSearch } from '../integration/dashboard/seed-search.ts';
-import { createScratchPostgres } from '../integration/db/backends.ts';
-import { CHROMIUM, hasChromium, launchChromium } from '../support/chromium.ts';
+import { CHROMIUM, hasChromium } from '../support/chromium.ts';
 import { describeWith, realPostgresUrl } from '../support/env.ts';
-
-const ARTIFACTS = 'test-artifacts';
+import { ARTIFACTS, useSeededDashboard } from './seeded-dashboard.ts';
 
 describeWith(
   'Chromium',
   hasChromium() && realPostgresUrl !== undefined,
   `${CHROMIUM} or DATABASE_URL missing`,
 )('a search sweep in headless Chromium', () => {
-  let scratch: Awaited<ReturnType<typeof createScratchPostgres>>;
-  let db: Database;
-  let server: DashboardServer;
-  let profile: string;
-  let context: BrowserContext;
-  let page: Page;
-  const pageErrors: string[] = [];
-
-  beforeAll(async () => {
-    scratch = await createScratchPostgres();
-    db = await openDatabase({ url: scratch.url, migrations: 'apply' });
-    await seedSearch(db.pool);
-    server = await startDashboard({ db, port: 0, temporalUiUrl: 'http://127.0.0.1:1/', temporalNamespace: 'default' });
-    mkdirSync(ARTIFACTS, { recursive: true });
-    ({ context, profile } = await launchChromium('dpt-chromium-search-'));
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-  });
-  afterAll(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
-    await server?.close();
-    await db?.close();
-    await scratch?.drop();
-  });
+  const dashboard = useSeededDashboard(seedSearch, 'search');
 
   it('shows the rungs, the saving, the best configuration, the leaderboard and the importance bars', async () => {
-    await page.goto(`${server.url}/#/sweeps/sh-demo`);
+    const page = dashboard.page();
+    await page.goto(`${dashboard.url()}/#/sweeps/sh-demo`);
     const section = page.locator('section.search');
     await section.locator('#search-importance .importance-row').first().waitFor({ timeout: 30_000 });
     // Hand-computed in seed-search.ts.
@@ -75,6 +46,6 @@ describeWith(
     ]);
     expect(await page.locator('nav.jump a').first().textContent()).toBe('search');
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-search.png'), fullPage: true });
-    expect(pageErrors).toEqual([]);
+    expect(dashboard.pageErrors).toEqual([]);
   });
 });

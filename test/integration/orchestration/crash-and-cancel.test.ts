@@ -1,15 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { launchSweep, workflowIdFor } from '../../../cli/sweeps/launch.ts';
 import { initBackend } from '../../../dpt/backend.ts';
 import { runTrial } from '../../../dpt/trainer/run-trial.ts';
 import { parseTrialConfig } from '../../../dpt/trial-config.ts';
 import type { sweepWorkflow } from '../../../workflows/sweep.ts';
 import { describeWith, realPostgresUrl } from '../../support/env.ts';
-import { createHarness, type Harness, tinyBase } from './harness.ts';
+import { createHarness, type Harness, spawnWorkerProcess, tinyBase } from './harness.ts';
 
 const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 120_000) => {
   const deadline = Date.now() + timeoutMs;
@@ -43,16 +43,8 @@ describeWith(
     await h?.dispose();
   });
 
-  /** A GPU worker in its own process, as on a GPU machine (`dpt-sweep worker`). */
   const startWorkerProcess = (): ChildProcess => {
-    const child = spawn(
-      process.execPath,
-      ['bin/dpt-sweep.js', 'worker', '--queue', h.gpuQueue, '--slots', '1', '--cpu', '--checkpoint-every', '1'],
-      {
-        env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), DATABASE_URL: h.databaseUrl },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      },
-    );
+    const child = spawnWorkerProcess(h);
     processes.push(child);
     return child;
   };

@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -109,4 +110,19 @@ export function tinyBase(
     ...(uses.warmup ? { warmupEpochs: 1, lrWarmupEpochs: 0 } : {}),
     trial: { text: { nCtx: 4 }, vpt: { length: 2 }, cavpt: { kN: 2 } },
   };
+}
+
+/**
+ * A GPU worker in its own process, as on a GPU machine (`dpt-sweep worker --cpu`, checkpointing every epoch), on the
+ * harness's queue and database: a test can SIGKILL it.
+ */
+export function spawnWorkerProcess(h: Harness, slots = 1): ChildProcess {
+  return spawn(
+    process.execPath,
+    ['bin/dpt-sweep.js', 'worker', '--queue', h.gpuQueue, '--slots', String(slots), '--cpu', '--checkpoint-every', '1'],
+    {
+      env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), DATABASE_URL: h.databaseUrl },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
 }

@@ -1,7 +1,7 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetForResume } from '../../../cli/sweeps/control.ts';
 import { launchSweep, startSweepWorkflow, workflowIdFor } from '../../../cli/sweeps/launch.ts';
 import { searchReport } from '../../../db/results/search.ts';
@@ -13,7 +13,7 @@ import { configurationObjective } from '../../../sweep/search/objective.ts';
 import type { sweepWorkflow } from '../../../workflows/sweep.ts';
 import { describeWith, realPostgresUrl } from '../../support/env.ts';
 import { writeTinyDataset } from '../../support/tiny-dataset.ts';
-import { createHarness, type Harness, tinyBase } from './harness.ts';
+import { createHarness, type Harness, spawnWorkerProcess, tinyBase } from './harness.ts';
 
 const run = promisify(execFile);
 const CLI = path.resolve('bin/dpt-sweep.js');
@@ -39,14 +39,7 @@ describeWith(
   let h: Harness;
   const workers: ChildProcess[] = [];
   const startWorker = (): ChildProcess => {
-    const child = spawn(
-      process.execPath,
-      ['bin/dpt-sweep.js', 'worker', '--queue', h.gpuQueue, '--slots', '2', '--cpu', '--checkpoint-every', '1'],
-      {
-        env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), DATABASE_URL: h.databaseUrl },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      },
-    );
+    const child = spawnWorkerProcess(h, 2);
     workers.push(child);
     return child;
   };

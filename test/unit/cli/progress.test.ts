@@ -65,10 +65,11 @@ describe('the --wait progress bar', () => {
       stopped: 15,
       running: 2,
       searchStage: 'rung 2 of 3 (3 epochs)',
+      searchRuns: 24,
     });
     expect(progressView(p, 18)).toEqual({
       done: 15,
-      total: 20,
+      total: 24,
       running: 2,
       failed: 0,
       stage: ' | rung 2 of 3 (3 epochs)',
