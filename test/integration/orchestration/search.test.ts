@@ -1,6 +1,10 @@
 import { type ChildProcess, execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetForResume } from '../../../cli/sweeps/control.ts';
 import { launchSweep, startSweepWorkflow, workflowIdFor } from '../../../cli/sweeps/launch.ts';
@@ -16,6 +20,7 @@ import { writeTinyDataset } from '../../support/tiny-dataset.ts';
 import { createHarness, type Harness, spawnWorkerProcess, tinyBase } from './harness.ts';
 
 const run = promisify(execFile);
+const WORKFLOWS = fileURLToPath(new URL('../../../workflows/index.ts', import.meta.url));
 const CLI = path.resolve('bin/dpt-sweep.js');
 
 const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 180_000) => {
@@ -87,6 +92,20 @@ describeWith(
     });
   const suggestionsOf = (sweepId: string) =>
     h.stack.db.prisma.searchSuggestion.findMany({ where: { sweepId }, orderBy: { index: 'asc' } });
+
+  /**
+   * The sweep's latest workflow run replays on the workflow code; DPT_RECORD_HISTORIES=1 also writes it to
+   * test/fixtures/histories, which replay.test.ts replays against every later change.
+   */
+  const replays = async (sweepId: string, fixture: string) => {
+    const history = await h.stack.client.workflow.getHandle(workflowIdFor(sweepId)).fetchHistory();
+    await Worker.runReplayHistory({ workflowsPath: WORKFLOWS }, history, workflowIdFor(sweepId));
+    if (process.env.DPT_RECORD_HISTORIES === '1') {
+      const dir = path.resolve('test/fixtures/histories');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, `${fixture}.json`), historyToJSON(history));
+    }
+  };
 
   beforeAll(async () => {
     h = await createHarness('search');
@@ -243,6 +262,8 @@ describeWith(
         );
         expect(t.results.map((r) => r.correct)).toEqual(twin.results.map((r) => r.correct));
       }
+      // Its history, retried activities included, replays on today's workflow code without a determinism error.
+      await replays(launched.sweepId, 'sweep-search-halving-kill');
     });
   });
 
@@ -302,6 +323,8 @@ describeWith(
       });
       expect((await resultOf(cancelled.sweepId)).status).toBe('succeeded');
       expect(await view(cancelled.sweepId)).toEqual(reference);
+      // The resumed run, which found half the search in the database, replays too.
+      await replays(cancelled.sweepId, 'sweep-search-tpe-resumed');
       expect(await h.stack.db.prisma.trial.count({ where: { sweepId: cancelled.sweepId } })).toBe(12);
     });
   });
