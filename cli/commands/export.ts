@@ -6,12 +6,12 @@ import { resolveSweeps, UnknownSweepError } from '../../db/results/sweeps.ts';
 import { UserError } from '../errors.ts';
 import { EXPORT_FORMATS, type ExportFormat, exportSweep } from '../results/export.ts';
 
-/** Read-only: every trial, result and epoch row of a sweep, for analysis elsewhere. */
+/** Read-only: every trial, result, epoch and validation row of a sweep, for analysis elsewhere. */
 export function register(program: Command): void {
   program
     .command('export')
     .description(
-      'Write every trial, result and epoch row of a sweep: csv gives FILE.trials.csv, FILE.results.csv, FILE.epochs.csv; jsonl one file with a "type" per line',
+      'Write every trial, result, epoch and validation row of a sweep: csv gives FILE.trials.csv, FILE.results.csv, FILE.epochs.csv, FILE.validations.csv (a search\'s validation split results); jsonl one file with a "type" per line',
     )
     .argument('<sweep>', 'sweep name or id')
     .requiredOption('--out <file>', 'output file (stem for csv)')
@@ -34,9 +34,9 @@ export function register(program: Command): void {
           const code = (err as NodeJS.ErrnoException).code;
           throw code === 'ENOENT' || code === 'EACCES' ? new UserError(`cannot write ${opts.out}: ${code}`) : err;
         });
-        const { trials, results, epochs } = summary.counts;
+        const { trials, results, epochs, validations } = summary.counts;
         process.stdout.write(
-          `${trials} trials, ${results} results, ${epochs} epoch rows → ${summary.files.join(', ')}\n`,
+          `${trials} trials, ${results} results, ${epochs} epoch rows${validations > 0 ? `, ${validations} validation rows` : ''} → ${summary.files.join(', ')}\n`,
         );
       } finally {
         await db.close();

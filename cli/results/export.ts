@@ -8,8 +8,8 @@ import { csvLine } from './render.ts';
 
 export const EXPORT_FORMATS = ['csv', 'jsonl'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
-export type ExportKind = 'trials' | 'results' | 'epochs';
-const KINDS: ExportKind[] = ['trials', 'results', 'epochs'];
+export type ExportKind = 'trials' | 'results' | 'epochs' | 'validations';
+const KINDS: ExportKind[] = ['trials', 'results', 'epochs', 'validations'];
 
 const iso = (column: string) => `to_char(${column}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
@@ -33,6 +33,7 @@ const TRIAL_SELECT = [
   't."durationMs"',
   't.error',
   't."reusedFromId"',
+  't."searchCandidate"',
   `${iso('t."createdAt"')} AS "createdAt"`,
   `${iso('t."updatedAt"')} AS "updatedAt"`,
   't.config',
@@ -52,6 +53,8 @@ const RESULT_COLUMNS = [
   'createdAt',
   'updatedAt',
 ];
+/** A search's validation results (sweep/README.md "Searches"): one row per trial and epoch count it was validated at. */
+const VALIDATION_COLUMNS = ['trialId', 'epochs', 'top1', 'correct', 'total', 'createdAt'];
 const EPOCH_COLUMNS = [
   'trialId',
   'sourceTrialId',
@@ -78,15 +81,20 @@ export interface ExportSummary {
   counts: Record<ExportKind, number>;
 }
 
-/** Where each kind of row goes: three CSV files (FILE.trials.csv, ...) or one JSON-lines file tagged by `type`. */
+/** Where each kind of row goes: four CSV files (FILE.trials.csv, ...) or one JSON-lines file tagged by `type`. */
 export function exportPaths(out: string, format: ExportFormat): Record<ExportKind, string> {
-  if (format === 'jsonl') return { trials: out, results: out, epochs: out };
+  if (format === 'jsonl') return { trials: out, results: out, epochs: out, validations: out };
   const stem = out.endsWith('.csv') ? out.slice(0, -4) : out;
-  return { trials: `${stem}.trials.csv`, results: `${stem}.results.csv`, epochs: `${stem}.epochs.csv` };
+  return {
+    trials: `${stem}.trials.csv`,
+    results: `${stem}.results.csv`,
+    epochs: `${stem}.epochs.csv`,
+    validations: `${stem}.validations.csv`,
+  };
 }
 
 /**
- * Writes every trial, result and epoch row of a sweep, unsampled, paging through trials by id so memory stays flat
+ * Writes every trial, result, epoch and validation row of a sweep, unsampled, paging through trials by id so memory stays flat
  * at any sweep size. Results and epochs of a trial that reuses another's are read through `reusedFromId`
  * (`sourceTrialId` names the trial that stores them). Files are written to temporary names and renamed at the end,
  * so a reader never sees a half-written export.
@@ -97,11 +105,12 @@ export async function exportSweep(db: Queryable, options: ExportOptions): Promis
   const targets = [...new Set(Object.values(paths))];
   const temps = new Map(targets.map((target) => [target, tempName(target)]));
   const streams = new Map(targets.map((target) => [target, createWriteStream(temps.get(target) as string)]));
-  const counts: Record<ExportKind, number> = { trials: 0, results: 0, epochs: 0 };
+  const counts: Record<ExportKind, number> = { trials: 0, results: 0, epochs: 0, validations: 0 };
   const columns: Record<ExportKind, string[]> = {
     trials: TRIAL_COLUMNS,
     results: RESULT_COLUMNS,
     epochs: EPOCH_COLUMNS,
+    validations: VALIDATION_COLUMNS,
   };
   const write = async (kind: ExportKind, rows: Array<Record<string, unknown>>) => {
     const stream = streams.get(paths[kind]) as WriteStream;
@@ -149,6 +158,13 @@ export async function exportSweep(db: Queryable, options: ExportOptions): Promis
         [ids],
       );
       await write('epochs', epochs);
+      // A trial's own: validation rows belong to the search run that trained it, never to a reused source.
+      const { rows: validations } = await db.query<Record<string, unknown>>(
+        `SELECT v."trialId", v.epochs, v.top1, v.correct, v.total, ${iso('v."createdAt"')} AS "createdAt"
+           FROM "TrialValidation" v WHERE v."trialId" = ANY($1::text[]) ORDER BY v."trialId", v.epochs`,
+        [ids],
+      );
+      await write('validations', validations);
       if (trials.length < pageSize) break;
     }
     await Promise.all([...streams.values()].map((stream) => closeStream(stream)));

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -208,6 +208,17 @@ describeWith(
       );
       expect(stdout).toContain('rungs: 1 epoch: 9 → 3 promoted · 3 epochs: 3 → 1 promoted · 9 epochs: 1 → finished');
       console.log(stdout);
+      // `export` writes every validation row with the trials (per seed, 9 configurations reach rung 1, 3 rung 2, 1 rung 3).
+      const out = path.join(h.dir, 'sh.jsonl');
+      await run('node', [CLI, 'export', launchedName, '--format', 'jsonl', '--out', out], {
+        env: { ...process.env, DATABASE_URL: h.databaseUrl },
+      });
+      const records = readFileSync(out, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { type: string; searchCandidate?: number });
+      expect(records.filter((r) => r.type === 'validation')).toHaveLength((9 + 3 + 1) * 2);
+      expect(records.filter((r) => r.type === 'trial').every((r) => typeof r.searchCandidate === 'number')).toBe(true);
     });
 
     it('a promoted trial, stopped and resumed twice, equals a straight run to 9 epochs bit for bit', async () => {
