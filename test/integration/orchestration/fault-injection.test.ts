@@ -1,32 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import YAML from 'yaml';
-import { launchSweep, workflowIdFor } from '../../../cli/sweeps/launch.ts';
-import type { Stack } from '../../../cli/sweeps/stack.ts';
-import type { SweepResult } from '../../../contract/sweep-workflow.ts';
-import { openDatabase } from '../../../db/client.ts';
+import { launchSweep } from '../../../cli/sweeps/launch.ts';
 import { createGpuWorker, createOrchestratorWorker } from '../../../worker/workers.ts';
-import type { sweepWorkflow } from '../../../workflows/sweep.ts';
 import { describeWith, realPostgresUrl } from '../../support/env.ts';
 import { writeTinyDataset } from '../../support/tiny-dataset.ts';
 import { createScratchPostgres } from '../db/backends.ts';
+import { useFaultEnvironment } from './faults/environment.ts';
 import { type FaultCounts, injectFaults } from './faults/inject.ts';
 import { outcomesByConfigKey, sameOutcome, type TrialOutcome } from './faults/outcomes.ts';
 import { WorkerProcesses } from './faults/processes.ts';
 import { faultSchedule } from './faults/schedule.ts';
-import {
-  type CrashablePostgres,
-  type CrashableTemporal,
-  postgresBin,
-  startCrashablePostgres,
-  startCrashableTemporal,
-  temporalCli,
-} from './faults/services.ts';
 import { tinyBase } from './harness.ts';
 
 /**
@@ -49,51 +35,22 @@ const countBy = (values: string[]): Record<string, number> => {
   for (const v of values) counts[v] = (counts[v] ?? 0) + 1;
   return counts;
 };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (line: string) => process.stderr.write(`[fault-injection] ${line}\n`);
-
-const pgBin = postgresBin();
-const cli = temporalCli();
 
 describeWith(
   'PostgreSQL + Temporal',
   realPostgresUrl !== undefined,
   'DATABASE_URL is not set',
 )('seeded fault injection', () => {
-  let dir: string;
-  let dataRoot: string;
-  let temporal: CrashableTemporal;
-  let postgres: CrashablePostgres;
-  let connection: Connection;
-  let client: Client;
-  const cleanups: Array<() => Promise<void>> = [];
-
-  beforeAll(async () => {
-    // Restarts need servers this file owns; without the binaries CI must fail, not skip (describeWith's rule).
-    if (!pgBin) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql (needed to restart one)');
-    if (!cli) throw new Error('no Temporal CLI (TEMPORAL_CLI_PATH or ~/.cache/dpt-sweep/bin/temporal)');
-    dir = await mkdtemp(path.join(tmpdir(), 'dpt-faults-'));
-    dataRoot = path.join(dir, 'data');
-    await writeTinyDataset({
-      root: dataRoot,
-      classes: ['red', 'green', 'blue'],
-      perClass: { train: 4, val: 1, test: 3 },
-    });
-    temporal = await startCrashableTemporal(cli, dir);
-    postgres = await startCrashablePostgres(pgBin);
-    connection = await Connection.connect({ address: temporal.address });
-    client = new Client({ connection, namespace: temporal.namespace });
-  });
-
-  afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
-    await connection?.close().catch(() => {});
-    await temporal?.stop();
-    await postgres?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  const environment = useFaultEnvironment(
+    'faults',
+    (dataRoot) =>
+      writeTinyDataset({ root: dataRoot, classes: ['red', 'green', 'blue'], perClass: { train: 4, val: 1, test: 3 } }),
+    log,
+  );
 
   const sweepFile = async (name: string, queue: string): Promise<string> => {
+    const { dir, dataRoot } = environment();
     const file = path.join(dir, `${name}.yaml`);
     const body = {
       name: `${name}-${randomBytes(4).toString('hex')}`,
@@ -107,39 +64,8 @@ describeWith(
     return file;
   };
 
-  const openStack = async (url: string): Promise<Stack> => {
-    const db = await openDatabase({ url, migrations: 'apply' });
-    cleanups.push(() => db.close());
-    return { db, client, temporal, ownsWorkers: false, close: async () => {} };
-  };
-
-  /** Starts an in-process worker; the returned function stops it (and its trainer processes). */
-  const runWorker = (worker: Worker & { trainers?: { close(): Promise<void> } }): (() => Promise<void>) => {
-    const running = worker.run();
-    const stop = async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running.catch(() => {});
-      await worker.trainers?.close();
-    };
-    cleanups.push(stop);
-    return stop;
-  };
-
-  /** The workflow's result; the client's calls fail while the Temporal server is down, so they are repeated. */
-  const resultOf = async (sweepId: string): Promise<SweepResult> => {
-    const handle = client.workflow.getHandle<typeof sweepWorkflow>(workflowIdFor(sweepId));
-    for (let tries = 0; ; tries++) {
-      try {
-        return await handle.result();
-      } catch (err) {
-        if (tries >= 20) throw err;
-        log(`waiting for the result again (${err instanceof Error ? err.message : String(err)})`);
-        await sleep(1_000);
-      }
-    }
-  };
-
   it('loses no trial, writes no row twice and reproduces the uninterrupted sweep bit for bit', async () => {
+    const { temporal, postgres, cleanups, openStack, runWorker, resultOf } = environment();
     const started = Date.now();
 
     // 1. The reference: the same trials, uninterrupted, in a scratch database of the suite's PostgreSQL server.

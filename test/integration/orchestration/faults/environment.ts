@@ -1,0 +1,111 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll } from 'vitest';
+import { workflowIdFor } from '../../../../cli/sweeps/launch.ts';
+import type { Stack } from '../../../../cli/sweeps/stack.ts';
+import type { SweepResult } from '../../../../contract/sweep-workflow.ts';
+import { openDatabase } from '../../../../db/client.ts';
+import type { sweepWorkflow } from '../../../../workflows/sweep.ts';
+import {
+  type CrashablePostgres,
+  type CrashableTemporal,
+  postgresBin,
+  startCrashablePostgres,
+  startCrashableTemporal,
+  temporalCli,
+} from './services.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A Temporal server and a PostgreSQL cluster that a test may crash and restart, and what it needs around them. */
+export interface FaultEnvironment {
+  dir: string;
+  dataRoot: string;
+  temporal: CrashableTemporal;
+  postgres: CrashablePostgres;
+  client: Client;
+  /** Run at the end of the file, last added first. */
+  cleanups: Array<() => Promise<void>>;
+  /** A stack on the database at `url` (migrated), closed at the end. */
+  openStack(url: string): Promise<Stack>;
+  /** Starts an in-process worker; the returned function stops it (and its trainer processes). */
+  runWorker(worker: Worker & { trainers?: { close(): Promise<void> } }): () => Promise<void>;
+  /** The workflow's result; the client's calls fail while the Temporal server is down, so they are repeated. */
+  resultOf(sweepId: string): Promise<SweepResult>;
+}
+
+/**
+ * For the enclosing describe block: servers this file owns (restarts need them; without the binaries CI must fail,
+ * not skip), a scratch folder with the datasets `writeData` puts under its data root, all torn down after.
+ */
+export function useFaultEnvironment(
+  tag: string,
+  writeData: (dataRoot: string) => Promise<unknown>,
+  log: (line: string) => void,
+): () => FaultEnvironment {
+  let env: FaultEnvironment | undefined;
+  let connection: Connection | undefined;
+  beforeAll(async () => {
+    const pgBin = postgresBin();
+    const cli = temporalCli();
+    if (!pgBin) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql (needed to restart one)');
+    if (!cli) throw new Error('no Temporal CLI (TEMPORAL_CLI_PATH or ~/.cache/dpt-sweep/bin/temporal)');
+    const dir = await mkdtemp(path.join(tmpdir(), `dpt-${tag}-`));
+    const dataRoot = path.join(dir, 'data');
+    await writeData(dataRoot);
+    const temporal = await startCrashableTemporal(cli, dir);
+    const postgres = await startCrashablePostgres(pgBin);
+    connection = await Connection.connect({ address: temporal.address });
+    const client = new Client({ connection, namespace: temporal.namespace });
+    const cleanups: Array<() => Promise<void>> = [];
+    env = {
+      dir,
+      dataRoot,
+      temporal,
+      postgres,
+      client,
+      cleanups,
+      async openStack(url) {
+        const db = await openDatabase({ url, migrations: 'apply' });
+        cleanups.push(() => db.close());
+        return { db, client, temporal, ownsWorkers: false, close: async () => {} };
+      },
+      runWorker(worker) {
+        const running = worker.run();
+        const stop = async () => {
+          if (worker.getState() === 'RUNNING') worker.shutdown();
+          await running.catch(() => {});
+          await worker.trainers?.close();
+        };
+        cleanups.push(stop);
+        return stop;
+      },
+      async resultOf(sweepId) {
+        const handle = client.workflow.getHandle<typeof sweepWorkflow>(workflowIdFor(sweepId));
+        for (let tries = 0; ; tries++) {
+          try {
+            return await handle.result();
+          } catch (err) {
+            if (tries >= 20) throw err;
+            log(`waiting for the result again (${err instanceof Error ? err.message : String(err)})`);
+            await sleep(1_000);
+          }
+        }
+      },
+    };
+  });
+  afterAll(async () => {
+    for (const cleanup of (env?.cleanups ?? []).reverse()) await cleanup().catch(() => {});
+    await connection?.close().catch(() => {});
+    await env?.temporal.stop();
+    await env?.postgres.stop();
+    if (env) await rm(env.dir, { recursive: true, force: true });
+  });
+  return () => {
+    if (!env) throw new Error('the fault environment is set up in beforeAll; use it inside a test');
+    return env;
+  };
+}

@@ -1,0 +1,197 @@
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { expect, it } from 'vitest';
+import YAML from 'yaml';
+import { launchSweep } from '../../../cli/sweeps/launch.ts';
+import type { Database } from '../../../db/client.ts';
+import { createGpuWorker, createOrchestratorWorker } from '../../../worker/workers.ts';
+import { describeWith, realPostgresUrl } from '../../support/env.ts';
+import { writeTinyDataset } from '../../support/tiny-dataset.ts';
+import { createScratchPostgres } from '../db/backends.ts';
+import { useFaultEnvironment } from './faults/environment.ts';
+import { injectFaults } from './faults/inject.ts';
+import { outcomesByConfigKey, sameOutcome } from './faults/outcomes.ts';
+import { WorkerProcesses } from './faults/processes.ts';
+import { faultSchedule } from './faults/schedule.ts';
+import { tinyBase } from './harness.ts';
+
+/*
+ * A successive-halving search under the seeded faults of fault-injection.test.ts: a worker and a trainer SIGKILLed
+ * at an epoch boundary and mid-epoch, the Temporal server SIGKILLed and restarted, PostgreSQL restarted without a
+ * checkpoint. Against the same search run without faults: the same rung decisions, every trial the same status,
+ * epochs, losses, validation and test accuracies, nothing written twice. DPT_FAULT_SEED replays another schedule.
+ */
+
+const SEED = Number(process.env.DPT_FAULT_SEED ?? 3);
+/** 9 configurations x 2 seeds at rung 1 (1 epoch), 3 x 2 to 3 epochs, 1 x 2 to 9. */
+const EPOCH_ROWS = 9 * 2 * 1 + 3 * 2 * 2 + 1 * 2 * 6;
+const HEARTBEAT_TIMEOUT = '4 seconds';
+const log = (line: string) => process.stderr.write(`[search-faults] ${line}\n`);
+
+/** What a search decided and what each of its trials holds, keyed by identity so that two sweeps compare. */
+async function searchState(db: Database, sweepId: string) {
+  const rungs = await db.prisma.searchRung.findMany({
+    where: { sweepId },
+    orderBy: [{ rung: 'asc' }, { candidate: 'asc' }],
+  });
+  const trials = await db.prisma.trial.findMany({
+    where: { sweepId },
+    include: { validations: { orderBy: { epochs: 'asc' } } },
+  });
+  return {
+    decisions: rungs.map(({ rung, candidate, epochs, objective, promoted }) => ({
+      rung,
+      candidate,
+      epochs,
+      objective,
+      promoted,
+    })),
+    trials: new Map(
+      trials.map((t) => [
+        t.configKey,
+        { status: t.status, validations: t.validations.map((v) => `${v.epochs}:${v.correct}/${v.total}`) },
+      ]),
+    ),
+  };
+}
+
+describeWith(
+  'PostgreSQL + Temporal',
+  realPostgresUrl !== undefined,
+  'DATABASE_URL is not set',
+)('a search under seeded faults', () => {
+  const environment = useFaultEnvironment(
+    'search-faults',
+    (dataRoot) =>
+      writeTinyDataset({
+        root: dataRoot,
+        dataset: 'dtd',
+        classes: ['banded', 'dotted', 'striped', 'zigzagged'],
+        perClass: { train: 4, val: 4, test: 3 },
+        seed: 3,
+      }),
+    log,
+  );
+
+  const sweepFile = async (name: string, queue: string): Promise<string> => {
+    const { dir, dataRoot } = environment();
+    const file = path.join(dir, `${name}.yaml`);
+    const body = {
+      name: `${name}-${randomBytes(4).toString('hex')}`,
+      base: {
+        ...tinyBase(dataRoot),
+        method: 'dpt',
+        trial: { text: { nCtx: 2 }, vpt: { length: 2 }, cavpt: { kN: 2 } },
+      },
+      datasets: ['dtd'],
+      shots: [4],
+      seeds: [1, 2],
+      vary: { mode: 'grid', lr: [0.002, 0.02, 0.2], alpha: [0, 0.3, 1] },
+      search: { kind: 'successive-halving', eta: 3, minEpochs: 1, maxEpochs: 9 },
+      resources: { maxParallel: 2, taskQueue: queue },
+    };
+    // tinyBase's two epochs belong to grid sweeps; the search sets every trial's epochs itself.
+    delete (body.base as { epochs?: number }).epochs;
+    await writeFile(file, YAML.stringify(body));
+    return file;
+  };
+
+  it('decides, trains and evaluates exactly as the search without faults, writing nothing twice', async () => {
+    const { temporal, postgres, cleanups, openStack, runWorker, resultOf } = environment();
+
+    // The reference, uninterrupted, in a scratch database of the suite's PostgreSQL server.
+    const scratch = await createScratchPostgres();
+    cleanups.push(() => scratch.drop());
+    const ref = await openStack(scratch.url);
+    const refQueue = `gpu-search-ref-${process.pid}`;
+    const stopRefOrchestrator = runWorker(await createOrchestratorWorker(temporal, ref.db));
+    const stopRefGpu = runWorker(
+      await createGpuWorker(temporal, ref.db, {
+        queue: refQueue,
+        slots: 2,
+        useGpus: false,
+        workerId: 'reference',
+        heartbeatEveryMs: 500,
+      }),
+    );
+    const refLaunch = await launchSweep(ref, await sweepFile('search-reference', refQueue), {
+      heartbeatTimeout: HEARTBEAT_TIMEOUT,
+    });
+    expect((await resultOf(refLaunch.sweepId)).status).toBe('succeeded');
+    await stopRefGpu();
+    await stopRefOrchestrator();
+
+    const faultedUrl = await postgres.createDatabase(`dpt_search_faults_${randomBytes(4).toString('hex')}`);
+    const faulted = await openStack(faultedUrl);
+    const queue = `gpu-search-faults-${process.pid}`;
+    runWorker(await createOrchestratorWorker(temporal, faulted.db));
+    const workers = new WorkerProcesses({
+      DPT_LOG_LEVEL: process.env.DPT_LOG_LEVEL ?? 'ERROR',
+      TEMPORAL_ADDRESS: temporal.address,
+      DATABASE_URL: faultedUrl,
+    });
+    cleanups.push(() => workers.killAll());
+    const schedule = faultSchedule({ seed: SEED, totalEpochRows: EPOCH_ROWS, killsPerKind: 1 });
+    log(`seed ${SEED}; schedule ${JSON.stringify(schedule)}`);
+    for (let i = 0; i < 2; i++) workers.start(queue);
+    const launched = await launchSweep(faulted, await sweepFile('search-faulted', queue), {
+      heartbeatTimeout: HEARTBEAT_TIMEOUT,
+    });
+    const injected = await injectFaults(schedule, {
+      pool: faulted.db.pool,
+      sweepId: launched.sweepId,
+      epochsPerTrial: 9,
+      queue,
+      workers,
+      temporal,
+      postgres,
+      stallMs: 180_000,
+      log,
+    });
+    const result = await resultOf(launched.sweepId);
+    const died = [...workers.died];
+    await workers.killAll();
+
+    const [want, got] = [await searchState(ref.db, refLaunch.sweepId), await searchState(faulted.db, launched.sweepId)];
+    const [wantOutcomes, gotOutcomes] = [
+      await outcomesByConfigKey(ref.db, refLaunch.sweepId),
+      await outcomesByConfigKey(faulted.db, launched.sweepId),
+    ];
+    const all = [...gotOutcomes.values()];
+    const identical = [...wantOutcomes].filter(([key, w]) => {
+      const g = gotOutcomes.get(key);
+      return g !== undefined && sameOutcome(g, w) && g.epochs.join() === w.epochs.join();
+    }).length;
+    const summary = {
+      seed: SEED,
+      injected,
+      workersDied: died.length,
+      trials: all.length,
+      epochRows: all.reduce((n, o) => n + o.losses.length, 0),
+      attemptOutcomes: all
+        .flatMap((o) => o.attemptOutcomes)
+        .reduce<Record<string, number>>((c, o) => {
+          c[o] = (c[o] ?? 0) + 1;
+          return c;
+        }, {}),
+      openAttempts: all.reduce((n, o) => n + o.openAttempts, 0),
+      identical: `${identical}/${wantOutcomes.size}`,
+      sameDecisions: JSON.stringify(got.decisions) === JSON.stringify(want.decisions),
+      sweepStatus: result.status,
+    };
+    console.log(JSON.stringify(summary));
+
+    expect(result.status).toBe('succeeded');
+    expect(died).toEqual([]);
+    expect(got.decisions).toEqual(want.decisions);
+    expect(got.decisions).toHaveLength(9 + 3 + 1);
+    expect(all).toHaveLength(18);
+    expect(summary.epochRows).toBe(EPOCH_ROWS);
+    expect(summary.openAttempts).toBe(0);
+    expect(identical).toBe(18);
+    for (const [key, trial] of want.trials) expect(got.trials.get(key)).toEqual(trial);
+    // Every planned fault found its target.
+    expect(Object.values(injected)).toEqual([1, 1, 1, 1, 1, 1]);
+  }, 900_000);
+});
