@@ -3,15 +3,11 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import YAML from 'yaml';
-import { launchSweep } from '../../../cli/sweeps/launch.ts';
-import { createGpuWorker, createOrchestratorWorker } from '../../../worker/workers.ts';
 import { describeWith, realPostgresUrl } from '../../support/env.ts';
 import { writeTinyDataset } from '../../support/tiny-dataset.ts';
-import { createScratchPostgres } from '../db/backends.ts';
 import { useFaultEnvironment } from './faults/environment.ts';
 import { type FaultCounts, injectFaults } from './faults/inject.ts';
 import { outcomesByConfigKey, sameOutcome, type TrialOutcome } from './faults/outcomes.ts';
-import { WorkerProcesses } from './faults/processes.ts';
 import { faultSchedule } from './faults/schedule.ts';
 import { tinyBase } from './harness.ts';
 
@@ -28,7 +24,6 @@ const EPOCHS = 8;
 const SEEDS = [1, 2, 3, 4, 5, 6];
 const SHOTS = [1, 2];
 const TRIALS = SEEDS.length * SHOTS.length;
-const HEARTBEAT_TIMEOUT = '4 seconds';
 
 const countBy = (values: string[]): Record<string, number> => {
   const counts: Record<string, number> = {};
@@ -65,55 +60,22 @@ describeWith(
   };
 
   it('loses no trial, writes no row twice and reproduces the uninterrupted sweep bit for bit', async () => {
-    const { temporal, postgres, cleanups, openStack, runWorker, resultOf } = environment();
+    const { temporal, postgres, resultOf, runReference, launchFaulted } = environment();
     const started = Date.now();
 
-    // 1. The reference: the same trials, uninterrupted, in a scratch database of the suite's PostgreSQL server.
-    const scratch = await createScratchPostgres();
-    cleanups.push(() => scratch.drop());
-    const ref = await openStack(scratch.url);
-    const refQueue = `gpu-ref-${process.pid}`;
-    const stopRefOrchestrator = runWorker(await createOrchestratorWorker(temporal, ref.db));
-    const stopRefGpu = runWorker(
-      await createGpuWorker(temporal, ref.db, {
-        queue: refQueue,
-        slots: 2,
-        useGpus: false,
-        workerId: 'reference',
-        heartbeatEveryMs: 500,
-      }),
-    );
-    const refLaunch = await launchSweep(ref, await sweepFile('reference', refQueue), {
-      heartbeatTimeout: HEARTBEAT_TIMEOUT,
-    });
-    expect((await resultOf(refLaunch.sweepId)).status).toBe('succeeded');
-    // Only one orchestrator may serve the queue "sweeps" of this server at a time: it is bound to one database.
-    await stopRefGpu();
-    await stopRefOrchestrator();
-    const reference = await outcomesByConfigKey(ref.db, refLaunch.sweepId);
+    // 1. The reference: the same trials, uninterrupted.
+    const ref = await runReference((queue) => sweepFile('reference', queue));
+    const reference = await outcomesByConfigKey(ref.db, ref.sweepId);
     const referenceSeconds = (Date.now() - started) / 1000;
     log(`reference sweep: ${reference.size} trials in ${referenceSeconds.toFixed(1)} s`);
 
     // 2. The same sweep under faults, on the cluster this file can restart.
-    const faultedUrl = await postgres.createDatabase(`dpt_faults_${randomBytes(4).toString('hex')}`);
-    const faulted = await openStack(faultedUrl);
-    const queue = `gpu-faults-${process.pid}`;
-    runWorker(await createOrchestratorWorker(temporal, faulted.db));
-    const workers = new WorkerProcesses({
-      // The expected failures of killed attempts would fill the log; the test logs each fault itself.
-      DPT_LOG_LEVEL: process.env.DPT_LOG_LEVEL ?? 'ERROR',
-      TEMPORAL_ADDRESS: temporal.address,
-      DATABASE_URL: faultedUrl,
-    });
-    cleanups.push(() => workers.killAll());
     const schedule = faultSchedule({ seed: SEED, totalEpochRows: TRIALS * EPOCHS, killsPerKind: 2 });
     log(`seed ${SEED}; schedule ${JSON.stringify(schedule)}`);
-    for (let i = 0; i < 2; i++) workers.start(queue);
-    const launched = await launchSweep(faulted, await sweepFile('faulted', queue), {
-      heartbeatTimeout: HEARTBEAT_TIMEOUT,
-    });
+    const launched = await launchFaulted((queue) => sweepFile('faulted', queue));
+    const { queue, workers } = launched;
     const injected: FaultCounts = await injectFaults(schedule, {
-      pool: faulted.db.pool,
+      pool: launched.db.pool,
       sweepId: launched.sweepId,
       epochsPerTrial: EPOCHS,
       queue,
@@ -126,7 +88,7 @@ describeWith(
     const result = await resultOf(launched.sweepId);
     const died = [...workers.died];
     await workers.killAll();
-    const outcomes = await outcomesByConfigKey(faulted.db, launched.sweepId);
+    const outcomes = await outcomesByConfigKey(launched.db, launched.sweepId);
 
     // 3. What the faults left.
     const all = [...outcomes.values()];

@@ -3,16 +3,12 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import YAML from 'yaml';
-import { launchSweep } from '../../../cli/sweeps/launch.ts';
 import type { Database } from '../../../db/client.ts';
-import { createGpuWorker, createOrchestratorWorker } from '../../../worker/workers.ts';
 import { describeWith, realPostgresUrl } from '../../support/env.ts';
 import { writeTinyDataset } from '../../support/tiny-dataset.ts';
-import { createScratchPostgres } from '../db/backends.ts';
 import { useFaultEnvironment } from './faults/environment.ts';
 import { injectFaults } from './faults/inject.ts';
 import { outcomesByConfigKey, sameOutcome } from './faults/outcomes.ts';
-import { WorkerProcesses } from './faults/processes.ts';
 import { faultSchedule } from './faults/schedule.ts';
 import { tinyBase } from './harness.ts';
 
@@ -26,7 +22,6 @@ import { tinyBase } from './harness.ts';
 const SEED = Number(process.env.DPT_FAULT_SEED ?? 3);
 /** 9 configurations x 2 seeds at rung 1 (1 epoch), 3 x 2 to 3 epochs, 1 x 2 to 9. */
 const EPOCH_ROWS = 9 * 2 * 1 + 3 * 2 * 2 + 1 * 2 * 6;
-const HEARTBEAT_TIMEOUT = '4 seconds';
 const log = (line: string) => process.stderr.write(`[search-faults] ${line}\n`);
 
 /** What a search decided and what each of its trials holds, keyed by identity so that two sweeps compare. */
@@ -98,49 +93,15 @@ describeWith(
   };
 
   it('decides, trains and evaluates exactly as the search without faults, writing nothing twice', async () => {
-    const { temporal, postgres, cleanups, openStack, runWorker, resultOf } = environment();
-
-    // The reference, uninterrupted, in a scratch database of the suite's PostgreSQL server.
-    const scratch = await createScratchPostgres();
-    cleanups.push(() => scratch.drop());
-    const ref = await openStack(scratch.url);
-    const refQueue = `gpu-search-ref-${process.pid}`;
-    const stopRefOrchestrator = runWorker(await createOrchestratorWorker(temporal, ref.db));
-    const stopRefGpu = runWorker(
-      await createGpuWorker(temporal, ref.db, {
-        queue: refQueue,
-        slots: 2,
-        useGpus: false,
-        workerId: 'reference',
-        heartbeatEveryMs: 500,
-      }),
-    );
-    const refLaunch = await launchSweep(ref, await sweepFile('search-reference', refQueue), {
-      heartbeatTimeout: HEARTBEAT_TIMEOUT,
-    });
-    expect((await resultOf(refLaunch.sweepId)).status).toBe('succeeded');
-    await stopRefGpu();
-    await stopRefOrchestrator();
-
-    const faultedUrl = await postgres.createDatabase(`dpt_search_faults_${randomBytes(4).toString('hex')}`);
-    const faulted = await openStack(faultedUrl);
-    const queue = `gpu-search-faults-${process.pid}`;
-    runWorker(await createOrchestratorWorker(temporal, faulted.db));
-    const workers = new WorkerProcesses({
-      DPT_LOG_LEVEL: process.env.DPT_LOG_LEVEL ?? 'ERROR',
-      TEMPORAL_ADDRESS: temporal.address,
-      DATABASE_URL: faultedUrl,
-    });
-    cleanups.push(() => workers.killAll());
+    const { temporal, postgres, resultOf, runReference, launchFaulted } = environment();
+    const ref = await runReference((queue) => sweepFile('search-reference', queue));
     const schedule = faultSchedule({ seed: SEED, totalEpochRows: EPOCH_ROWS, killsPerKind: 1 });
     log(`seed ${SEED}; schedule ${JSON.stringify(schedule)}`);
-    for (let i = 0; i < 2; i++) workers.start(queue);
-    const launched = await launchSweep(faulted, await sweepFile('search-faulted', queue), {
-      heartbeatTimeout: HEARTBEAT_TIMEOUT,
-    });
+    const faulted = await launchFaulted((queue) => sweepFile('search-faulted', queue));
+    const { queue, workers } = faulted;
     const injected = await injectFaults(schedule, {
       pool: faulted.db.pool,
-      sweepId: launched.sweepId,
+      sweepId: faulted.sweepId,
       epochsPerTrial: 9,
       queue,
       workers,
@@ -149,14 +110,14 @@ describeWith(
       stallMs: 180_000,
       log,
     });
-    const result = await resultOf(launched.sweepId);
+    const result = await resultOf(faulted.sweepId);
     const died = [...workers.died];
     await workers.killAll();
 
-    const [want, got] = [await searchState(ref.db, refLaunch.sweepId), await searchState(faulted.db, launched.sweepId)];
+    const [want, got] = [await searchState(ref.db, ref.sweepId), await searchState(faulted.db, faulted.sweepId)];
     const [wantOutcomes, gotOutcomes] = [
-      await outcomesByConfigKey(ref.db, refLaunch.sweepId),
-      await outcomesByConfigKey(faulted.db, launched.sweepId),
+      await outcomesByConfigKey(ref.db, ref.sweepId),
+      await outcomesByConfigKey(faulted.db, faulted.sweepId),
     ];
     const all = [...gotOutcomes.values()];
     const identical = [...wantOutcomes].filter(([key, w]) => {

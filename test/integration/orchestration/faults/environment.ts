@@ -1,14 +1,18 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll } from 'vitest';
-import { workflowIdFor } from '../../../../cli/sweeps/launch.ts';
+import { launchSweep, workflowIdFor } from '../../../../cli/sweeps/launch.ts';
 import type { Stack } from '../../../../cli/sweeps/stack.ts';
 import type { SweepResult } from '../../../../contract/sweep-workflow.ts';
-import { openDatabase } from '../../../../db/client.ts';
+import { type Database, openDatabase } from '../../../../db/client.ts';
+import { createGpuWorker, createOrchestratorWorker } from '../../../../worker/workers.ts';
 import type { sweepWorkflow } from '../../../../workflows/sweep.ts';
+import { createScratchPostgres } from '../../db/backends.ts';
+import { WorkerProcesses } from './processes.ts';
 import {
   type CrashablePostgres,
   type CrashableTemporal,
@@ -35,7 +39,28 @@ export interface FaultEnvironment {
   runWorker(worker: Worker & { trainers?: { close(): Promise<void> } }): () => Promise<void>;
   /** The workflow's result; the client's calls fail while the Temporal server is down, so they are repeated. */
   resultOf(sweepId: string): Promise<SweepResult>;
+  /**
+   * The reference: the sweep `file(queue)` writes, uninterrupted, on a scratch database of the suite's PostgreSQL
+   * server with in-process workers, which are stopped afterwards (one orchestrator may serve this server's queue
+   * "sweeps" at a time: it is bound to one database).
+   */
+  runReference(file: (queue: string) => Promise<string>): Promise<{ db: Database; sweepId: string }>;
+  /**
+   * The same kind of sweep on the cluster this file can restart, launched with two `dpt-sweep worker` processes (a
+   * test kills and replaces them) and an in-process orchestrator; returns before it ends.
+   */
+  launchFaulted(file: (queue: string) => Promise<string>): Promise<Faulted>;
 }
+
+export interface Faulted {
+  db: Database;
+  sweepId: string;
+  queue: string;
+  workers: WorkerProcesses;
+}
+
+/** Heartbeat timeout of every attempt: short, so that a killed worker's trials move on within seconds. */
+export const HEARTBEAT_TIMEOUT = '4 seconds';
 
 /**
  * For the enclosing describe block: servers this file owns (restarts need them; without the binaries CI must fail,
@@ -82,6 +107,44 @@ export function useFaultEnvironment(
         };
         cleanups.push(stop);
         return stop;
+      },
+      async runReference(file) {
+        const scratch = await createScratchPostgres();
+        cleanups.push(() => scratch.drop());
+        const ref = await env!.openStack(scratch.url);
+        const queue = `gpu-ref-${tag}-${process.pid}`;
+        const stopOrchestrator = env!.runWorker(await createOrchestratorWorker(temporal, ref.db));
+        const stopGpu = env!.runWorker(
+          await createGpuWorker(temporal, ref.db, {
+            queue,
+            slots: 2,
+            useGpus: false,
+            workerId: 'reference',
+            heartbeatEveryMs: 500,
+          }),
+        );
+        const launched = await launchSweep(ref, await file(queue), { heartbeatTimeout: HEARTBEAT_TIMEOUT });
+        const result = await env!.resultOf(launched.sweepId);
+        if (result.status !== 'succeeded') throw new Error(`the reference sweep ended ${result.status}`);
+        await stopGpu();
+        await stopOrchestrator();
+        return { db: ref.db, sweepId: launched.sweepId };
+      },
+      async launchFaulted(file) {
+        const url = await postgres.createDatabase(`dpt_${tag.replaceAll('-', '_')}_${randomBytes(4).toString('hex')}`);
+        const faulted = await env!.openStack(url);
+        const queue = `gpu-${tag}-${process.pid}`;
+        env!.runWorker(await createOrchestratorWorker(temporal, faulted.db));
+        const workers = new WorkerProcesses({
+          // The expected failures of killed attempts would fill the log; the test logs each fault itself.
+          DPT_LOG_LEVEL: process.env.DPT_LOG_LEVEL ?? 'ERROR',
+          TEMPORAL_ADDRESS: temporal.address,
+          DATABASE_URL: url,
+        });
+        cleanups.push(() => workers.killAll());
+        for (let i = 0; i < 2; i++) workers.start(queue);
+        const launched = await launchSweep(faulted, await file(queue), { heartbeatTimeout: HEARTBEAT_TIMEOUT });
+        return { db: faulted.db, sweepId: launched.sweepId, queue, workers };
       },
       async resultOf(sweepId) {
         const handle = client.workflow.getHandle<typeof sweepWorkflow>(workflowIdFor(sweepId));
