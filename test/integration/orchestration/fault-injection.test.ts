@@ -6,7 +6,6 @@ import YAML from 'yaml';
 import { describeWith, realPostgresUrl } from '../../support/env.ts';
 import { writeTinyDataset } from '../../support/tiny-dataset.ts';
 import { useFaultEnvironment } from './faults/environment.ts';
-import { type FaultCounts, injectFaults } from './faults/inject.ts';
 import { outcomesByConfigKey, sameOutcome, type TrialOutcome } from './faults/outcomes.ts';
 import { faultSchedule } from './faults/schedule.ts';
 import { tinyBase } from './harness.ts';
@@ -60,7 +59,7 @@ describeWith(
   };
 
   it('loses no trial, writes no row twice and reproduces the uninterrupted sweep bit for bit', async () => {
-    const { temporal, postgres, resultOf, runReference, launchFaulted } = environment();
+    const { runReference, launchFaulted, sufferFaults } = environment();
     const started = Date.now();
 
     // 1. The reference: the same trials, uninterrupted.
@@ -73,21 +72,7 @@ describeWith(
     const schedule = faultSchedule({ seed: SEED, totalEpochRows: TRIALS * EPOCHS, killsPerKind: 2 });
     log(`seed ${SEED}; schedule ${JSON.stringify(schedule)}`);
     const launched = await launchFaulted((queue) => sweepFile('faulted', queue));
-    const { queue, workers } = launched;
-    const injected: FaultCounts = await injectFaults(schedule, {
-      pool: launched.db.pool,
-      sweepId: launched.sweepId,
-      epochsPerTrial: EPOCHS,
-      queue,
-      workers,
-      temporal,
-      postgres,
-      stallMs: 180_000,
-      log,
-    });
-    const result = await resultOf(launched.sweepId);
-    const died = [...workers.died];
-    await workers.killAll();
+    const { injected, result, died } = await sufferFaults(launched, schedule, EPOCHS);
     const outcomes = await outcomesByConfigKey(launched.db, launched.sweepId);
 
     // 3. What the faults left.
@@ -110,8 +95,8 @@ describeWith(
       restarts: {
         temporal: injected['temporal-restart'],
         postgres: injected['postgres-restart'],
-        workers: workers.started - 2 - workers.startRetries,
-        workerStartRetries: workers.startRetries,
+        workers: launched.workers.started - 2 - launched.workers.startRetries,
+        workerStartRetries: launched.workers.startRetries,
       },
       workersDied: died.length,
       trials: all.length,

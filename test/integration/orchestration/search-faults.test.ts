@@ -7,7 +7,6 @@ import type { Database } from '../../../db/client.ts';
 import { describeWith, realPostgresUrl } from '../../support/env.ts';
 import { writeTinyDataset } from '../../support/tiny-dataset.ts';
 import { useFaultEnvironment } from './faults/environment.ts';
-import { injectFaults } from './faults/inject.ts';
 import { outcomesByConfigKey, sameOutcome } from './faults/outcomes.ts';
 import { faultSchedule } from './faults/schedule.ts';
 import { tinyBase } from './harness.ts';
@@ -93,26 +92,12 @@ describeWith(
   };
 
   it('decides, trains and evaluates exactly as the search without faults, writing nothing twice', async () => {
-    const { temporal, postgres, resultOf, runReference, launchFaulted } = environment();
+    const { runReference, launchFaulted, sufferFaults } = environment();
     const ref = await runReference((queue) => sweepFile('search-reference', queue));
     const schedule = faultSchedule({ seed: SEED, totalEpochRows: EPOCH_ROWS, killsPerKind: 1 });
     log(`seed ${SEED}; schedule ${JSON.stringify(schedule)}`);
     const faulted = await launchFaulted((queue) => sweepFile('search-faulted', queue));
-    const { queue, workers } = faulted;
-    const injected = await injectFaults(schedule, {
-      pool: faulted.db.pool,
-      sweepId: faulted.sweepId,
-      epochsPerTrial: 9,
-      queue,
-      workers,
-      temporal,
-      postgres,
-      stallMs: 180_000,
-      log,
-    });
-    const result = await resultOf(faulted.sweepId);
-    const died = [...workers.died];
-    await workers.killAll();
+    const { injected, result, died } = await sufferFaults(faulted, schedule, 9);
 
     const [want, got] = [await searchState(ref.db, ref.sweepId), await searchState(faulted.db, faulted.sweepId)];
     const [wantOutcomes, gotOutcomes] = [

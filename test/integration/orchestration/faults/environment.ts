@@ -12,7 +12,9 @@ import { type Database, openDatabase } from '../../../../db/client.ts';
 import { createGpuWorker, createOrchestratorWorker } from '../../../../worker/workers.ts';
 import type { sweepWorkflow } from '../../../../workflows/sweep.ts';
 import { createScratchPostgres } from '../../db/backends.ts';
+import { type FaultCounts, injectFaults } from './inject.ts';
 import { WorkerProcesses } from './processes.ts';
+import type { Fault } from './schedule.ts';
 import {
   type CrashablePostgres,
   type CrashableTemporal,
@@ -50,6 +52,15 @@ export interface FaultEnvironment {
    * test kills and replaces them) and an in-process orchestrator; returns before it ends.
    */
   launchFaulted(file: (queue: string) => Promise<string>): Promise<Faulted>;
+  /**
+   * Applies `schedule` to a faulted sweep (faults/inject.ts), waits for its end and stops its workers; `died` are
+   * workers that exited without being killed.
+   */
+  sufferFaults(
+    faulted: Faulted,
+    schedule: Fault[],
+    epochsPerTrial: number,
+  ): Promise<{ injected: FaultCounts; result: SweepResult; died: string[] }>;
 }
 
 export interface Faulted {
@@ -145,6 +156,23 @@ export function useFaultEnvironment(
         for (let i = 0; i < 2; i++) workers.start(queue);
         const launched = await launchSweep(faulted, await file(queue), { heartbeatTimeout: HEARTBEAT_TIMEOUT });
         return { db: faulted.db, sweepId: launched.sweepId, queue, workers };
+      },
+      async sufferFaults(faulted, schedule, epochsPerTrial) {
+        const injected = await injectFaults(schedule, {
+          pool: faulted.db.pool,
+          sweepId: faulted.sweepId,
+          epochsPerTrial,
+          queue: faulted.queue,
+          workers: faulted.workers,
+          temporal,
+          postgres,
+          stallMs: 180_000,
+          log,
+        });
+        const result = await env!.resultOf(faulted.sweepId);
+        const died = [...faulted.workers.died];
+        await faulted.workers.killAll();
+        return { injected, result, died };
       },
       async resultOf(sweepId) {
         const handle = client.workflow.getHandle<typeof sweepWorkflow>(workflowIdFor(sweepId));
