@@ -16,6 +16,7 @@ import { specHash, splitIdFor } from '../../sweep/identity.ts';
 import { loadSweepFile } from '../../sweep/load.ts';
 import { codeVersion } from '../../worker/code-version.ts';
 import type { sweepWorkflow } from '../../workflows/sweep.ts';
+import { UserError } from '../errors.ts';
 import { ensureSearchAttributes, isMissingSearchAttribute, missingAttributesError } from './search-attributes.ts';
 import type { Stack } from './stack.ts';
 
@@ -74,6 +75,7 @@ export async function writeSweepPlan(
   const version = codeVersion();
   const spec = plan.file;
   const maxParallel = options.maxParallel ?? spec.resources.maxParallel;
+  await refuseChangedSearch(db, spec.name, specHash(spec), version, spec.search !== undefined);
   const sweepId = await upsertSweep(db, {
     name: spec.name,
     spec,
@@ -88,6 +90,36 @@ export async function writeSweepPlan(
   const trials = plannedTrialInputs(plan.trials, version, search ? (trial) => trial.variation : undefined);
   await planTrials(db, sweepId, trials);
   return { sweepId, maxParallel, trials: trials.length };
+}
+
+/**
+ * A search's decisions, suggestions and candidate numbers belong to the file and code it was launched with: a grid may
+ * grow by relaunching a changed file, a search may not (its rungs would mix candidates of two files, its suggestions
+ * two spaces). Relaunching the same file, or `resume`, continues it.
+ */
+async function refuseChangedSearch(
+  db: Queryable,
+  name: string,
+  hash: string,
+  version: string,
+  isSearch: boolean,
+): Promise<void> {
+  const { rows } = await db.query<{ specHash: string; codeVersion: string; search: boolean; started: boolean }>(
+    `SELECT s."specHash", s."codeVersion", s.spec ? 'search' AS search,
+            EXISTS (SELECT 1 FROM "Trial" t WHERE t."sweepId" = s.id)
+              OR EXISTS (SELECT 1 FROM "SearchSuggestion" g WHERE g."sweepId" = s.id) AS started
+       FROM "Sweep" s WHERE s.id = $1`,
+    [sweepIdFor(name)],
+  );
+  const stored = rows[0];
+  if (!stored?.started || !(stored.search || isSearch)) return;
+  const changed = stored.specHash !== hash ? 'another file' : stored.codeVersion !== version ? 'other code' : null;
+  if (changed === null) return;
+  throw new UserError(
+    `sweep ${name} is a search launched with ${changed === 'another file' ? 'a different file' : `code ${stored.codeVersion}`}; ` +
+      'a search cannot change once started: launch the changed file under a new name, or run `dpt-sweep resume ' +
+      `${name}\` from the code it was launched with`,
+  );
 }
 
 /**

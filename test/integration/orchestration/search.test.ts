@@ -1,11 +1,13 @@
 import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
 import { resetForResume } from '../../../cli/sweeps/control.ts';
 import { launchSweep, startSweepWorkflow, workflowIdFor } from '../../../cli/sweeps/launch.ts';
 import { searchReport } from '../../../db/results/search.ts';
@@ -219,6 +221,24 @@ describeWith(
         .map((line) => JSON.parse(line) as { type: string; searchCandidate?: number });
       expect(records.filter((r) => r.type === 'validation')).toHaveLength((9 + 3 + 1) * 2);
       expect(records.filter((r) => r.type === 'trial').every((r) => typeof r.searchCandidate === 'number')).toBe(true);
+    });
+
+    it('refuses to relaunch a started search with a changed file, and relaunching the same file changes nothing', async () => {
+      const file = await halvingFile('sh-again');
+      const same = YAML.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+      const write = async (body: Record<string, unknown>) => {
+        const target = path.join(h.dir, `${launchedName}-relaunch.yaml`);
+        await writeFile(target, YAML.stringify({ ...body, name: launchedName }));
+        return target;
+      };
+      const changed = { ...same, vary: { mode: 'grid', lr: [0.002, 0.2], alpha: [0, 1] } };
+      await expect(launchSweep(h.stack, await write(changed))).rejects.toThrow(
+        /is a search launched with a different file; a search cannot change once started/,
+      );
+      const again = await launchSweep(h.stack, await write(same));
+      expect(again.trials).toBe(18);
+      expect(await h.stack.db.prisma.trial.count({ where: { sweepId } })).toBe(18);
+      await resultOf(sweepId);
     });
 
     it('a promoted trial, stopped and resumed twice, equals a straight run to 9 epochs bit for bit', async () => {
