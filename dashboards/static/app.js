@@ -637,7 +637,7 @@ async function loadSearch(sweep, host) {
           ...rows.map((c) =>
             el(
               'tr',
-              { class: c === best || c.candidate === best?.candidate ? 'best' : null },
+              { class: c.candidate === best?.candidate ? 'best' : null },
               el('td', {}, String(c.candidate)),
               ...axes.map((k) => el('td', {}, k in c.params ? paramText(c.params[k]) : '')),
               el('td', {}, String(c.epochs)),

@@ -1,5 +1,4 @@
-import type { AxisValue } from '../../sweep/axes.ts';
-import { AXES, type AxisKey } from '../../sweep/axes.ts';
+import { AXES, type AxisKey, type AxisValue } from '../../sweep/axes.ts';
 import { materialiseVariations } from '../../sweep/expand.ts';
 import { parseSweepObject, type SearchSpec, varyAxes } from '../../sweep/schema.ts';
 import { halvingBudget, rungEpochs } from '../../sweep/search/halving.ts';
