@@ -1,7 +1,7 @@
 import { AXES, type AxisKey, type AxisValue } from '../../sweep/axes.ts';
 import { materialiseVariations } from '../../sweep/expand.ts';
 import { parseSweepObject, type SearchSpec, varyAxes } from '../../sweep/schema.ts';
-import { halvingBudget, rungEpochs } from '../../sweep/search/halving.ts';
+import { rungEpochs } from '../../sweep/search/halving.ts';
 import { type AxisImportance, axisImportance, type ImportanceAxis } from '../../sweep/search/importance.ts';
 import { configurationObjective, meanStd } from '../../sweep/search/objective.ts';
 import { spaceAxes } from '../../sweep/search/space.ts';
@@ -100,7 +100,8 @@ export async function searchReport(db: Queryable, sweepId: string): Promise<Sear
   let rungs: RungSummary[] = [];
   let suggestions: SearchReport['suggestions'] = null;
   let full: number;
-  let basisEpochs: (candidate: number) => number | undefined;
+  /** the epochs every configuration's importance value is read at; undefined: each at the furthest it reached */
+  let basisEpochs: number | undefined;
   let basis: string;
   if (search.kind === 'successive-halving') {
     const variations = materialiseVariations(file.vary);
@@ -122,10 +123,9 @@ export async function searchReport(db: Queryable, sweepId: string): Promise<Sear
       reached = decided.length > 0 ? new Set(decided.filter((d) => d.promoted).map((d) => d.candidate)) : new Set();
       return summary;
     });
-    const perTrial = halvingBudget(1, search).grid;
-    full = trials.length * perTrial;
+    full = trials.length * search.maxEpochs;
     // Every configuration has a result at the first rung, after the same training: the fair basis for importance.
-    basisEpochs = () => epochsOf[0];
+    basisEpochs = epochsOf[0];
     basis = `the first rung (${epochsOf[0]} epoch${epochsOf[0] === 1 ? '' : 's'}), where every configuration has a result`;
   } else {
     const stored = await readSuggestions(db, sweepId);
@@ -133,7 +133,7 @@ export async function searchReport(db: Queryable, sweepId: string): Promise<Sear
     axes = spaceAxes(search);
     suggestions = { made: stored.length, budget: search.trials };
     full = trials.reduce((n, t) => n + t.epochs, 0);
-    basisEpochs = () => undefined;
+    basisEpochs = undefined;
     basis = 'each suggestion at its full training';
   }
 
@@ -166,8 +166,7 @@ export async function searchReport(db: Queryable, sweepId: string): Promise<Sear
         finished.map((t) => ({ dataset: t.dataset, shots: t.shots, seed: t.seed, top1: testOf.get(t.id)! })),
       ),
     });
-    const basisAt = basisEpochs(candidate);
-    const value = configurationObjective(basisAt === undefined ? reachedPoints : at(basisAt));
+    const value = configurationObjective(basisEpochs === undefined ? reachedPoints : at(basisEpochs));
     if (value !== null)
       importanceRows.push({ params: (params.get(candidate) ?? {}) as Record<string, string | number>, value });
   }
